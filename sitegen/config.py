@@ -1,0 +1,195 @@
+"""The build's configuration: frozen, typed, every field with a default and a help text.
+
+:func:`validate` checks a whole :class:`BuildConfig` and reports every problem at once, each
+naming its field (``Config value 'fetch.rate': expected > 0, got -1``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONTENT_RATINGS = ("safe", "suggestive", "erotica", "pornographic")
+
+
+def _f(default: Any, help: str, **kw: Any) -> Any:
+    """A dataclass field carrying its help text (shown by ``build.py --help``)."""
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("use tuples for defaults: the config is frozen")
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass(frozen=True)
+class CatalogueConfig:
+    """Where the manga come from."""
+
+    source: str = _f("demo", "demo (synthetic, offline), file (--catalogue) or mangadex (the API)")
+    path: Path | None = _f(None, "catalogue file (JSON Lines, optionally gzipped) for source=file")
+    demo_size: int = _f(3000, "number of manga in the synthetic demo catalogue")
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    """How the MangaDex API is crawled (source=mangadex)."""
+
+    api_url: str = _f("https://api.mangadex.org", "base URL of the MangaDex API")
+    data_dir: Path = _f(Path("data"), "where the snapshot and crawl checkpoints live")
+    rate: float = _f(5.0, "most requests per second sent to the API")
+    content_ratings: tuple[str, ...] = _f(
+        ("safe", "suggestive", "erotica"), "content ratings to crawl (sent explicitly)"
+    )
+    feed_languages: tuple[str, ...] = _f(("en",), "languages whose chapters make the feed")
+    feed_size: int = _f(200, "recently updated manga kept for the feed")
+    refresh: str = _f("incremental", "incremental (only what changed) or full (re-crawl)")
+    margin_hours: float = _f(6.0, "incremental refresh looks back this far before the last run")
+    timeout: float = _f(30.0, "seconds before one request is given up and retried")
+    max_retries: int = _f(6, "retries of one request (5xx, timeouts, bad JSON) before failing")
+    backoff_cap: float = _f(60.0, "longest wait between retries, in seconds")
+    fetch_only: bool = _f(False, "stop after refreshing the snapshot")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which models are fitted and their hyperparameters."""
+
+    names: tuple[str, ...] = _f((), "models to fit, by registry name; empty means all")
+    lsi_rank: int = _f(24, "rank of the LSI truncated SVD")
+    w2v_size: int = _f(16, "word2vec vector size (the write-up's 16)")
+    w2v_epochs: int = _f(10, "word2vec training epochs")
+
+
+@dataclass(frozen=True)
+class NeighbourConfig:
+    """How nearest neighbours are searched."""
+
+    k: int = _f(20, "neighbours kept per manga and model")
+    method: str = _f("auto", "exact, nndescent, or auto (exact up to exact_max manga)")
+    exact_max: int = _f(200_000, "largest catalogue searched exactly when method=auto")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """What the site looks like on disk."""
+
+    out: Path = _f(Path("_site"), "output directory (replaced atomically)")
+    shard_size: int = _f(64, "manga per neighbour shard file")
+    templates_dir: Path = _f(PROJECT_ROOT / "templates", "Jinja2 templates")
+    static_dir: Path = _f(PROJECT_ROOT / "static", "CSS, JS and vendored browser libraries")
+    content_dir: Path = _f(PROJECT_ROOT / "content", "Markdown pages")
+    base_url: str = _f("", "URL prefix the site is served under (e.g. /mangarec for Pages)")
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything one build needs."""
+
+    seed: int = _f(42, "random seed for the demo catalogue and every model")
+    catalogue: CatalogueConfig = field(default_factory=CatalogueConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    models: ModelConfig = field(default_factory=ModelConfig)
+    neighbours: NeighbourConfig = field(default_factory=NeighbourConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
+
+
+Check = Callable[[Any], str | None]
+
+
+def _positive(v: Any) -> str | None:
+    return None if v > 0 else f"expected > 0, got {v!r}"
+
+
+def _one_of(*choices: str) -> Check:
+    def check(v: Any) -> str | None:
+        return None if v in choices else f"expected one of {', '.join(choices)}; got {v!r}"
+
+    return check
+
+
+def _subset_of(choices: tuple[str, ...]) -> Check:
+    def check(v: Any) -> str | None:
+        bad = [x for x in v if x not in choices]
+        return None if not bad else f"unknown {', '.join(map(repr, bad))}; choose from {', '.join(choices)}"
+
+    return check
+
+
+def _nonempty(v: Any) -> str | None:
+    return None if len(v) else "expected at least one value"
+
+
+_CHECKS: dict[str, tuple[Check, ...]] = {
+    "catalogue.source": (_one_of("demo", "file", "mangadex"),),
+    "catalogue.demo_size": (lambda v: None if v >= 10 else f"expected >= 10, got {v!r}",),
+    "fetch.rate": (_positive,),
+    "fetch.content_ratings": (_nonempty, _subset_of(CONTENT_RATINGS)),
+    "fetch.feed_languages": (_nonempty,),
+    "fetch.feed_size": (_positive,),
+    "fetch.refresh": (_one_of("incremental", "full"),),
+    "fetch.margin_hours": (lambda v: None if v >= 0 else f"expected >= 0, got {v!r}",),
+    "fetch.timeout": (_positive,),
+    "fetch.max_retries": (lambda v: None if v >= 0 else f"expected >= 0, got {v!r}",),
+    "fetch.backoff_cap": (_positive,),
+    "models.lsi_rank": (_positive,),
+    "models.w2v_size": (_positive,),
+    "models.w2v_epochs": (_positive,),
+    "neighbours.k": (_positive,),
+    "neighbours.method": (_one_of("auto", "exact", "nndescent"),),
+    "neighbours.exact_max": (_positive,),
+    "site.shard_size": (_positive,),
+}
+
+
+def _get(config: BuildConfig, dotted: str) -> Any:
+    value: Any = config
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def validate(config: BuildConfig, model_names: tuple[str, ...] = ()) -> BuildConfig:
+    """Check every field; raise one :class:`ConfigError` listing all problems.
+
+    Parameters
+    ----------
+    config
+        The configuration to check.
+    model_names
+        Registered model names, to check ``models.names`` against.
+    """
+    problems = []
+    for dotted, checks in _CHECKS.items():
+        value = _get(config, dotted)
+        for check in checks:
+            message = check(value)
+            if message:
+                problems.append(f"Config value '{dotted}': {message}")
+                break
+    if model_names:
+        message = _subset_of(model_names)(config.models.names)
+        if message:
+            problems.append(f"Config value 'models.names': {message}")
+    if config.catalogue.source == "file" and config.catalogue.path is None:
+        problems.append("Config value 'catalogue.path': required when the source is a file")
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return config
+
+
+def replace(config: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` that accepts dotted keys: ``replace(c, **{"site.out": p})``."""
+    nested: dict[str, dict[str, Any]] = {}
+    flat: dict[str, Any] = {}
+    for key, value in changes.items():
+        head, _, rest = key.partition(".")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            flat[key] = value
+    for head, sub in nested.items():
+        flat[head] = replace(getattr(config, head), **sub)
+    return dataclasses.replace(config, **flat)

@@ -1,0 +1,132 @@
+"""The one contract every recommendation model follows, scikit-learn style.
+
+Hyperparameters go to ``__init__``; ``fit(catalogue)`` learns and returns ``self``; learned state
+lives in attributes ending in ``_``. Every model gives a vector per manga (``embedding_``, used for
+the 2-D maps and for approximate search) and distances from some manga to all manga
+(:meth:`Model.distances`, lower is closer), which the exact neighbour search consumes in blocks.
+
+A model whose distance is a plain metric between its vectors only sets ``metric``; one whose
+distance is not (the network models compare rows of an n x n matrix they never build) overrides
+:meth:`Model.distances` and sets ``metric = "custom"``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    import scipy.sparse as sp
+
+    from ..catalogue import Catalogue
+    from ..config import ModelConfig
+
+
+class Model(ABC):
+    """Base class of all models.
+
+    Attributes
+    ----------
+    name : str
+        Registry key, also used in file names and URLs (``[a-z0-9_]+``).
+    label : str
+        Human name shown on the site.
+    metric : str
+        ``"cosine"`` or ``"euclidean"`` between rows of ``embedding_``, or ``"custom"``.
+    embedding_ : ndarray, shape (n_manga, n_dims), float32
+        A vector per manga, set by :meth:`fit`.
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    metric: ClassVar[str] = "cosine"
+    summary: ClassVar[str] = ""
+
+    embedding_: np.ndarray
+
+    def __init__(self, *, seed: int = 0) -> None:
+        self.seed = seed
+
+    @classmethod
+    def from_config(cls, config: ModelConfig, seed: int) -> Self:
+        """Build the model with the hyperparameters ``config`` holds for it."""
+        return cls(seed=seed)
+
+    @abstractmethod
+    def fit(self, catalogue: Catalogue) -> Self:
+        """Learn from ``catalogue``; set ``embedding_`` and any other ``*_`` state."""
+
+    def get_params(self) -> dict[str, Any]:
+        """Hyperparameters: the public attributes set in ``__init__``."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_") and not k.endswith("_")}
+
+    def transform(self, tags: sp.spmatrix) -> np.ndarray:
+        """Fold tag sets into the model's space.
+
+        Parameters
+        ----------
+        tags : sparse matrix, shape (n_queries, n_tags)
+            Binary tag rows, columns as in the fitted catalogue.
+
+        Returns
+        -------
+        ndarray, shape (n_queries, n_dims)
+        """
+        raise NotImplementedError(f"model {self.name!r} cannot fold in tag sets")
+
+    @property
+    def vector_search(self) -> bool:
+        """True when neighbours are a plain metric on ``embedding_`` (so an ANN index works)."""
+        return self.metric in ("cosine", "euclidean")
+
+    def distances(self, rows: np.ndarray) -> np.ndarray:
+        """Distances from manga ``rows`` to every manga.
+
+        Parameters
+        ----------
+        rows : ndarray of int, shape (n_rows,)
+
+        Returns
+        -------
+        ndarray, shape (n_rows, n_manga), float32; lower is closer.
+        """
+        keys = self._keys()
+        queries = keys[rows]
+        if self.metric == "cosine":
+            return np.float32(1.0) - queries @ keys.T
+        if self.metric == "euclidean":
+            sq = np.einsum("ij,ij->i", keys, keys)
+            d2 = sq[rows][:, None] + sq[None, :] - np.float32(2.0) * (queries @ keys.T)
+            return np.sqrt(np.maximum(d2, 0, out=d2), out=d2)
+        raise NotImplementedError(f"model {self.name!r} must override distances()")
+
+    def _keys(self) -> np.ndarray:
+        """``embedding_`` as float32, unit rows for cosine (zero rows stay zero), cached."""
+        cached = getattr(self, "_keys_cache", None)
+        if cached is None:
+            cached = np.ascontiguousarray(self.embedding_, dtype=np.float32)
+            if self.metric == "cosine":
+                norms = np.linalg.norm(cached, axis=1, keepdims=True)
+                cached = cached / np.where(norms > 0, norms, 1)
+            self._keys_cache = cached
+        return cached
+
+
+def fixed_signs(vectors: np.ndarray) -> np.ndarray:
+    """Flip each column so that its largest-magnitude entry is positive.
+
+    Eigen- and singular vectors are defined up to sign; fixing it makes fits reproducible
+    across LAPACK builds.
+
+    Parameters
+    ----------
+    vectors : ndarray, shape (n, d)
+    """
+    pivots = np.argmax(np.abs(vectors), axis=0)
+    signs = np.sign(vectors[pivots, np.arange(vectors.shape[1])])
+    signs[signs == 0] = 1
+    return vectors * signs

@@ -1,0 +1,86 @@
+"""word2vec (gensim CBOW) over tag sets; a manga is the mean of its tag vectors, cosine."""
+
+from __future__ import annotations
+
+import zlib
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from .base import Model
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from ..catalogue import Catalogue
+    from ..config import ModelConfig
+
+
+def stable_hash(text: str) -> int:
+    """A hash that, unlike ``hash(str)``, is the same in every process (gensim seeds with it)."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+class Word2Vec(Model):
+    """CBOW word2vec where each manga's tag set is one sentence.
+
+    Tag order must not matter, so the context window spans the longest tag set and is never
+    shrunk at random: every tag sees all the others. One worker thread keeps training
+    reproducible for a seed.
+
+    Parameters
+    ----------
+    size : int
+        Vector size (the write-up uses 16, about the square root of the tag count).
+    epochs : int
+        Passes over the catalogue.
+    """
+
+    name = "word2vec"
+    label = "word2vec"
+    metric = "cosine"
+    summary = "CBOW word2vec over tag sets, manga = mean tag vector, cosine"
+
+    def __init__(self, size: int = 16, epochs: int = 10, *, seed: int = 0) -> None:
+        super().__init__(seed=seed)
+        self.size = size
+        self.epochs = epochs
+
+    @classmethod
+    def from_config(cls, config: ModelConfig, seed: int) -> Self:
+        return cls(size=config.w2v_size, epochs=config.w2v_epochs, seed=seed)
+
+    def fit(self, catalogue: Catalogue) -> Self:
+        from gensim.models import Word2Vec as GensimWord2Vec
+
+        sentences = [[str(j) for j in tags] for tags in catalogue.tag_lists]
+        window = max(len(s) for s in sentences)
+        w2v = GensimWord2Vec(
+            sentences=sentences,
+            vector_size=self.size,
+            window=max(window, 1),
+            shrink_windows=False,
+            min_count=1,
+            sg=0,
+            cbow_mean=1,
+            workers=1,
+            seed=self.seed,
+            epochs=self.epochs,
+            hashfxn=stable_hash,
+            sorted_vocab=0,
+        )
+        n_tags = len(catalogue.tags)
+        self.tag_vectors_ = np.zeros((n_tags, self.size), dtype=np.float32)
+        for j in range(n_tags):
+            if str(j) in w2v.wv:
+                self.tag_vectors_[j] = w2v.wv[str(j)]
+        self.embedding_ = self.transform(catalogue.matrix)
+        return self
+
+    def transform(self, tags: sp.spmatrix) -> np.ndarray:
+        """Mean tag vector of each tag set, shape (n_queries, size)."""
+        tags = sp.csr_matrix(tags, dtype=np.float64)
+        counts = np.asarray(tags.sum(axis=1)).ravel()
+        mean = sp.diags(1.0 / np.where(counts > 0, counts, 1.0)) @ tags
+        return np.asarray(mean @ self.tag_vectors_, dtype=np.float32)
