@@ -64,6 +64,21 @@ class Model(ABC):
         """Hyperparameters: the public attributes set in ``__init__``."""
         return {k: v for k, v in vars(self).items() if not k.startswith("_") and not k.endswith("_")}
 
+    def terms(self, tags: sp.spmatrix) -> sp.csr_matrix:
+        """The model's vocabulary for tag sets: the tags themselves unless a subclass adds terms.
+
+        Parameters
+        ----------
+        tags : sparse matrix, shape (n_rows, n_tags)
+
+        Returns
+        -------
+        sparse matrix, shape (n_rows, n_terms)
+        """
+        import scipy.sparse as sp
+
+        return sp.csr_matrix(tags, dtype=np.float64)
+
     def transform(self, tags: sp.spmatrix) -> np.ndarray:
         """Fold tag sets into the model's space.
 

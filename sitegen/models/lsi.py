@@ -53,7 +53,7 @@ class LSI(Model):
         return cls(rank=config.lsi_rank, seed=seed)
 
     def fit(self, catalogue: Catalogue) -> Self:
-        b = catalogue.matrix
+        b = self.terms(catalogue.matrix)
         df = np.asarray((b > 0).sum(axis=0)).ravel()
         self.idf_ = np.log(b.shape[0] / np.maximum(df, 1))
         m = tfidf(b, self.idf_)
@@ -66,7 +66,7 @@ class LSI(Model):
         keep = order[:rank]
         self.singular_values_ = np.sqrt(eigvals[keep])
         self.components_ = fixed_signs(eigvecs[:, keep])  # V_k, shape (n_tags, rank)
-        self.embedding_ = self.transform(b)
+        self.embedding_ = self._fold(b)
         return self
 
     def transform(self, tags: sp.spmatrix) -> np.ndarray:
@@ -75,5 +75,8 @@ class LSI(Model):
         For a manga of the fitted catalogue this is exactly its row of U_k, and it is the path
         a reader's own library takes when the site personalizes.
         """
-        q = tfidf(tags, self.idf_)
+        return self._fold(self.terms(tags))
+
+    def _fold(self, terms: sp.spmatrix) -> np.ndarray:
+        q = tfidf(terms, self.idf_)
         return np.asarray(q @ self.components_ / self.singular_values_, dtype=np.float32)

@@ -54,7 +54,8 @@ class Word2Vec(Model):
     def fit(self, catalogue: Catalogue) -> Self:
         from gensim.models import Word2Vec as GensimWord2Vec
 
-        sentences = [[str(j) for j in tags] for tags in catalogue.tag_lists]
+        terms = self.terms(catalogue.matrix)
+        sentences = [[str(j) for j in terms.indices[terms.indptr[i] : terms.indptr[i + 1]]] for i in range(terms.shape[0])]
         window = max(len(s) for s in sentences)
         w2v = GensimWord2Vec(
             sentences=sentences,
@@ -70,16 +71,19 @@ class Word2Vec(Model):
             hashfxn=stable_hash,
             sorted_vocab=0,
         )
-        n_tags = len(catalogue.tags)
-        self.tag_vectors_ = np.zeros((n_tags, self.size), dtype=np.float32)
-        for j in range(n_tags):
+        n_terms = terms.shape[1]
+        self.tag_vectors_ = np.zeros((n_terms, self.size), dtype=np.float32)
+        for j in range(n_terms):
             if str(j) in w2v.wv:
                 self.tag_vectors_[j] = w2v.wv[str(j)]
-        self.embedding_ = self.transform(catalogue.matrix)
+        self.embedding_ = self._mean(terms)
         return self
 
     def transform(self, tags: sp.spmatrix) -> np.ndarray:
-        """Mean tag vector of each tag set, shape (n_queries, size)."""
+        """Mean term vector of each tag set, shape (n_queries, size)."""
+        return self._mean(self.terms(tags))
+
+    def _mean(self, tags: sp.spmatrix) -> np.ndarray:
         tags = sp.csr_matrix(tags, dtype=np.float64)
         counts = np.asarray(tags.sum(axis=1)).ravel()
         mean = sp.diags(1.0 / np.where(counts > 0, counts, 1.0)) @ tags
