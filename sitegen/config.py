@@ -61,6 +61,19 @@ class ModelConfig:
     lsi_rank: int = _f(24, "rank of the LSI truncated SVD")
     w2v_size: int = _f(16, "word2vec vector size (the write-up's 16)")
     w2v_epochs: int = _f(10, "word2vec training epochs")
+    itemset_min_support: float = _f(0.005, "smallest share of manga a tag itemset needs to become a word or rule")
+    itemset_max_size: int = _f(3, "largest tag itemset mined (2 = pairs, 3 = pairs and triples)")
+    itemset_max_terms: int = _f(256, "most itemsets added as words to the itemset models, most supported first")
+    itemset_min_confidence: float = _f(0.5, "smallest confidence of an association rule written for the tag-rules page")
+    itemset_max_rules: int = _f(500, "most association rules written for the tag-rules page, highest lift first")
+    popularity_base: str = _f("lsi", "registry name of the model the popularity blend re-ranks")
+    popularity_weights: tuple[float, ...] = _f(
+        (0.0, 0.02, 0.05, 0.1, 0.2, 0.3), "weights of popularity tried when choosing the blend, each in [0, 1)"
+    )
+    popularity_weight: float | None = _f(None, "fixed popularity weight in [0, 1); unset = choose from popularity_weights")
+    popularity_rating_share: float = _f(0.5, "share of the bayesian rating (vs log follows) in the popularity score")
+    popularity_sample: int = _f(2000, "manga sampled when choosing the popularity weight")
+    popularity_k: int = _f(20, "neighbours per manga when choosing the popularity weight (match neighbours.k)")
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,14 @@ class NeighbourConfig:
 
 
 @dataclass(frozen=True)
+class EvaluationConfig:
+    """How the models' neighbour lists are compared with each other and with random picks."""
+
+    permutations: int = _f(999, "random permutations / null draws behind each p-value")
+    sample: int = _f(2000, "manga sampled for the p-values (the reported means use every manga)")
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """What the site looks like on disk."""
 
@@ -81,7 +102,6 @@ class SiteConfig:
     templates_dir: Path = _f(PROJECT_ROOT / "templates", "Jinja2 templates")
     static_dir: Path = _f(PROJECT_ROOT / "static", "CSS, JS and vendored browser libraries")
     content_dir: Path = _f(PROJECT_ROOT / "content", "Markdown pages")
-    base_url: str = _f("", "URL prefix the site is served under (e.g. /mangarec for Pages)")
 
 
 @dataclass(frozen=True)
@@ -93,6 +113,7 @@ class BuildConfig:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     models: ModelConfig = field(default_factory=ModelConfig)
     neighbours: NeighbourConfig = field(default_factory=NeighbourConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     site: SiteConfig = field(default_factory=SiteConfig)
 
 
@@ -122,6 +143,10 @@ def _nonempty(v: Any) -> str | None:
     return None if len(v) else "expected at least one value"
 
 
+def _in_unit(v: Any) -> str | None:
+    return None if 0 <= v <= 1 else f"expected between 0 and 1, got {v!r}"
+
+
 _CHECKS: dict[str, tuple[Check, ...]] = {
     "catalogue.source": (_one_of("demo", "file", "mangadex"),),
     "catalogue.demo_size": (lambda v: None if v >= 10 else f"expected >= 10, got {v!r}",),
@@ -137,9 +162,22 @@ _CHECKS: dict[str, tuple[Check, ...]] = {
     "models.lsi_rank": (_positive,),
     "models.w2v_size": (_positive,),
     "models.w2v_epochs": (_positive,),
+    "models.itemset_min_support": (_in_unit,),
+    "models.itemset_max_size": (lambda v: None if v >= 2 else f"expected >= 2, got {v!r}",),
+    "models.itemset_max_terms": (_positive,),
+    "models.itemset_min_confidence": (_in_unit,),
+    "models.itemset_max_rules": (_positive,),
+    "models.popularity_base": (_nonempty,),
+    "models.popularity_weights": (_nonempty, lambda v: None if all(0 <= w < 1 for w in v) else f"expected weights in [0, 1), got {v!r}"),
+    "models.popularity_weight": (lambda v: None if v is None or 0 <= v < 1 else f"expected unset or in [0, 1), got {v!r}",),
+    "models.popularity_rating_share": (_in_unit,),
+    "models.popularity_sample": (_positive,),
+    "models.popularity_k": (_positive,),
     "neighbours.k": (_positive,),
     "neighbours.method": (_one_of("auto", "exact", "nndescent"),),
     "neighbours.exact_max": (_positive,),
+    "evaluation.permutations": (_positive,),
+    "evaluation.sample": (lambda v: None if v >= 2 else f"expected >= 2, got {v!r}",),
     "site.shard_size": (_positive,),
 }
 

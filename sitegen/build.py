@@ -1,0 +1,159 @@
+"""One build, top to bottom: catalogue -> models -> neighbours -> evaluation -> site."""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from . import __version__, synthetic
+from .catalogue import Catalogue, LoadReport, build_catalogue, load_catalogue, parse_lines
+from .config import BuildConfig, validate
+from .errors import CatalogueError
+from .models import REGISTRY, Model
+from .neighbours import Neighbours, search
+from .render import SiteWriter, read_pages
+from .site_data import ModelInfo, catalogue_index, shards
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Timings:
+    """Wall seconds per stage, in the order the stages ran."""
+
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        log.info("%s ...", name)
+        yield
+        self.stages[name] = time.perf_counter() - start
+        log.info("%s done in %.1f s", name, self.stages[name])
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did: counts, where the site went, and how long each stage took."""
+
+    manga: int
+    skipped: dict[str, int]
+    models: tuple[str, ...]
+    files: int
+    bytes: int
+    out: str
+    seconds: float
+    stages: dict[str, float]
+    synthetic: bool
+
+    def summary(self) -> str:
+        """One line for the end of the build."""
+        skipped = sum(self.skipped.values())
+        detail = f" ({', '.join(f'{v} {k}' for k, v in self.skipped.items())})" if skipped else ""
+        kind = "synthetic demo " if self.synthetic else ""
+        return (
+            f"Built {self.out}: {self.manga} {kind}manga loaded, {skipped} skipped{detail}; "
+            f"{len(self.models)} models ({', '.join(self.models)}); {self.files} files "
+            f"({self.bytes / 1e6:.1f} MB) in {self.seconds:.1f} s"
+        )
+
+
+def load_source(config: BuildConfig) -> tuple[Catalogue, LoadReport]:
+    """The catalogue the config names: the synthetic demo, a file, or the MangaDex snapshot."""
+    source = config.catalogue.source
+    if source == "demo":
+        records = synthetic.generate(config.catalogue.demo_size, config.seed)
+        manga, vocabulary, _, report = parse_lines(synthetic.lines(records))
+        catalogue = build_catalogue(manga, vocabulary, synthetic=True, source="synthetic demo")
+        return catalogue, report
+    if source == "file":
+        assert config.catalogue.path is not None
+        return load_catalogue(config.catalogue.path)
+    return _load_snapshot(config)
+
+
+def _load_snapshot(config: BuildConfig) -> tuple[Catalogue, LoadReport]:
+    try:
+        from .fetch import refresh
+    except ImportError:
+        raise CatalogueError(
+            "Fetching from MangaDex is not available yet: build the offline demo with --demo, "
+            "or a catalogue file with --catalogue FILE"
+        ) from None
+    fetched = refresh(config.fetch)
+    log.info("%s", fetched.summary())
+    return load_catalogue(fetched.snapshot)
+
+
+def fit_models(catalogue: Catalogue, config: BuildConfig, timings: Timings) -> list[Model]:
+    """Fit every configured model, in registry order."""
+    names = config.models.names or tuple(REGISTRY)
+    fitted = []
+    for name in names:
+        with timings.stage(f"fit {name}"):
+            fitted.append(REGISTRY[name].from_config(config.models, config.seed).fit(catalogue))
+    return fitted
+
+
+def find_neighbours(models: list[Model], n: int, config: BuildConfig, timings: Timings) -> list[Neighbours]:
+    """Top-k neighbours of every manga under every model."""
+    found = []
+    for model in models:
+        with timings.stage(f"neighbours {model.name}"):
+            nb = config.neighbours
+            found.append(search(model, n, nb.k, method=nb.method, exact_max=nb.exact_max, seed=config.seed))
+    return found
+
+
+def render_site(config: BuildConfig, catalogue: Catalogue, models: list[Model], neighbours: list[Neighbours]) -> SiteWriter:
+    """Write every page and data file, then publish the site atomically."""
+    site = config.site
+    infos = [ModelInfo(m.name, m.label, m.summary, m.metric, nb.method) for m, nb in zip(models, neighbours)]
+    pages = read_pages(site.content_dir)
+    context = {
+        "synthetic": catalogue.synthetic,
+        "n_manga": len(catalogue),
+        "models": infos,
+        "nav": [(p.slug + ".html", p.title) for p in pages],
+        "version": __version__,
+    }
+    with SiteWriter(site.out, site.templates_dir) as writer:
+        writer.write_json("data/catalogue.json", catalogue_index(catalogue, infos, site.shard_size, config.neighbours.k))
+        for number, shard in shards(catalogue, neighbours, site.shard_size):
+            writer.write_json(f"data/shards/{number:04d}.json", shard)
+        writer.render("index.html", "explore.html", page="explore", **context)
+        for page in pages:
+            writer.render(f"{page.slug}.html", "page.html", page=page.slug, content=page, **context)
+        writer.copy_tree(site.static_dir, "static")
+        writer.write_text(".nojekyll", "")
+        writer.commit({"generator": f"sitegen {__version__}", "manga": len(catalogue),
+                       "models": [m.name for m in models]})
+    return writer
+
+
+def build(config: BuildConfig) -> BuildReport:
+    """Build the whole site as ``config`` says; returns what was done."""
+    validate(config, tuple(REGISTRY))
+    start = time.perf_counter()
+    timings = Timings()
+    with timings.stage("catalogue"):
+        catalogue, loaded = load_source(config)
+    log.info("catalogue: %d manga, %d tags (%s)", len(catalogue), len(catalogue.tags), catalogue.source)
+    models = fit_models(catalogue, config, timings)
+    neighbours = find_neighbours(models, len(catalogue), config, timings)
+    with timings.stage("render"):
+        writer = render_site(config, catalogue, models, neighbours)
+    return BuildReport(
+        manga=len(catalogue),
+        skipped=loaded.skipped,
+        models=tuple(m.name for m in models),
+        files=writer.files,
+        bytes=writer.bytes,
+        out=str(config.site.out),
+        seconds=time.perf_counter() - start,
+        stages=timings.stages,
+        synthetic=catalogue.synthetic,
+    )

@@ -1,0 +1,216 @@
+// Explore: fuzzy title search over the catalogue index, then one manga's neighbours under every
+// model, side by side. All catalogue text is inserted as text (textContent), never as HTML; the
+// one exception is the description, which the build sanitized with an allowlist.
+(function () {
+  "use strict";
+
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const MAX_RESULTS = 12;
+  const $ = (id) => document.getElementById(id);
+  const input = $("search-input");
+  const list = $("search-results");
+  const status = $("status");
+
+  let data = null;        // the catalogue index
+  let haystack = [];      // one searchable string per manga: title and alt titles
+  let byId = new Map();   // manga id -> index
+  let fuzzy = null;
+  let results = [];       // indices currently listed
+  let active = -1;        // highlighted result
+  let current = null;     // selected index
+  const shardCache = new Map();
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function mangadexUrl(id) {
+    return UUID.test(id) ? "https://mangadex.org/title/" + id : "https://mangadex.org/";
+  }
+
+  async function loadIndex() {
+    const response = await fetch("data/catalogue.json");
+    if (!response.ok) throw new Error("catalogue index: HTTP " + response.status);
+    data = await response.json();
+    const m = data.manga;
+    haystack = m.title.map((t, i) => [t].concat(m.alt[i]).join(" \u2022 "));
+    m.id.forEach((id, i) => byId.set(id, i));
+    fuzzy = new uFuzzy({ unicode: true, interSplit: "[^\\p{L}\\d']+", intraSplit: "\\p{Ll}\\p{Lu}",
+      intraBound: "\\p{L}\\d|\\d\\p{L}|\\p{Ll}\\p{Lu}", intraChars: "[\\p{L}\\d']",
+      intraContr: "'\\p{L}{1,2}\\b", intraMode: 1, intraIns: 1 });
+    status.textContent = m.id.length.toLocaleString("en") + " manga, " + data.models.length +
+      " models. Type to search.";
+  }
+
+  function search(needle) {
+    needle = needle.trim();
+    if (!needle || !fuzzy) return [];
+    const [idxs, info, order] = fuzzy.search(haystack, needle, 1, 1000);
+    if (!idxs) return [];
+    if (order) return order.slice(0, MAX_RESULTS).map((o) => info.idx[o]);
+    // Too many matches to rank: prefer the most followed, which index order already is.
+    return idxs.slice().sort((a, b) => a - b).slice(0, MAX_RESULTS);
+  }
+
+  function showResults(indices) {
+    results = indices;
+    active = indices.length ? 0 : -1;
+    list.replaceChildren();
+    indices.forEach((i, pos) => {
+      const li = el("li", { role: "option", id: "result-" + pos, "data-index": String(i) });
+      li.append(el("span", { class: "r-title" }, data.manga.title[i]));
+      const year = data.manga.year[i];
+      li.append(el("span", { class: "r-meta" }, (year ? year + " · " : "") + data.manga.follows[i].toLocaleString("en") + " follows"));
+      li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(i); });
+      list.append(li);
+    });
+    list.hidden = indices.length === 0;
+    input.setAttribute("aria-expanded", String(!list.hidden));
+    highlight();
+  }
+
+  function highlight() {
+    Array.from(list.children).forEach((li, pos) => li.setAttribute("aria-selected", String(pos === active)));
+    if (active >= 0) input.setAttribute("aria-activedescendant", "result-" + active);
+    else input.removeAttribute("aria-activedescendant");
+  }
+
+  function onKey(e) {
+    if (list.hidden) return;
+    if (e.key === "ArrowDown") { active = Math.min(results.length - 1, active + 1); highlight(); e.preventDefault(); }
+    else if (e.key === "ArrowUp") { active = Math.max(0, active - 1); highlight(); e.preventDefault(); }
+    else if (e.key === "Enter" && active >= 0) { choose(results[active]); e.preventDefault(); }
+    else if (e.key === "Escape") { showResults([]); }
+  }
+
+  async function shardFor(i) {
+    const number = Math.floor(i / data.shard_size);
+    if (!shardCache.has(number)) {
+      const name = String(number).padStart(4, "0");
+      shardCache.set(number, fetch("data/shards/" + name + ".json").then((r) => {
+        if (!r.ok) throw new Error("neighbour shard " + name + ": HTTP " + r.status);
+        return r.json();
+      }));
+    }
+    return shardCache.get(number);
+  }
+
+  function choose(i, push = true) {
+    showResults([]);
+    input.value = data.manga.title[i];
+    if (push) history.pushState({ id: data.manga.id[i] }, "", "?id=" + encodeURIComponent(data.manga.id[i]));
+    select(i);
+  }
+
+  function tagChips(container, tagIdx, shared) {
+    container.replaceChildren();
+    for (const t of tagIdx) {
+      const tag = data.tags[t];
+      const li = el("li", { class: "tag g-" + tag.group + (shared && shared.has(t) ? " shared" : "") }, tag.name);
+      container.append(li);
+    }
+  }
+
+  async function select(i) {
+    current = i;
+    const m = data.manga;
+    document.title = m.title[i] + " · Explore · mangarec";
+    $("intro").hidden = true;
+    $("selection").hidden = false;
+    $("manga-title").textContent = m.title[i];
+    $("manga-alt").textContent = m.alt[i].join(" · ");
+    const meta = [m.year[i], m.status[i], data.content_ratings[m.rating[i]],
+      m.follows[i].toLocaleString("en") + " follows", m.score[i] != null ? "rated " + m.score[i] : null];
+    $("manga-meta").textContent = meta.filter((x) => x !== null && x !== "").join(" · ");
+    tagChips($("manga-tags"), m.tags[i]);
+    $("manga-link").href = mangadexUrl(m.id[i]);
+    $("manga-desc").replaceChildren();
+    $("columns").replaceChildren(el("p", { class: "status" }, "Loading neighbours…"));
+    let shard;
+    try {
+      shard = await shardFor(i);
+    } catch (err) {
+      $("columns").replaceChildren(el("p", { class: "error" }, "Could not load the neighbours: " + err.message));
+      return;
+    }
+    if (current !== i) return;  // a newer selection won the race
+    $("manga-desc").innerHTML = shard.desc[i - shard.start];  // sanitized at build time
+    renderColumns(i, shard);
+  }
+
+  function filters() {
+    const ratings = new Set(Array.from(document.querySelectorAll("input[name=rating]:checked")).map((x) => Number(x.value)));
+    return { ratings, minShared: Number($("min-shared").value) };
+  }
+
+  function renderColumns(i, shard) {
+    const m = data.manga;
+    const mine = new Set(m.tags[i]);
+    const f = filters();
+    const columns = $("columns");
+    columns.replaceChildren();
+    for (const model of data.models) {
+      const block = shard.models[model.name];
+      const col = el("section", { class: "column", "data-model": model.name, "aria-label": model.label + " neighbours" });
+      col.append(el("h2", {}, model.label));
+      col.append(el("p", { class: "model-summary" }, model.summary));
+      const ol = el("ol", { class: "neighbours" });
+      const row = block.idx[i - shard.start], dist = block.dist[i - shard.start];
+      let shown = 0;
+      row.forEach((j, r) => {
+        if (j < 0) return;
+        const shared = new Set(m.tags[j].filter((t) => mine.has(t)));
+        if (!f.ratings.has(m.rating[j]) || shared.size < f.minShared) return;
+        shown++;
+        const li = el("li", { class: "neighbour" });
+        const head = el("div", { class: "n-head" });
+        const a = el("a", { href: "?id=" + encodeURIComponent(m.id[j]), class: "n-title" }, m.title[j]);
+        a.addEventListener("click", (e) => { e.preventDefault(); choose(j); window.scrollTo(0, 0); });
+        head.append(a, el("span", { class: "dist", title: "distance (lower is closer)" }, dist[r].toFixed(3)));
+        const md = el("a", { href: mangadexUrl(m.id[j]), class: "md", rel: "noopener", target: "_blank",
+          "aria-label": "Open " + m.title[j] + " on MangaDex" }, "MangaDex ↗");
+        head.append(md);
+        const why = el("ul", { class: "tags small", "aria-label": "Shared tags" });
+        tagChips(why, Array.from(shared).sort((x, y) => x - y));
+        li.append(head, why);
+        ol.append(li);
+      });
+      col.append(ol);
+      if (!shown) col.append(el("p", { class: "status" }, "No neighbour passes the filters."));
+      columns.append(col);
+    }
+  }
+
+  function restoreFromUrl() {
+    const id = new URLSearchParams(location.search).get("id");
+    if (id && byId.has(id)) { input.value = data.manga.title[byId.get(id)]; select(byId.get(id)); }
+    else if (id) status.textContent = "No manga with id " + id + " in this catalogue.";
+    else { $("selection").hidden = true; $("intro").hidden = false; current = null; }
+  }
+
+  let pending = 0;
+  input.addEventListener("input", () => {
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(() => {
+      const found = search(input.value);
+      showResults(found);
+      const needle = input.value.trim();
+      status.textContent = !needle ? "Type to search." : found.length ? found.length + (found.length === MAX_RESULTS ? "+" : "") +
+        " matching titles; use ↑ ↓ and Enter, or click." : "No title matches “" + needle + "”.";
+    });
+  });
+  input.addEventListener("keydown", onKey);
+  input.addEventListener("blur", () => setTimeout(() => showResults([]), 100));
+  document.getElementById("filters").addEventListener("change", () => {
+    if (current !== null) shardFor(current).then((s) => renderColumns(current, s));
+  });
+  window.addEventListener("popstate", restoreFromUrl);
+
+  loadIndex().then(restoreFromUrl).catch((err) => {
+    status.textContent = "Could not load the catalogue: " + err.message;
+    status.classList.add("error");
+  });
+})();
