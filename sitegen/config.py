@@ -66,7 +66,6 @@ class ModelConfig:
     itemset_max_terms: int = _f(256, "most itemsets added as words to the itemset models, most supported first")
     itemset_min_confidence: float = _f(0.5, "smallest confidence of an association rule written for the tag-rules page")
     itemset_max_rules: int = _f(500, "most association rules written for the tag-rules page, highest lift first")
-    popularity_base: str = _f("lsi", "registry name of the model the popularity blend re-ranks")
     popularity_weights: tuple[float, ...] = _f(
         (0.0, 0.02, 0.05, 0.1, 0.2, 0.3), "weights of popularity tried when choosing the blend, each in [0, 1)"
     )
@@ -143,6 +142,13 @@ def _nonempty(v: Any) -> str | None:
     return None if len(v) else "expected at least one value"
 
 
+def _weight(v: Any) -> str | None:
+    """A popularity weight lies in [0, 1): at 1 the model's own distance would vanish."""
+    if isinstance(v, tuple):
+        return None if all(_weight(w) is None for w in v) else f"expected weights in [0, 1), got {v!r}"
+    return None if 0 <= v < 1 else f"expected a weight in [0, 1), got {v!r}"
+
+
 def _in_unit(v: Any) -> str | None:
     return None if 0 <= v <= 1 else f"expected between 0 and 1, got {v!r}"
 
@@ -167,9 +173,8 @@ _CHECKS: dict[str, tuple[Check, ...]] = {
     "models.itemset_max_terms": (_positive,),
     "models.itemset_min_confidence": (_in_unit,),
     "models.itemset_max_rules": (_positive,),
-    "models.popularity_base": (_nonempty,),
-    "models.popularity_weights": (_nonempty, lambda v: None if all(0 <= w < 1 for w in v) else f"expected weights in [0, 1), got {v!r}"),
-    "models.popularity_weight": (lambda v: None if v is None or 0 <= v < 1 else f"expected unset or in [0, 1), got {v!r}",),
+    "models.popularity_weights": (_nonempty, _weight),
+    "models.popularity_weight": (lambda v: None if v is None else _weight(v),),
     "models.popularity_rating_share": (_in_unit,),
     "models.popularity_sample": (_positive,),
     "models.popularity_k": (_positive,),

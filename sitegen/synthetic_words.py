@@ -46,7 +46,7 @@ THEMES: dict[str, dict[str, float]] = {
                       "Drama": .8, "Fantasy": .4, "Action": .3, "Office Workers": .2,
                       "Self-Published": .1},
     "doujin": {"Doujinshi": 1, "Oneshot": .6, "Romance": .5, "Comedy": .5, "Anthology": .3,
-               "Fan Colored": .08, "Drama": .2, "Boys' Love": .3, "Girls' Love": .2,
+               "Fan Colored": .08, "Drama": .2, "Boys' Love": .15, "Girls' Love": .1,
                "Incest": .15, "Loli": .15, "Shota": .1},
     "historical": {"Historical": 1, "Samurai": .3, "Ninja": .2, "Drama": .6, "Military": .4,
                    "Traditional Games": .1, "Romance": .4, "Award Winning": .1, "Tragedy": .3,
