@@ -50,6 +50,10 @@ class FetchConfig:
     timeout: float = _f(30.0, "seconds before one request is given up and retried")
     max_retries: int = _f(6, "retries of one request (5xx, timeouts, bad JSON) before failing")
     backoff_cap: float = _f(60.0, "longest wait between retries, in seconds")
+    stats_max_age_days: float = _f(
+        7.0, "incremental refreshes re-fetch every manga's statistics once they are this old"
+    )
+    result_window: int = _f(10_000, "largest offset + limit the API answers (its result window)")
     fetch_only: bool = _f(False, "stop after refreshing the snapshot")
 
 
@@ -165,6 +169,8 @@ _CHECKS: dict[str, tuple[Check, ...]] = {
     "fetch.timeout": (_positive,),
     "fetch.max_retries": (lambda v: None if v >= 0 else f"expected >= 0, got {v!r}",),
     "fetch.backoff_cap": (_positive,),
+    "fetch.stats_max_age_days": (lambda v: None if v >= 0 else f"expected >= 0, got {v!r}",),
+    "fetch.result_window": (lambda v: None if v >= 100 else f"expected >= 100, got {v!r}",),
     "models.lsi_rank": (_positive,),
     "models.w2v_size": (_positive,),
     "models.w2v_epochs": (_positive,),

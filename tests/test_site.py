@@ -1,0 +1,84 @@
+"""Site data and the writer: sanitized descriptions, bounded shards, atomic publication."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sitegen.errors import RenderError
+from sitegen.neighbours import Neighbours
+from sitegen.render import MARKER, SiteWriter, json_text
+from sitegen.site_data import catalogue_index, sanitize_description, shards
+
+TEMPLATES = __import__("sitegen.config", fromlist=["SiteConfig"]).SiteConfig().templates_dir
+
+
+@pytest.mark.parametrize(
+    "raw, absent, present",
+    [
+        ("Hello <script>alert(1)</script> world", ["<script", "alert(1)</"], ["Hello", "world"]),
+        ("[click](javascript:alert(1))", ["javascript:"], ["click"]),
+        ('<img src=x onerror="alert(1)">', ["<img", "onerror"], []),
+        ("**bold** and [site](https://mangadex.org)", [], ["<strong>bold</strong>", 'href="https://mangadex.org"', "noopener"]),
+        ('<a href="https://x.org" onclick="evil()">x</a>', ["onclick"], ["https://x.org"]),
+    ],
+)
+def test_descriptions_are_sanitized(raw, absent, present):
+    html = sanitize_description(raw)
+    for bad in absent:
+        assert bad not in html
+    for good in present:
+        assert good in html
+
+
+def test_json_text_refuses_nan():
+    with pytest.raises(ValueError):
+        json_text({"x": float("nan")})
+
+
+def test_shards_cover_every_manga_once(demo_catalogue):
+    n = len(demo_catalogue)
+    rng = np.random.default_rng(0)
+    nb = Neighbours("m", rng.integers(0, n, size=(n, 3)).astype(np.int32), np.zeros((n, 3), np.float32))
+    out = list(shards(demo_catalogue, [nb], 64))
+    assert len(out) == -(-n // 64)
+    assert sum(len(s["desc"]) for _, s in out) == n
+    number, last = out[-1]
+    assert last["start"] == number * 64 and len(last["models"]["m"]["idx"]) == n - number * 64
+
+
+def test_index_columns_are_parallel(demo_catalogue):
+    index = catalogue_index(demo_catalogue, [], 64, 20)
+    lengths = {k: len(v) for k, v in index["manga"].items()}
+    assert set(lengths.values()) == {len(demo_catalogue)}
+
+
+def test_failed_build_leaves_previous_site(tmp_path):
+    out = tmp_path / "site"
+    with SiteWriter(out, TEMPLATES) as w:
+        w.write_text("index.html", "old")
+        w.commit({})
+    with pytest.raises(RuntimeError):
+        with SiteWriter(out, TEMPLATES) as w:
+            w.write_text("index.html", "half-new")
+            raise RuntimeError("boom")
+    assert (out / "index.html").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging left behind
+
+
+def test_writer_replaces_its_own_site_but_not_a_stranger(tmp_path):
+    out = tmp_path / "site"
+    with SiteWriter(out, TEMPLATES) as w:
+        w.write_text("a.html", "1")
+        w.commit({})
+    with SiteWriter(out, TEMPLATES) as w:
+        w.write_text("b.html", "2")
+        w.commit({})
+    assert sorted(p.name for p in out.iterdir()) == ["b.html", MARKER]
+    stranger = tmp_path / "docs"
+    stranger.mkdir()
+    (stranger / "precious.txt").write_text("keep")
+    with pytest.raises(RenderError, match="not made by sitegen"):
+        with SiteWriter(stranger, TEMPLATES):
+            pass
+    assert (stranger / "precious.txt").read_text() == "keep"
