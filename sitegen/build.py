@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,18 +22,45 @@ from .site_data import ModelInfo, catalogue_index, shards
 log = logging.getLogger(__name__)
 
 
+def resident_bytes() -> int:
+    """The process's resident memory now (Linux), or 0 where /proc is not there."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 @dataclass
 class Timings:
-    """Wall seconds per stage, in the order the stages ran."""
+    """Wall seconds and peak resident memory per stage, in the order the stages ran.
+
+    Peak memory is sampled every 20 ms by a background thread while a stage runs.
+    """
 
     stages: dict[str, float] = field(default_factory=dict)
+    peaks: dict[str, int] = field(default_factory=dict)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
         log.info("%s ...", name)
-        yield
+        peak = [resident_bytes()]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.02):
+                peak[0] = max(peak[0], resident_bytes())
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            yield
+        finally:
+            done.set()
+            sampler.join()
         self.stages[name] = time.perf_counter() - start
+        self.peaks[name] = max(peak[0], resident_bytes())
         log.info("%s done in %.1f s", name, self.stages[name])
 
 
@@ -47,6 +76,7 @@ class BuildReport:
     out: str
     seconds: float
     stages: dict[str, float]
+    peaks: dict[str, int]
     synthetic: bool
 
     def summary(self) -> str:
@@ -155,5 +185,6 @@ def build(config: BuildConfig) -> BuildReport:
         out=str(config.site.out),
         seconds=time.perf_counter() - start,
         stages=timings.stages,
+        peaks=timings.peaks,
         synthetic=catalogue.synthetic,
     )
