@@ -52,10 +52,14 @@ def _topk_block(dist, rows, k, grid, out_idx, out_dist):  # pragma: no cover - c
         best_d = np.full(k, np.inf)
         best_i = np.full(k, -1, dtype=np.int64)
         filled = 0
+        # Raw distances above this cannot round to the current k-th grid value or below: the
+        # cheap float comparison rejects almost every entry before any rounding is done.
+        bound = np.inf
         for j in range(dist.shape[1]):
-            if j == rows[r]:
+            raw = dist[r, j]
+            if raw > bound or j == rows[r]:
                 continue
-            d = np.floor(np.float64(dist[r, j]) * grid + 0.5)
+            d = np.floor(np.float64(raw) * grid + 0.5)
             if d != d:  # NaN sorts last
                 d = np.inf
             if filled == k and d >= best_d[k - 1]:
@@ -70,6 +74,8 @@ def _topk_block(dist, rows, k, grid, out_idx, out_dist):  # pragma: no cover - c
             best_i[p] = j
             if filled < k:
                 filled += 1
+            if filled == k:
+                bound = (best_d[k - 1] + 0.5) / grid
         for p in range(k):
             out_idx[r, p] = best_i[p]
             out_dist[r, p] = best_d[p] / grid

@@ -110,13 +110,17 @@ class Model(ABC):
         ndarray, shape (n_rows, n_manga), float32; lower is closer.
         """
         keys = self._keys()
-        queries = keys[rows]
+        # In place on the product: at catalogue scale the block is hundreds of MB and memory
+        # traffic, not arithmetic, is what costs.
+        d = keys[rows] @ keys.T
         if self.metric == "cosine":
-            return np.float32(1.0) - queries @ keys.T
+            return np.subtract(np.float32(1.0), d, out=d)
         if self.metric == "euclidean":
             sq = np.einsum("ij,ij->i", keys, keys)
-            d2 = sq[rows][:, None] + sq[None, :] - np.float32(2.0) * (queries @ keys.T)
-            return np.sqrt(np.maximum(d2, 0, out=d2), out=d2)
+            d *= np.float32(-2.0)
+            d += sq[rows][:, None]
+            d += sq[None, :]
+            return np.sqrt(np.maximum(d, 0, out=d), out=d)
         raise NotImplementedError(f"model {self.name!r} must override distances()")
 
     def _keys(self) -> np.ndarray:
