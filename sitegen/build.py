@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from typing import Iterator
 from . import __version__, synthetic
 from .catalogue import Catalogue, LoadReport, build_catalogue, load_catalogue, parse_lines
 from .config import BuildConfig, validate
-from .errors import CatalogueError
+from .fetch import FetchReport, refresh
 from .models import REGISTRY, Model
 from .neighbours import Neighbours, search
 from .render import SiteWriter, read_pages
@@ -105,17 +106,16 @@ def load_source(config: BuildConfig) -> tuple[Catalogue, LoadReport]:
     return _load_snapshot(config)
 
 
-def _load_snapshot(config: BuildConfig) -> tuple[Catalogue, LoadReport]:
-    try:
-        from .fetch import refresh
-    except ImportError:
-        raise CatalogueError(
-            "Fetching from MangaDex is not available yet: build the offline demo with --demo, "
-            "or a catalogue file with --catalogue FILE"
-        ) from None
-    fetched = refresh(config.fetch)
+def fetch_snapshot(config: BuildConfig) -> FetchReport:
+    """Refresh the local MangaDex snapshot (``--fetch-only`` stops here)."""
+    validate(config, tuple(REGISTRY))
+    fetched = refresh(config.fetch, progress=sys.stderr.isatty())
     log.info("%s", fetched.summary())
-    return load_catalogue(fetched.snapshot)
+    return fetched
+
+
+def _load_snapshot(config: BuildConfig) -> tuple[Catalogue, LoadReport]:
+    return load_catalogue(fetch_snapshot(config).snapshot)
 
 
 def fit_models(catalogue: Catalogue, config: BuildConfig, timings: Timings) -> list[Model]:

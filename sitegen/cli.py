@@ -74,10 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = parser().parse_args(argv)
     setup_logging(args.verbose)
-    from .build import build  # heavy imports after argument errors are reported
+    from .build import build, fetch_snapshot  # heavy imports after argument errors are reported
 
     try:
-        report = build(config_from_args(args))
+        config = config_from_args(args)
+        report = fetch_snapshot(config) if args.fetch_only and not (args.demo or args.catalogue) else build(config)
     except SitegenError as err:
         if args.verbose:
             log.exception("build failed")

@@ -65,9 +65,13 @@ class ModelConfig:
     lsi_rank: int = _f(24, "rank of the LSI truncated SVD")
     w2v_size: int = _f(16, "word2vec vector size (the write-up's 16)")
     w2v_epochs: int = _f(10, "word2vec training epochs")
+    spectral_dims: int = _f(16, "eigenvectors of the normalized manga network kept by the spectral model")
+    deconvolution_beta: float = _f(
+        0.9, "network deconvolution scale: largest eigenvalue magnitude of the direct network, in (0, 1)"
+    )
     itemset_min_support: float = _f(0.005, "smallest share of manga a tag itemset needs to become a word or rule")
     itemset_max_size: int = _f(3, "largest tag itemset mined (2 = pairs, 3 = pairs and triples)")
-    itemset_max_terms: int = _f(256, "most itemsets added as words to the itemset models, most supported first")
+    itemset_max_terms: int = _f(128, "most itemsets added as words to the itemset models, most supported first")
     itemset_min_confidence: float = _f(0.5, "smallest confidence of an association rule written for the tag-rules page")
     itemset_max_rules: int = _f(500, "most association rules written for the tag-rules page, highest lift first")
     popularity_weights: tuple[float, ...] = _f(
@@ -77,6 +81,9 @@ class ModelConfig:
     popularity_rating_share: float = _f(0.5, "share of the bayesian rating (vs log follows) in the popularity score")
     popularity_sample: int = _f(2000, "manga sampled when choosing the popularity weight")
     popularity_k: int = _f(20, "neighbours per manga when choosing the popularity weight (match neighbours.k)")
+    popularity_max_coherence_loss: float = _f(
+        0.05, "largest relative fall in tag coherence the chosen popularity weight may cause"
+    )
 
 
 @dataclass(frozen=True)
@@ -174,6 +181,8 @@ _CHECKS: dict[str, tuple[Check, ...]] = {
     "models.lsi_rank": (_positive,),
     "models.w2v_size": (_positive,),
     "models.w2v_epochs": (_positive,),
+    "models.spectral_dims": (_positive,),
+    "models.deconvolution_beta": (lambda v: None if 0 < v < 1 else f"expected between 0 and 1 (exclusive), got {v!r}",),
     "models.itemset_min_support": (_in_unit,),
     "models.itemset_max_size": (lambda v: None if v >= 2 else f"expected >= 2, got {v!r}",),
     "models.itemset_max_terms": (_positive,),
@@ -184,6 +193,7 @@ _CHECKS: dict[str, tuple[Check, ...]] = {
     "models.popularity_rating_share": (_in_unit,),
     "models.popularity_sample": (_positive,),
     "models.popularity_k": (_positive,),
+    "models.popularity_max_coherence_loss": (_in_unit,),
     "neighbours.k": (_positive,),
     "neighbours.method": (_one_of("auto", "exact", "nndescent"),),
     "neighbours.exact_max": (_positive,),
@@ -224,6 +234,9 @@ def validate(config: BuildConfig, model_names: tuple[str, ...] = ()) -> BuildCon
             problems.append(f"Config value 'models.names': {message}")
     if config.catalogue.source == "file" and config.catalogue.path is None:
         problems.append("Config value 'catalogue.path': required when the source is a file")
+    if config.fetch.fetch_only and config.catalogue.source != "mangadex":
+        problems.append("Config value 'fetch.fetch_only': refreshes the MangaDex snapshot, so it cannot "
+                        "go with --demo or --catalogue")
     if problems:
         raise ConfigError("; ".join(problems))
     return config

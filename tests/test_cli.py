@@ -70,3 +70,45 @@ def test_stranger_output_directory_is_refused(tmp_path, capsys):
     assert code == 1
     assert "not made by sitegen" in capsys.readouterr().err
     assert (tmp_path / "docs" / "keep.txt").read_text() == "mine"
+
+
+def test_no_network_and_no_snapshot_is_one_line_naming_demo(tmp_path):
+    # Nothing listens on this port: the API is unreachable, as MangaDex is from these machines.
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = run("--api-url", f"http://127.0.0.1:{port}", "--data-dir", str(tmp_path / "data"),
+                 "--out", str(tmp_path / "s"))
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "--demo" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_real_path_fetches_then_builds_then_goes_on_offline(tmp_path):
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fakedex import FakeDex, make_catalogue
+
+    data, out = tmp_path / "data", tmp_path / "s"
+    with FakeDex(make_catalogue(250, seed=3)) as dex:
+        fetched = run("--api-url", dex.url, "--rate", "200", "--data-dir", str(data), "--fetch-only")
+        assert fetched.returncode == 0, fetched.stderr
+        assert (data / "catalogue.jsonl.gz").is_file() and not out.exists()
+        built = run("--api-url", dex.url, "--rate", "200", "--data-dir", str(data), "--out", str(out),
+                    "--models", "lsi")
+        assert built.returncode == 0, built.stderr
+        assert "manga loaded" in built.stdout and "synthetic" not in built.stdout
+    index = json.loads((out / "data" / "catalogue.json").read_text(encoding="utf-8"))
+    assert index["synthetic"] is False and len(index["manga"]["id"]) > 200
+    # The server is gone now: the build warns and goes on from the snapshot.
+    again = run("--api-url", dex.url, "--data-dir", str(data), "--out", str(out), "--models", "lsi")
+    assert again.returncode == 0, again.stderr
+    assert "snapshot" in again.stderr.lower()
+
+
+def test_fetch_only_does_not_mix_with_demo(tmp_path, capsys):
+    assert main(["--demo", "--fetch-only", "--out", str(tmp_path / "s")]) == 2
+    assert "fetch.fetch_only" in capsys.readouterr().err

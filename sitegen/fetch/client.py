@@ -173,6 +173,7 @@ class ApiClient:
         self.timeout = timeout
         self.counters = Counters()
         self.server_date: datetime | None = None
+        self._answered = False  # has the server ever answered this client?
         self._sleep = sleep
         self._limiter = RateLimiter(rate, sleep=sleep)
         self._backoff_cap = backoff_cap
@@ -250,9 +251,14 @@ class ApiClient:
             raise _Transient(f"no answer within {self.timeout:g} s") from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError) as err:
+            if not self._answered and isinstance(err, requests.ConnectionError):
+                # Never reached at all (no network, DNS, refused): a minute of backoff would
+                # only delay the answer, which is to go on offline.
+                raise ApiUnavailable(f"cannot connect to {self.base} ({type(err).__name__})") from None
             raise _Transient(f"connection failed ({type(err).__name__})") from None
         except requests.RequestException as err:
             raise FetchError(f"Cannot request {url} ({err}): check --api-url") from None
+        self._answered = True
         self._note_date(resp)
         if resp.status_code == 429:
             return self._rate_limited(resp)

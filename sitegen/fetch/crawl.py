@@ -110,7 +110,10 @@ def _stuck(cursor: Cursor, last: Any) -> Cursor:
         log.info("a whole result window shares createdAt %s: walking each content rating apart", cursor.since)
         rest = tuple(((r,), cursor.since) for r in cursor.ratings[1:])
         return replace(cursor, ratings=cursor.ratings[:1], offset=0, queue=rest + cursor.queue)
-    base = last if last is not None else parse_since(cursor.since)
+    base = last if last is not None else parse_since(cursor.since) if cursor.since else None
+    if base is None:
+        log.error("the API's manga carry no usable %s: cannot page past its result window", cursor.field)
+        return _next_stream(cursor)
     log.error(
         "more manga rated %s were created around %s than the API's result window lets anyone "
         "page through: some of them are missing from the snapshot", cursor.ratings[0], cursor.since,
@@ -127,7 +130,9 @@ def advance(cursor: Cursor, data: list[Any], total: int, window: int) -> Cursor:
         When a descending (incremental) walk has more matches than one window holds.
     """
     count = len(data)
-    if count < PAGE or cursor.offset + count >= total:
+    # The reported total ends a stream, not a short page: a server may cap pages below the
+    # limit asked for. An empty page ends it too, so a total that lies cannot loop us.
+    if count == 0 or cursor.offset + count >= total:
         return _next_stream(cursor)
     if cursor.order == "desc" and total > window:
         raise WindowExceeded(f"{total} manga changed since {cursor.since}")
@@ -180,7 +185,7 @@ def fetch_feed(client: ApiClient, ratings: tuple[str, ...], languages: tuple[str
         params += [("contentRating[]", r) for r in ratings]
         body = client.get_json("/manga", params, check=check_collection)
         found.extend(body["data"])
-        if len(body["data"]) < limit or len(found) >= body.get("total", 0):
+        if not body["data"] or len(found) >= body.get("total", 0) or len(found) + PAGE > window:
             break
     return found[:size]
 

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -33,6 +34,7 @@ STATE = "state.json"
 JOURNAL = "crawl.journal.jsonl"
 LOCK = ".fetch.lock"
 _TMP_SUFFIX = ".tmp"
+SYNC_EVERY = 1.0  # seconds between journal fsyncs
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -100,10 +102,43 @@ def remove_stale_temps(directory: Path) -> None:
     """Delete temporary files a killed run left behind (only our own ``.name.xxx.tmp`` ones)."""
     if not directory.is_dir():
         return
-    for name in (SNAPSHOT, FEED, TAGS, STATE):
+    for name in (SNAPSHOT, FEED, TAGS, STATE, JOURNAL):
         for tmp in directory.glob(f".{name}.*{_TMP_SUFFIX}"):
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+_STATS_KEY = ',"statistics":'
+
+
+def _split_fast(line: str) -> tuple[str, str, dict[str, Any]] | None:
+    """``(id, record, statistics)`` of a line in the form :func:`write_snapshot` writes, found
+    without decoding the manga; None when the line is in any other form.
+
+    The statistics member is looked for last: if what follows it (less the closing brace) is a
+    JSON object, it closed the top level, so it is the top-level member and nothing was nested.
+    """
+    cut = line.rfind(_STATS_KEY)
+    if cut < 0 or not line.endswith("}") or not line.startswith('{"id":"') or line[43:44] != '"':
+        return None
+    try:
+        stats = json.loads(line[cut + len(_STATS_KEY) : -1])
+    except ValueError:
+        return None
+    if not isinstance(stats, dict) or not is_uuid(line[7:43]):
+        return None
+    return line[7:43], line[:cut] + "}", stats
+
+
+def _split_slow(line: str) -> tuple[str, str, dict[str, Any] | None] | None:
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict) or not is_uuid(obj.get("id")):
+        return None
+    entry = obj.pop("statistics", None)
+    return obj["id"], dumps(obj), entry if isinstance(entry, dict) else None
 
 
 def load_snapshot(path: Path) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
@@ -117,16 +152,13 @@ def load_snapshot(path: Path) -> tuple[dict[str, str], dict[str, dict[str, Any]]
         return records, stats
     try:
         for line in read_lines(path):
-            try:
-                obj = json.loads(line)
-            except ValueError:
+            line = line.rstrip("\r\n")
+            got = _split_fast(line) or _split_slow(line)
+            if got is None:
                 continue
-            if not isinstance(obj, dict) or not is_uuid(obj.get("id")):
-                continue
-            entry = obj.pop("statistics", None)
-            records[obj["id"]] = dumps(obj)
-            if isinstance(entry, dict):
-                stats[obj["id"]] = entry
+            records[got[0]] = got[1]
+            if got[2] is not None:
+                stats[got[0]] = got[2]
     except CatalogueError as err:
         log.warning("previous snapshot unusable, starting afresh: %s", err)
         return {}, {}
@@ -146,14 +178,15 @@ def write_snapshot(path: Path, records: dict[str, str], stats: dict[str, dict[st
 class Journal:
     """The crawl's append-only checkpoint file: a header line, then one line per step.
 
-    Each line is a JSON object written with a single ``write`` and fsynced before the crawl
-    moves on, so after any interruption the file holds every completed step and at most one
-    torn line, which :meth:`read` cuts off.
+    Each line is a JSON object handed to the operating system with a single ``write`` before
+    the crawl moves on, so after any interruption the file holds every completed step and at
+    most one torn line, which :meth:`read` cuts off.
     """
 
     def __init__(self, path: Path):
         self.path = path
         self._fh: Any = None
+        self._synced = 0.0
 
     def read(self) -> list[dict[str, Any]]:
         """Every intact entry, in order; a torn or corrupt tail is truncated away."""
@@ -192,17 +225,29 @@ class Journal:
     def _open(self) -> None:
         self._fh = open(self.path, "ab")
 
-    def append(self, entry: dict[str, Any]) -> None:
-        """Add one checkpoint and make it durable before returning."""
+    def append(self, entry: dict[str, Any] | str) -> None:
+        """Add one checkpoint (an object, or its JSON text on one line).
+
+        The line reaches the operating system at once, so it survives the process being killed;
+        it is fsynced at most once a second (and on close), which bounds what a power cut can
+        take to the last second of work without an fsync per page.
+        """
         if self._fh is None:
             raise FetchError(f"Checkpoint file {self.path} is not open: this is a bug in sitegen")
-        self._fh.write((dumps(entry) + "\n").encode("utf-8"))
+        line = entry if isinstance(entry, str) else dumps(entry)
+        self._fh.write((line + "\n").encode("utf-8"))
         self._fh.flush()
+        if time.monotonic() - self._synced >= SYNC_EVERY:
+            self._sync()
+
+    def _sync(self) -> None:
         os.fsync(self._fh.fileno())
+        self._synced = time.monotonic()
 
     def close(self) -> None:
-        """Close the file (entries already appended stay)."""
+        """Make every entry durable and close the file."""
         if self._fh is not None:
+            self._sync()
             self._fh.close()
             self._fh = None
 
