@@ -18,7 +18,9 @@ from .fetch import FetchReport, refresh
 from .models import REGISTRY, Model
 from .neighbours import Neighbours, search
 from .render import SiteWriter, read_pages
-from .site_data import ModelInfo, catalogue_index, shards
+from .evaluation import Evaluation, evaluate
+from .itemsets import rules_json
+from .site_data import ModelInfo, catalogue_index, model_details, shards, tag_statistics
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +140,34 @@ def find_neighbours(models: list[Model], n: int, config: BuildConfig, timings: T
     return found
 
 
-def render_site(config: BuildConfig, catalogue: Catalogue, models: list[Model], neighbours: list[Neighbours]) -> SiteWriter:
+def evaluate_models(catalogue: Catalogue, neighbours: list[Neighbours], config: BuildConfig) -> Evaluation:
+    """Compare the models' lists with each other and with random recommendations."""
+    ev = config.evaluation
+    result = evaluate(catalogue, {nb.model: nb for nb in neighbours}, k=config.neighbours.k, seed=config.seed,
+                      permutations=ev.permutations, sample=ev.sample)
+    log.info("%s", result.summary())
+    return result
+
+
+def tag_rules(catalogue: Catalogue, config: BuildConfig) -> dict:
+    """Frequent tag itemsets and association rules, for the tags page."""
+    m = config.models
+    return rules_json(catalogue, min_support=m.itemset_min_support, max_size=m.itemset_max_size,
+                      min_confidence=m.itemset_min_confidence, max_rules=m.itemset_max_rules)
+
+
+def render_site(config: BuildConfig, catalogue: Catalogue, models: list[Model], neighbours: list[Neighbours],
+                evaluation: Evaluation, rules: dict) -> SiteWriter:
     """Write every page and data file, then publish the site atomically."""
     site = config.site
     infos = [ModelInfo(m.name, m.label, m.summary, m.metric, nb.method) for m, nb in zip(models, neighbours)]
-    pages = read_pages(site.content_dir)
+    data = {
+        "evaluation": evaluation.to_json(),
+        "models": model_details(models, infos),
+        "tags": tag_statistics(catalogue, rules),
+        "catalogue": {"manga": len(catalogue), "synthetic": catalogue.synthetic, "source": catalogue.source},
+    }
+    pages = read_pages(site.content_dir, data)
     context = {
         "synthetic": catalogue.synthetic,
         "n_manga": len(catalogue),
@@ -154,6 +179,9 @@ def render_site(config: BuildConfig, catalogue: Catalogue, models: list[Model], 
         writer.write_json("data/catalogue.json", catalogue_index(catalogue, infos, site.shard_size, config.neighbours.k))
         for number, shard in shards(catalogue, neighbours, site.shard_size):
             writer.write_json(f"data/shards/{number:04d}.json", shard)
+        writer.write_json("data/evaluation.json", data["evaluation"])
+        writer.write_json("data/models.json", data["models"])
+        writer.write_json("data/tag-rules.json", rules)
         writer.render("index.html", "explore.html", page="explore", **context)
         for page in pages:
             writer.render(f"{page.slug}.html", "page.html", page=page.slug, content=page, **context)
@@ -174,8 +202,12 @@ def build(config: BuildConfig) -> BuildReport:
     log.info("catalogue: %d manga, %d tags (%s)", len(catalogue), len(catalogue.tags), catalogue.source)
     models = fit_models(catalogue, config, timings)
     neighbours = find_neighbours(models, len(catalogue), config, timings)
+    with timings.stage("evaluation"):
+        evaluation = evaluate_models(catalogue, neighbours, config)
+    with timings.stage("tag rules"):
+        rules = tag_rules(catalogue, config)
     with timings.stage("render"):
-        writer = render_site(config, catalogue, models, neighbours)
+        writer = render_site(config, catalogue, models, neighbours, evaluation, rules)
     return BuildReport(
         manga=len(catalogue),
         skipped=loaded.skipped,

@@ -35,15 +35,20 @@ class Page:
     html: str
 
 
-def read_pages(content_dir: Path) -> list[Page]:
+def read_pages(content_dir: Path, data: dict[str, Any]) -> list[Page]:
     """Every ``*.md`` of ``content_dir``, menu order first, then slug.
 
-    A page may start with ``Title:`` and ``Order:`` lines (Markdown's meta extension).
+    A page may start with ``Title:`` and ``Order:`` lines (Markdown's meta extension). Pages are
+    Jinja templates first, with the build's ``data`` (evaluation, models, tags, catalogue) in
+    scope, so that tables of results are written where the prose discusses them. Values are
+    HTML-escaped on the way in: tag names come from MangaDex and are not trusted.
     """
+    env = Environment(loader=FileSystemLoader(str(content_dir)), autoescape=True, undefined=StrictUndefined,
+                      keep_trailing_newline=True)
     pages = []
     for path in sorted(content_dir.glob("*.md")):
         md = markdown.Markdown(extensions=["meta", "tables", "fenced_code", "toc", "attr_list"])
-        html = md.convert(path.read_text(encoding="utf-8"))
+        html = md.convert(env.get_template(path.name).render(**data))
         meta = getattr(md, "Meta", {})
         title = " ".join(meta.get("title", [path.stem.replace("-", " ").title()]))
         order = int(meta.get("order", ["50"])[0])

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import nh3
+import numpy as np
 
 from .catalogue import Catalogue
 from .neighbours import Neighbours
@@ -144,3 +145,43 @@ def shards(catalogue: Catalogue, neighbours: Sequence[Neighbours], shard_size: i
             },
             "desc": [sanitize_description(m.description) for m in catalogue.manga[start:stop]],
         }
+
+
+def model_details(models: Sequence[Any], infos: Sequence[ModelInfo]) -> list[dict[str, Any]]:
+    """Each model's identity, hyperparameters and, where it made one, the choice it made in fit."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, (int, float, str, bool, type(None))):
+            return value
+        if hasattr(value, "get_params"):  # a wrapped model: its name and its own parameters
+            return {"model": value.name, **{k: plain(v) for k, v in sorted(value.get_params().items())}}
+        if isinstance(value, (tuple, list)):
+            return [plain(v) for v in value]
+        return str(value)
+
+    out = []
+    for model, info in zip(models, infos):
+        params = {k: plain(v) for k, v in sorted(model.get_params().items())}
+        entry = {"name": info.name, "label": info.label, "summary": info.summary, "metric": info.metric,
+                 "search": info.method, "params": params, "dims": int(model.embedding_.shape[1])}
+        choice = getattr(model, "choice_", None)
+        if choice is not None and hasattr(choice, "to_json"):
+            entry["choice"] = choice.to_json()
+        out.append(entry)
+    return out
+
+
+def tag_statistics(catalogue: Catalogue, rules: dict[str, Any]) -> dict[str, Any]:
+    """Per-tag counts and shares, tags per manga, and the strongest rules with tag names."""
+    counts = catalogue.matrix.sum(axis=0).A1.astype(int)
+    per_manga = catalogue.matrix.sum(axis=1).A1.astype(int)
+    n = max(len(catalogue), 1)
+    names = {tag_id: info["name"] for tag_id, info in rules.get("tags", {}).items()}
+    return {
+        "tags": [{"name": t.name, "group": t.group, "count": int(c), "share": round(c / n, 4)}
+                 for t, c in sorted(zip(catalogue.tags, counts), key=lambda tc: (tc[0].group, -tc[1], tc[0].name))],
+        "per_manga": {"median": float(np.median(per_manga)) if len(per_manga) else 0.0,
+                      "max": int(per_manga.max(initial=0)), "one": int((per_manga == 1).sum()),
+                      "histogram": np.bincount(per_manga).tolist()},
+        "rules": [{**r, "antecedent": [names[t] for t in r["antecedent"]], "consequent": [names[t] for t in r["consequent"]]}
+                  for r in rules.get("rules", [])[:25]],
+    }

@@ -1,0 +1,294 @@
+"""Popularity re-ranking: LSI's distance blended with how followed and how well rated a manga is.
+
+The write-up expects popularity to act as "a bias term to re-rank recommendations" that needs
+tuning. The distance from manga i to manga j becomes
+
+    d'(i, j) = (1 - w) * d(i, j) + w * (1 - p_j)
+
+where d is the base model's distance and p_j in [0, 1] the popularity of the candidate j. At
+w = 0 this is the base model; as w grows, well-followed, well-rated titles climb the lists.
+The model reports d' / (1 - w) = d + w / (1 - w) * (1 - p_j): the same ranking, one pass over
+each block of distances instead of two.
+
+Choosing w (:func:`choose_weight`)
+----------------------------------
+The measure is **related-title recall@k**: the share of a manga's sequels, prequels, side
+stories, spin-offs and same-franchise titles found among its k neighbours. It is the one
+measure in :mod:`sitegen.evaluation` with outside ground truth that popularity could improve:
+MangaDex's editors link those titles because a reader of one wants the others. The other
+measures cannot choose: popularity carries no tag information, so tag coherence can only fall
+as w grows, and coverage and concentration can only get worse; they serve as a guard instead.
+
+* Candidate weights are scored on a seeded sample of manga with related titles (recall) and a
+  seeded uniform sample of manga (tag coherence), using the same tie-breaking as the search.
+* Weights whose coherence falls more than ``max_coherence_loss`` (relative) below that of the
+  smallest weight are ruled out: recall must not be bought by making lists generic.
+* Among the rest, the smallest weight whose recall is within one standard error of the best
+  is chosen (the one-standard-error rule, on the gap to the best paired over the same manga):
+  a difference smaller than the sampling noise is no reason to distort the base model's lists.
+* With fewer than ``min_related`` manga having related titles there is no evidence either way,
+  and the smallest weight is kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+
+from ..evaluation import coherence_rows, related_matrix, related_recall, tag_bits
+from ..errors import ModelError
+from .base import Model
+from .lsi import LSI
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from ..catalogue import Catalogue
+    from ..config import ModelConfig
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3)
+BLOCK_BYTES = 64 * 2**20  # one block of sampled distance rows during the weight search
+
+
+def popularity_scores(catalogue: Catalogue, rating_share: float = 0.5) -> np.ndarray:
+    """Popularity of every manga in [0, 1], shape (n_manga,), float64.
+
+    ``(1 - rating_share) * log-follows score + rating_share * rating score``. Follows are
+    heavy-tailed, so their logarithm is scaled by the largest; bayesian ratings are scaled to
+    [0, 1] between the lowest and highest. A missing rating (MangaDex sends 0 when nobody has
+    voted) gets the median score: an unrated title is treated as ordinary, not as bad.
+    """
+    follows = np.log1p(np.array([m.follows for m in catalogue.manga], dtype=np.float64))
+    top = follows.max(initial=0.0)
+    follow_score = follows / top if top > 0 else np.zeros_like(follows)
+    bayes = np.array([m.bayesian if m.bayesian and m.bayesian > 0 else np.nan for m in catalogue.manga], dtype=np.float64)
+    known = np.isfinite(bayes)
+    rating_score = np.full(bayes.shape, 0.5)
+    if known.any():
+        lo, hi = bayes[known].min(), bayes[known].max()
+        rating_score[known] = (bayes[known] - lo) / (hi - lo) if hi > lo else 0.5
+        rating_score[~known] = np.median(rating_score[known])
+    return (1 - rating_share) * follow_score + rating_share * rating_score
+
+
+@dataclass(frozen=True)
+class WeightChoice:
+    """The weight :func:`choose_weight` picked, and the scores it picked it from."""
+
+    weight: float
+    measure: str
+    reason: str
+    weights: tuple[float, ...] = ()
+    recall: tuple[float, ...] = ()
+    gap_se: tuple[float, ...] = ()
+    coherence: tuple[float, ...] = ()
+    related_rows: int = 0
+    coherence_rows: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready: floats rounded to 6 decimals."""
+        def r(values: tuple[float, ...]) -> list[float]:
+            return [round(float(v), 6) for v in values]
+
+        return {
+            "weight": self.weight, "measure": self.measure, "reason": self.reason, "weights": r(self.weights),
+            "recall": r(self.recall), "gap_se": r(self.gap_se), "coherence": r(self.coherence),
+            "related_rows": self.related_rows, "coherence_rows": self.coherence_rows,
+        }
+
+
+def _sampled_tables(
+    rows: np.ndarray, distances: Callable[[np.ndarray], np.ndarray], blend: Callable[[np.ndarray, float], np.ndarray],
+    weights: Sequence[float], n: int, k: int,
+) -> np.ndarray:
+    """Top-k lists of ``rows`` under each weight, shape (n_weights, n_rows, k), int32.
+
+    The base distances of a block are computed once and blended once per weight; the compiled
+    scan of :mod:`sitegen.neighbours` ranks them, so ties break exactly as in the real search.
+    """
+    from ..neighbours import GRID, _topk_block  # here: neighbours imports this package
+
+    out = np.empty((len(weights), rows.size, k), dtype=np.int32)
+    dist = np.empty((rows.size, k), dtype=np.float32)
+    step = max(1, BLOCK_BYTES // (4 * max(n, 1)))
+    for start in range(0, rows.size, step):
+        block = rows[start : start + step].astype(np.int64)
+        base = distances(block)
+        for w, weight in enumerate(weights):
+            scored = np.ascontiguousarray(blend(base, weight), dtype=np.float32)
+            _topk_block(scored, block, k, GRID, out[w, start : start + block.size], dist[start : start + block.size])
+    return out
+
+
+def choose_weight(
+    catalogue: Catalogue,
+    distances: Callable[[np.ndarray], np.ndarray],
+    blend: Callable[[np.ndarray, float], np.ndarray],
+    weights: Sequence[float],
+    *,
+    k: int,
+    sample: int,
+    seed: int,
+    max_coherence_loss: float = 0.05,
+    min_related: int = 30,
+) -> WeightChoice:
+    """Pick the popularity weight by related-title recall@k (see the module docstring).
+
+    Parameters
+    ----------
+    catalogue : Catalogue
+    distances : callable
+        ``distances(rows) -> (len(rows), n_manga)`` float32 base distances.
+    blend : callable
+        ``blend(base_block, weight) -> block`` of the same shape: the re-ranked distances.
+    weights : sequence of float
+        Candidates; duplicates are dropped and they are tried in ascending order.
+    k, sample, seed : int
+        List length, manga per sample, and the seed of both samples.
+    max_coherence_loss : float
+        Largest relative fall in tag coherence allowed against the smallest weight.
+    min_related : int
+        Fewest manga with related titles needed to choose at all.
+    """
+    weights = tuple(sorted({float(w) for w in weights}))
+    n = len(catalogue)
+    related = related_matrix(catalogue)
+    with_related = np.flatnonzero(np.diff(related.indptr) > 0)
+    if with_related.size < min_related or n < 2:
+        reason = f"{with_related.size} manga have related titles (need {min_related}): no evidence, smallest weight kept"
+        return WeightChoice(weights[0], "none", reason, weights, related_rows=int(with_related.size))
+    k = min(k, n - 1)
+    rng = np.random.default_rng([seed, 3])
+    rec = np.sort(rng.choice(with_related, size=min(sample, with_related.size), replace=False))
+    coh = np.sort(rng.choice(n, size=min(sample, n), replace=False))
+    rows = np.union1d(rec, coh)
+    tables = _sampled_tables(rows, distances, blend, weights, n, k)
+    bits = tag_bits(catalogue.matrix)
+    recalls = np.array([related_recall(related, rec, t[np.searchsorted(rows, rec)]) for t in tables])
+    coherence = np.array([coherence_rows(bits, coh, t[np.searchsorted(rows, coh)]).mean() for t in tables])
+    chosen, best, gap_se = pick_weight(recalls, coherence, max_coherence_loss)
+    recall = recalls.mean(axis=1)
+    reason = (
+        f"recall@{k} {recall[chosen]:.4f} at weight {weights[chosen]}, best {recall[best]:.4f} at {weights[best]}; "
+        f"smallest weight within one standard error of the best, coherence loss <= {max_coherence_loss:.0%}"
+    )
+    return WeightChoice(
+        weights[chosen], "related_recall", reason, weights, tuple(recall), tuple(gap_se), tuple(coherence),
+        int(rec.size), int(coh.size),
+    )
+
+
+def pick_weight(recalls: np.ndarray, coherence: np.ndarray, max_coherence_loss: float) -> tuple[int, int, np.ndarray]:
+    """The rule behind :func:`choose_weight`, on scores already computed.
+
+    Parameters
+    ----------
+    recalls : ndarray, shape (n_weights, n_rows)
+        Related-title recall of each sampled manga under each weight, weights ascending.
+    coherence : ndarray, shape (n_weights,)
+        Mean tag coherence under each weight.
+    max_coherence_loss : float
+
+    Returns
+    -------
+    chosen, best : int
+        Index of the chosen weight, and of the allowed weight with the highest mean recall.
+    gap_se : ndarray, shape (n_weights,)
+        Standard error of each weight's recall gap to the best. The gap is paired (same manga
+        under both weights), which is far less noisy than comparing two separate means.
+    """
+    allowed = coherence >= (1 - max_coherence_loss) * coherence[0] - 1e-12
+    allowed[0] = True  # the smallest weight is the reference and always allowed
+    mean = recalls.mean(axis=1)
+    best = int(np.argmax(np.where(allowed, mean, -np.inf)))
+    gaps = recalls[best][None, :] - recalls
+    m = recalls.shape[1]
+    gap_se = gaps.std(axis=1, ddof=1) / np.sqrt(m) if m > 1 else np.zeros(len(mean))
+    ok = allowed & (gaps.mean(axis=1) <= gap_se + 1e-12)
+    return int(np.flatnonzero(ok)[0]), best, gap_se
+
+
+class PopularityBlend(Model):
+    """A base model's distance blended with the candidate's popularity (see module docstring).
+
+    Parameters
+    ----------
+    base : Model, optional
+        The model re-ranked (default: LSI with default hyperparameters); copied, then fitted.
+    weights : sequence of float
+        Candidate weights in [0, 1) for :func:`choose_weight`.
+    weight : float, optional
+        A fixed weight in [0, 1); None chooses one from ``weights``.
+    rating_share : float
+        Share of the bayesian rating in the popularity score (the rest is log follows).
+    sample, k : int
+        Sample size and list length used while choosing.
+    max_coherence_loss : float
+        Largest relative fall in tag coherence a chosen weight may cause.
+    """
+
+    name = "lsi_popularity"
+    label = "LSI + popularity"
+    metric = "custom"
+    summary = "LSI distance blended with log follows and bayesian rating, weight chosen by related-title recall"
+
+    def __init__(
+        self, base: Model | None = None, weights: Sequence[float] = DEFAULT_WEIGHTS, weight: float | None = None,
+        rating_share: float = 0.5, sample: int = 2000, k: int = 20, max_coherence_loss: float = 0.05, *, seed: int = 0,
+    ) -> None:
+        super().__init__(seed=seed)
+        self.base = base
+        self.weights = tuple(weights)
+        self.weight = weight
+        self.rating_share = rating_share
+        self.sample = sample
+        self.k = k
+        self.max_coherence_loss = max_coherence_loss
+
+    @classmethod
+    def from_config(cls, config: ModelConfig, seed: int) -> Self:
+        return cls(
+            base=LSI.from_config(config, seed), weights=config.popularity_weights, weight=config.popularity_weight,
+            rating_share=config.popularity_rating_share, sample=config.popularity_sample, k=config.popularity_k,
+            max_coherence_loss=config.popularity_max_coherence_loss, seed=seed,
+        )
+
+    def fit(self, catalogue: Catalogue) -> Self:
+        bad = [w for w in (*self.weights, self.weight) if w is not None and not 0 <= w < 1]
+        if bad or not self.weights:
+            raise ModelError(f"popularity weights must lie in [0, 1) and not be empty; got {bad or 'none'}")
+        base = copy.deepcopy(self.base) if self.base is not None else LSI(seed=self.seed)
+        self.base_ = base.fit(catalogue)
+        self.popularity_ = popularity_scores(catalogue, self.rating_share)
+        self.penalty_ = (1.0 - self.popularity_).astype(np.float32)[None, :]  # (1, n_manga)
+        if self.weight is None:
+            self.choice_ = choose_weight(
+                catalogue, self.base_.distances, self._blend, self.weights, k=self.k, sample=self.sample,
+                seed=self.seed, max_coherence_loss=self.max_coherence_loss,
+            )
+            self.weight_ = self.choice_.weight
+            log.info("popularity weight %s chosen by %s: %s", self.weight_, self.choice_.measure, self.choice_.reason)
+        else:
+            self.choice_ = None
+            self.weight_ = float(self.weight)
+        self.embedding_ = self.base_.embedding_
+        return self
+
+    def distances(self, rows: np.ndarray) -> np.ndarray:
+        """Blended distances, shape (n_rows, n_manga), float32; lower is closer."""
+        # The base block is a fresh array: blending it in place saves a copy of a large block.
+        return self._blend(self.base_.distances(rows), self.weight_, inplace=True)
+
+    def _blend(self, base: np.ndarray, weight: float, *, inplace: bool = False) -> np.ndarray:
+        """``base + w / (1 - w) * penalty``, float32; written into ``base`` when ``inplace``."""
+        if weight == 0:
+            return base
+        blended = base if inplace and base.dtype == np.float32 else base.astype(np.float32)
+        blended += np.float32(weight / (1.0 - weight)) * self.penalty_
+        return blended
