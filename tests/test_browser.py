@@ -9,6 +9,7 @@ import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -145,3 +146,19 @@ def test_hostile_title_is_shown_as_text(served, page):
     page.wait_for_function("document.getElementById('manga-title').textContent.length > 0")
     assert page.text_content("#manga-title") == "<img src=x onerror=alert(1)> Academy"
     assert page.locator("#manga-title img").count() == 0
+
+
+def test_model_toggles_hide_columns_and_travel_in_the_url(served, page):
+    base, index = served
+    first, second = list(REGISTRY)[:2]
+    page.goto(f"{base}index.html?id={index['manga']['id'][1]}")
+    page.locator(f'.column[data-model="{second}"]').wait_for()
+    page.uncheck(f'input[name=model][value="{second}"]')
+    page.locator(f'.column[data-model="{second}"]').wait_for(state="detached")
+    assert page.locator("#columns .column").count() == len(REGISTRY) - 1
+    shown = parse_qs(urlsplit(page.url).query)["models"][0].split(",")
+    assert second not in shown and first in shown
+    page.reload()
+    page.locator(f'.column[data-model="{first}"]').wait_for()
+    assert page.locator(f'.column[data-model="{second}"]').count() == 0
+    assert not page.is_checked(f'input[name=model][value="{second}"]')

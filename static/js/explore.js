@@ -101,7 +101,7 @@
   function choose(i, push = true) {
     showResults([]);
     input.value = data.manga.title[i];
-    if (push) history.pushState({ id: data.manga.id[i] }, "", "?id=" + encodeURIComponent(data.manga.id[i]));
+    if (push) history.pushState({ id: data.manga.id[i] }, "", urlFor(data.manga.id[i]));
     select(i);
   }
 
@@ -142,8 +142,22 @@
   }
 
   function filters() {
-    const ratings = new Set(Array.from(document.querySelectorAll("input[name=rating]:checked")).map((x) => Number(x.value)));
-    return { ratings, minShared: Number($("min-shared").value) };
+    const checked = (name) => Array.from(document.querySelectorAll("input[name=" + name + "]:checked")).map((x) => x.value);
+    return { ratings: new Set(checked("rating").map(Number)), models: new Set(checked("model")),
+      minShared: Number($("min-shared").value) };
+  }
+
+  // The models shown travel in the URL (?models=a,b) when they are not all of them.
+  function modelsFromUrl() {
+    const wanted = new URLSearchParams(location.search).get("models");
+    const names = wanted ? new Set(wanted.split(",")) : null;
+    document.querySelectorAll("input[name=model]").forEach((box) => { box.checked = !names || names.has(box.value); });
+  }
+
+  function urlFor(id) {
+    const boxes = Array.from(document.querySelectorAll("input[name=model]"));
+    const on = boxes.filter((b) => b.checked).map((b) => b.value);  // names are [a-z0-9_]
+    return "?id=" + encodeURIComponent(id) + (on.length !== boxes.length ? "&models=" + on.join(",") : "");
   }
 
   function renderColumns(i, shard) {
@@ -153,6 +167,7 @@
     const columns = $("columns");
     columns.replaceChildren();
     for (const model of data.models) {
+      if (!f.models.has(model.name)) continue;
       const block = shard.models[model.name];
       const col = el("section", { class: "column", "data-model": model.name, "aria-label": model.label + " neighbours" });
       col.append(el("h2", {}, model.label));
@@ -167,7 +182,7 @@
         shown++;
         const li = el("li", { class: "neighbour" });
         const head = el("div", { class: "n-head" });
-        const a = el("a", { href: "?id=" + encodeURIComponent(m.id[j]), class: "n-title" }, m.title[j]);
+        const a = el("a", { href: urlFor(m.id[j]), class: "n-title" }, m.title[j]);
         a.addEventListener("click", (e) => { e.preventDefault(); choose(j); window.scrollTo(0, 0); });
         head.append(a, el("span", { class: "dist", title: "distance (lower is closer)" }, dist[r].toFixed(3)));
         const md = el("a", { href: mangadexUrl(m.id[j]), class: "md", rel: "noopener", target: "_blank",
@@ -185,6 +200,7 @@
   }
 
   function restoreFromUrl() {
+    modelsFromUrl();
     const id = new URLSearchParams(location.search).get("id");
     if (id && byId.has(id)) { input.value = data.manga.title[byId.get(id)]; select(byId.get(id)); }
     else if (id) status.textContent = "No manga with id " + id + " in this catalogue.";
@@ -204,8 +220,10 @@
   });
   input.addEventListener("keydown", onKey);
   input.addEventListener("blur", () => setTimeout(() => showResults([]), 100));
-  document.getElementById("filters").addEventListener("change", () => {
-    if (current !== null) shardFor(current).then((s) => renderColumns(current, s));
+  document.getElementById("filters").addEventListener("change", (e) => {
+    if (current === null) return;
+    if (e.target.name === "model") history.replaceState(history.state, "", urlFor(data.manga.id[current]));
+    shardFor(current).then((s) => renderColumns(current, s));
   });
   window.addEventListener("popstate", restoreFromUrl);
 
