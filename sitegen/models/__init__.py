@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from .base import Model
+from .indirect import Deconvolution, Silencing
+from .itemset_models import ItemsetLSI, ItemsetWord2Vec
 from .lsi import LSI
+from .network import AdjacencyCosine, LaplacianCosine, LaplacianEuclidean, SpectralEmbedding
+from .popularity import PopularityBlend
 from .word2vec import Word2Vec
 
 REGISTRY: dict[str, type[Model]] = {
     LSI.name: LSI,
     Word2Vec.name: Word2Vec,
+    AdjacencyCosine.name: AdjacencyCosine,
+    LaplacianEuclidean.name: LaplacianEuclidean,
+    LaplacianCosine.name: LaplacianCosine,
+    SpectralEmbedding.name: SpectralEmbedding,
+    Deconvolution.name: Deconvolution,
+    Silencing.name: Silencing,
+    ItemsetLSI.name: ItemsetLSI,
+    ItemsetWord2Vec.name: ItemsetWord2Vec,
+    PopularityBlend.name: PopularityBlend,
 }
 
 __all__ = ["Model", "REGISTRY"]

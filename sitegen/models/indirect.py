@@ -1,0 +1,259 @@
+"""Removing indirect effects from the manga network: deconvolution and global silencing.
+
+The shared-tag network ``A = B B^T - diag(d)`` is all indirect (manga meet through tags). Both
+methods below turn it into a network of "direct" links. Their dense definitions
+(:mod:`sitegen.models.dense`) need ``n x n`` inverses; here both are exact for the full
+catalogue because ``A`` is a diagonal plus a rank-``m`` matrix, so the Woodbury identity moves
+every inverse into an ``m x m`` core and each entry of the result is an inner product of
+``m``-vectors.
+
+Both results are scores (larger = more direct); as in the write-up, the diagonal is zeroed,
+negative scores are clipped to zero and the rest is divided by the largest. A manga's
+neighbours are ranked by distance ``1 - score / max``. Every clipped score becomes distance 1:
+"no direct link". Such manga tie below every manga with a link and, like all ties, are listed
+by catalogue order (most followed first), which is how a manga with fewer than ``k`` direct
+links gets a full neighbour list.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.linalg as la
+
+from .base import fixed_signs
+from .dense import nd_scale
+from .network import QueryKeyModel, degrees, tag_matrix, top_eigenpairs
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    import scipy.sparse as sp
+
+    from ..catalogue import Catalogue
+    from ..config import ModelConfig
+
+log = logging.getLogger(__name__)
+
+EPS = np.finfo(np.float64).eps
+
+
+def _rows_max(left: np.ndarray, right: np.ndarray, rows: np.ndarray, chunk: int = 512) -> float:
+    """``max left[i] . right[j]`` over ``i`` in ``rows`` and every ``j != i``."""
+    best = -np.inf
+    for start in range(0, len(rows), chunk):
+        r = rows[start : start + chunk]
+        prod = left[r] @ right.T
+        prod[np.arange(len(r)), r] = -np.inf
+        best = max(best, float(prod.max()))
+    return best
+
+
+def max_offdiagonal(queries: np.ndarray, keys: np.ndarray, first: int = 512, budget: int = 8192) -> float:
+    """``max_{i != j} q_i . k_j`` without visiting most pairs: exact, or a close upper bound.
+
+    Rows are taken in order of decreasing norm; once the ``t`` longest queries and the ``t``
+    longest keys have met everything, every pair left is bounded by Cauchy-Schwarz by the
+    product of the next norms, and the search stops as soon as that bound cannot win. If it
+    has not stopped after ``budget`` rows (``2 budget n p`` flops), the larger of the best score
+    found and that bound is returned: an upper bound, which leaves every ranking unchanged.
+
+    Parameters
+    ----------
+    queries, keys : ndarray, shape (n, p)
+
+    Returns
+    -------
+    float
+        ``-inf`` for fewer than two rows.
+    """
+    n = len(queries)
+    qn, kn = np.linalg.norm(queries, axis=1), np.linalg.norm(keys, axis=1)
+    oq, ok = np.argsort(-qn, kind="stable"), np.argsort(-kn, kind="stable")
+    best, done, t = -np.inf, 0, min(first, n)
+    while done < n:
+        best = max(best, _rows_max(queries, keys, oq[done:t]), _rows_max(keys, queries, ok[done:t]))
+        done = t
+        bound = qn[oq[t]] * kn[ok[t]] if t < n else -np.inf
+        if bound <= best:
+            return best
+        if t >= budget:
+            log.warning("largest score bounded, not found: %.6g <= max <= %.6g", best, bound)
+            return bound
+        t = min(4 * t, n)
+    return best
+
+
+def score_pair(queries: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Augment scores ``q_i . k_j`` so that one product gives ``1 - score / max``.
+
+    Returns
+    -------
+    queries, keys : ndarray, shape (n, p + 1), float32
+    top : float
+        The largest off-diagonal score; when none is positive every distance is 1.
+    """
+    top = max_offdiagonal(queries, keys)
+    ones = np.ones((len(queries), 1))
+    scale = 1.0 / top if top > 0 else 0.0
+    return (
+        np.hstack([-scale * queries, ones]).astype(np.float32),
+        np.hstack([keys, ones]).astype(np.float32),
+        top,
+    )
+
+
+def deconvolution_factors(b: sp.spmatrix, beta: float) -> tuple[np.ndarray, float, float]:
+    """``Q`` with ``G_dir_ij = q_i . q_j`` (``i != j``) for ``G = alpha A``, ``G_dir = G (I + G)^-1``.
+
+    ``alpha`` is Feizi et al.'s scaling with the exact largest eigenvalue of ``A`` and the
+    bound ``lambda_min(A) >= -max d`` (``B B^T`` is positive semi-definite). It puts every
+    eigenvalue of ``G`` at or above ``-beta / (1 + beta) > -1/2``: ``I + G`` is positive
+    definite and no eigenvalue comes near the pole at -1. ``G_dir = I - (I + G)^-1`` and
+    ``I + G = E + alpha B B^T`` with ``E = I - alpha diag(d)`` positive, so by Woodbury the
+    off-diagonal of ``G_dir`` is ``E^-1 B (I / alpha + B^T E^-1 B)^-1 B^T E^-1``.
+
+    Parameters
+    ----------
+    b : sparse matrix, shape (n, m)
+    beta : float
+        In (0, 1).
+
+    Returns
+    -------
+    q : ndarray, shape (n, m)
+    alpha : float
+    lam_max : float
+        Largest eigenvalue of ``A`` (0 when no eigenvalue is positive).
+    """
+    dense = b.toarray()
+    d = np.einsum("ij,ij->i", dense, dense)
+    values, _ = top_eigenpairs(b, d, 1)
+    lam_max = float(values[0]) if len(values) else 0.0
+    alpha = nd_scale(lam_max, -float(d.max(initial=0.0)), beta)
+    e = 1.0 - alpha * d
+    if (e <= 0).any():  # impossible for beta < 1; a guard against misuse, not a code path
+        raise ValueError(f"beta={beta} leaves I + G indefinite")
+    core = np.eye(dense.shape[1]) / alpha + dense.T @ (dense / e[:, None])
+    factor = la.cholesky(core, lower=True)
+    q = la.solve_triangular(factor, (dense / e[:, None]).T, lower=True).T
+    return q, alpha, lam_max
+
+
+def _null_basis(ks: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the null space of a symmetric ``m x m`` core, to rounding."""
+    vals, vecs = np.linalg.eigh(ks)
+    tol = 8 * len(ks) * EPS * max(1.0, float(np.abs(vals).max(initial=0.0)))
+    return vecs[:, np.abs(vals) <= tol]
+
+
+def silencing_factors(b: sp.spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
+    """Queries and keys with ``S_ij = q_i . k_j`` (``i != j``) for global silencing of ``G = A``.
+
+    With zero diagonal, ``S = G G^+ - Lambda G^+ = I - P - Lambda G^+`` where
+    ``Lambda = diag(1 - |g_i|^2)`` and ``P`` projects on the null space of ``G`` (zero when ``G``
+    is invertible). ``G^+`` comes from ``A = -D + B B^T``: Woodbury gives
+    ``A^-1 = -D^-1 - D^-1 B K^-1 B^T D^-1`` with the core ``K = I - B^T D^-1 B``, and ``A`` is
+    singular exactly when ``K`` is, with null space ``Z = D^-1 B Y`` for ``Y`` spanning
+    ``null(K)``. Then ``P = Z (Z^T Z)^-1 Z^T``, ``A^+ = (A + P)^-1 - P``, and ``A + P`` is again
+    diagonal plus low rank: a second Woodbury with a core of size ``m + r`` (``r = dim null``).
+
+    Returns
+    -------
+    queries, keys : ndarray, shape (n, m + 2 r)
+    r : int
+        Dimension of the null space of ``A``.
+    """
+    dense = b.toarray()
+    n, m = dense.shape
+    d = np.einsum("ij,ij->i", dense, dense)
+    weight = 1.0 - (np.einsum("ij,ij->i", dense @ (dense.T @ dense), dense) - d**2)  # 1 - |a_i|^2
+    dd = np.where(d > 0, d, 1.0)  # a manga without tags is isolated; its -1 diagonal is harmless
+    x = dense / dd[:, None]
+    y = _null_basis(np.eye(m) - dense.T @ x)
+    z = x @ y
+    u = np.hstack([dense, z])
+    r = y.shape[1]
+    inner = la.block_diag(np.eye(m), z.T @ z) - (u / dd[:, None]).T @ u
+    h = la.inv(inner)
+    w = la.inv(z.T @ z) if r else np.zeros((0, 0))
+    queries = np.hstack([weight[:, None] * (u @ h) / dd[:, None], (weight - 1.0)[:, None] * (z @ w)])
+    keys = np.hstack([u / dd[:, None], z])
+    isolated = degrees(b) == 0  # their scores are exactly zero; do not leave rounding noise
+    queries[isolated] = 0.0
+    keys[isolated] = 0.0
+    if r:
+        log.info("silencing: A is singular (null space of dimension %d), pseudo-inverse used", r)
+    return queries, keys, r
+
+
+class Deconvolution(QueryKeyModel):
+    """Network deconvolution (Feizi et al. 2013) of the shared-tag network, exact.
+
+    Parameters
+    ----------
+    beta : float
+        Largest eigenvalue magnitude of the deconvolved network, in (0, 1); sets the scale of
+        ``G = alpha A`` (see :func:`deconvolution_factors`).
+    """
+
+    name = "deconvolution"
+    label = "Network deconvolution"
+    finish = "cap1"
+    summary = "shared-tag network with indirect paths removed by deconvolution, exact"
+
+    def __init__(self, beta: float = 0.9, *, seed: int = 0) -> None:
+        super().__init__(seed=seed)
+        self.beta = beta
+
+    @classmethod
+    def from_config(cls, config: ModelConfig, seed: int) -> Self:
+        return cls(beta=config.deconvolution_beta, seed=seed)
+
+    def fit(self, catalogue: Catalogue) -> Self:
+        if not 0 < self.beta < 1:
+            raise ValueError(f"deconvolution beta must be in (0, 1), got {self.beta}")
+        q, self.scale_, self.lam_max_ = deconvolution_factors(tag_matrix(catalogue), self.beta)
+        self.queries_, self.keys_, self.top_score_ = score_pair(q, q)
+        self.embedding_ = q.astype(np.float32)
+        log.info(
+            "deconvolution: alpha=%.4g (lambda_max=%.6g), top score %.4g",
+            self.scale_, self.lam_max_, self.top_score_,
+        )
+        return self
+
+
+class Silencing(QueryKeyModel):
+    """Global silencing of indirect correlations (Barzel and Barabasi 2013), exact.
+
+    ``G`` is the network of shared-tag counts as is, as in the write-up and its toys. Then
+    ``S_ij = (|a_i|^2 - 1) (A^+)_ij - P_ij`` off the diagonal (``P``: projector on the null space
+    of ``A``, zero when ``A`` is invertible), and ``|a_i|^2 >= 1`` for every manga with a link, so
+    every row ranks its neighbours the same way round: by ``(A^+)_ij``, largest first, when ``A``
+    is invertible. Scaling ``G`` would flip that order in rows with ``|g_i| < 1``.
+    """
+
+    name = "silencing"
+    label = "Global silencing"
+    finish = "cap1"
+    summary = "shared-tag network with indirect correlations silenced, exact"
+
+    def fit(self, catalogue: Catalogue) -> Self:
+        b = tag_matrix(catalogue)
+        queries, keys, self.null_dims_ = silencing_factors(b)
+        self.queries_, self.keys_, self.top_score_ = score_pair(queries, keys)
+        self.embedding_ = _key_coordinates(keys)
+        return self
+
+
+def _key_coordinates(keys: np.ndarray) -> np.ndarray:
+    """A vector per manga for maps: the keys on the principal axes of their span, float32.
+
+    Scores are ``queries @ keys.T`` with different queries and keys; the keys carry each manga's
+    (tag-share) profile, rotated so that the first axis carries the most.
+    """
+    vals, vecs = np.linalg.eigh(keys.T @ keys)
+    keep = vals > 1e-12 * max(vals.max(initial=0.0), 1e-300)
+    return fixed_signs(keys @ vecs[:, keep][:, ::-1]).astype(np.float32)
