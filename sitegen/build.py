@@ -24,6 +24,12 @@ from .site_data import ModelInfo, catalogue_index, model_details, shards, tag_st
 
 log = logging.getLogger(__name__)
 
+#: Pages rendered from a template of their own: (file, template, menu label), in menu order.
+#: Markdown pages of ``content/`` follow them in the menu.
+TEMPLATE_PAGES: tuple[tuple[str, str, str], ...] = (
+    ("index.html", "explore.html", "Explore"),
+)
+
 
 def resident_bytes() -> int:
     """The process's resident memory now (Linux), or 0 where /proc is not there."""
@@ -172,7 +178,7 @@ def render_site(config: BuildConfig, catalogue: Catalogue, models: list[Model], 
         "synthetic": catalogue.synthetic,
         "n_manga": len(catalogue),
         "models": infos,
-        "nav": [(p.slug + ".html", p.title) for p in pages],
+        "nav": [(f, label) for f, _, label in TEMPLATE_PAGES] + [(p.slug + ".html", p.title) for p in pages],
         "version": __version__,
     }
     with SiteWriter(site.out, site.templates_dir) as writer:
@@ -182,9 +188,10 @@ def render_site(config: BuildConfig, catalogue: Catalogue, models: list[Model], 
         writer.write_json("data/evaluation.json", data["evaluation"])
         writer.write_json("data/models.json", data["models"])
         writer.write_json("data/tag-rules.json", rules)
-        writer.render("index.html", "explore.html", page="explore", **context)
+        for filename, template, _ in TEMPLATE_PAGES:
+            writer.render(filename, template, page=filename, **context)
         for page in pages:
-            writer.render(f"{page.slug}.html", "page.html", page=page.slug, content=page, **context)
+            writer.render(f"{page.slug}.html", "page.html", page=f"{page.slug}.html", content=page, **context)
         writer.copy_tree(site.static_dir, "static")
         writer.write_text(".nojekyll", "")
         writer.commit({"generator": f"sitegen {__version__}", "manga": len(catalogue),
