@@ -20,6 +20,11 @@ from .neighbours import Neighbours, search
 from .render import SiteWriter, read_pages
 from .evaluation import Evaluation, evaluate
 from .itemsets import rules_json
+from .errors import FetchError
+from .feed import catalogue_feed, snapshot_feed
+from .fetch import feed_path, load_feed
+from .models.lsi import LSI
+from .projections import project_models, projections_json
 from .site_data import ModelInfo, catalogue_index, model_details, shards, tag_statistics
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,8 @@ log = logging.getLogger(__name__)
 #: Markdown pages of ``content/`` follow them in the menu.
 TEMPLATE_PAGES: tuple[tuple[str, str, str], ...] = (
     ("index.html", "explore.html", "Explore"),
+    ("plots.html", "plots.html", "Maps"),
+    ("feed.html", "feed.html", "Feed"),
 )
 
 
@@ -136,13 +143,18 @@ def fit_models(catalogue: Catalogue, config: BuildConfig, timings: Timings) -> l
     return fitted
 
 
-def find_neighbours(models: list[Model], n: int, config: BuildConfig, timings: Timings) -> list[Neighbours]:
-    """Top-k neighbours of every manga under every model."""
+def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConfig, timings: Timings) -> list[Neighbours]:
+    """Top-k neighbours of every manga under every model.
+
+    For models whose rows depend on the tag set alone, manga with the same tags share one
+    computed row (a third of the catalogue has a twin).
+    """
     found = []
+    nb = config.neighbours
     for model in models:
         with timings.stage(f"neighbours {model.name}"):
-            nb = config.neighbours
-            found.append(search(model, n, nb.k, method=nb.method, exact_max=nb.exact_max, seed=config.seed))
+            found.append(search(model, len(catalogue), nb.k, method=nb.method, exact_max=nb.exact_max,
+                                seed=config.seed, groups=catalogue.tag_groups if model.rows_by_tag_set else None))
     return found
 
 
@@ -162,8 +174,24 @@ def tag_rules(catalogue: Catalogue, config: BuildConfig) -> dict:
                       min_confidence=m.itemset_min_confidence, max_rules=m.itemset_max_rules)
 
 
+def feed_data(catalogue: Catalogue, models: list[Model], config: BuildConfig) -> dict:
+    """The feed page's data (:mod:`sitegen.feed`): the fetched MangaDex feed when there is one,
+    else the catalogue's latest updates, with LSI's fold-in for the browser."""
+    lsi = next((m for m in models if isinstance(m, LSI) and m.name == LSI.name), None)
+    if lsi is None:  # the page needs LSI's fold-in even when the build does not list LSI
+        lsi = LSI.from_config(config.models, config.seed).fit(catalogue)
+    if config.catalogue.source == "mangadex":
+        path = feed_path(config.fetch)
+        try:
+            return snapshot_feed(catalogue, lsi, load_feed(path), config.feed.size)
+        except FetchError as err:  # the catalogue is fine: a missing feed should not sink the build
+            log.warning("%s; the feed page shows the catalogue's latest updates instead", err)
+    return catalogue_feed(catalogue, lsi, config.feed.size)
+
+
 def render_site(config: BuildConfig, catalogue: Catalogue, models: list[Model], neighbours: list[Neighbours],
-                evaluation: Evaluation, rules: dict) -> SiteWriter:
+                evaluation: Evaluation, rules: dict, feed: dict | None = None,
+                projections: dict | None = None) -> SiteWriter:
     """Write every page and data file, then publish the site atomically."""
     site = config.site
     infos = [ModelInfo(m.name, m.label, m.summary, m.metric, nb.method) for m, nb in zip(models, neighbours)]
@@ -188,6 +216,10 @@ def render_site(config: BuildConfig, catalogue: Catalogue, models: list[Model], 
         writer.write_json("data/evaluation.json", data["evaluation"])
         writer.write_json("data/models.json", data["models"])
         writer.write_json("data/tag-rules.json", rules)
+        if feed is not None:
+            writer.write_json("data/feed.json", feed)
+        if projections is not None:
+            writer.write_json("data/projections.json", projections)
         for filename, template, _ in TEMPLATE_PAGES:
             writer.render(filename, template, page=filename, **context)
         for page in pages:
@@ -208,13 +240,21 @@ def build(config: BuildConfig) -> BuildReport:
         catalogue, loaded = load_source(config)
     log.info("catalogue: %d manga, %d tags (%s)", len(catalogue), len(catalogue.tags), catalogue.source)
     models = fit_models(catalogue, config, timings)
-    neighbours = find_neighbours(models, len(catalogue), config, timings)
+    neighbours = find_neighbours(models, catalogue, config, timings)
+    with timings.stage("projections"):
+        maps = project_models(models, len(catalogue), config.projection, config.seed)
+        projections = projections_json(maps, len(catalogue), config.projection, config.seed)
     with timings.stage("evaluation"):
         evaluation = evaluate_models(catalogue, neighbours, config)
+    with timings.stage("feed"):
+        feed = feed_data(catalogue, models, config)
+    log.info("feed: %d items (source: %s), %d skipped", len(feed["items"]), feed["source"],
+             sum(feed["skipped"].values()))
     with timings.stage("tag rules"):
         rules = tag_rules(catalogue, config)
     with timings.stage("render"):
-        writer = render_site(config, catalogue, models, neighbours, evaluation, rules)
+        writer = render_site(config, catalogue, models, neighbours, evaluation, rules, feed=feed,
+                             projections=projections)
     return BuildReport(
         manga=len(catalogue),
         skipped=loaded.skipped,

@@ -111,6 +111,12 @@ class Catalogue:
         return sp.csr_matrix((data, (rows, cols)), shape=shape)
 
     @cached_property
+    def tag_groups(self) -> np.ndarray:
+        """For each manga, the first manga with exactly its tag set, shape (n_manga,), int64."""
+        first: dict[tuple[str, ...], int] = {}
+        return np.array([first.setdefault(m.tag_ids, i) for i, m in enumerate(self.manga)], dtype=np.int64)
+
+    @cached_property
     def tag_lists(self) -> list[list[int]]:
         """Per manga, its tag columns in ascending order."""
         b = self.matrix

@@ -71,3 +71,19 @@ def test_neighbours_exclude_self_and_are_deterministic(model_pair, demo_catalogu
     assert ((na.indices >= 0) & (na.indices < n)).all()
     assert np.array_equal(na.indices, nb.indices) and np.array_equal(na.distances, nb.distances)
     assert (np.diff(na.distances, axis=1) >= 0).all()
+
+
+def test_models_sharing_rows_by_tag_set_really_do(model_pair, demo_catalogue):
+    model, _ = model_pair
+    groups = demo_catalogue.tag_groups
+    twins = np.flatnonzero(groups != np.arange(len(groups)))[:20]
+    if not model.rows_by_tag_set or not len(twins):
+        pytest.skip("model does not claim tag-set rows")
+    d_twin, d_first = model.distances(twins), model.distances(groups[twins])
+    others = np.ones(d_twin.shape, dtype=bool)
+    others[np.arange(len(twins)), twins] = others[np.arange(len(twins)), groups[twins]] = False
+    assert np.allclose(d_twin[others], d_first[others], atol=1e-6)
+    shared = exact(model, len(groups), K, groups=groups, progress=False)
+    plain = exact(model, len(groups), K, progress=False)
+    assert np.array_equal(shared.indices, plain.indices)
+    assert np.array_equal(shared.distances, plain.distances)

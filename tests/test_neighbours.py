@@ -82,3 +82,16 @@ def test_search_chooses_exact_below_the_threshold():
     model = Fixed(np.random.default_rng(2).normal(size=(50, 3))).fit()
     assert search(model, 50, 5, method="auto", exact_max=100).method == "exact"
     assert search(model, 50, 5, method="auto", exact_max=10).method == "nndescent"
+
+
+def test_shared_rows_give_the_same_lists_as_computing_every_row():
+    rng = np.random.default_rng(4)
+    base = rng.normal(size=(15, 4))
+    pick = rng.integers(0, 15, size=200)
+    model = Fixed(base[pick]).fit()
+    first = {}
+    groups = np.array([first.setdefault(int(p), i) for i, p in enumerate(pick)])
+    shared = exact(model, 200, 12, groups=groups, progress=False)
+    plain = exact(model, 200, 12, progress=False)
+    assert np.array_equal(shared.indices, plain.indices)
+    assert np.array_equal(shared.distances, plain.distances)

@@ -45,6 +45,10 @@ class Model(ABC):
     label: ClassVar[str]
     metric: ClassVar[str] = "cosine"
     summary: ClassVar[str] = ""
+    #: True when a manga's distance row is a function of its tag set alone, so that manga with
+    #: the same tags can share one computed row. Network models are not: in ``A`` a manga is
+    #: not linked to itself but is linked to its twin, so twins' rows differ in two places.
+    rows_by_tag_set: ClassVar[bool] = False
 
     embedding_: np.ndarray
 

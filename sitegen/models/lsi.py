@@ -43,6 +43,7 @@ class LSI(Model):
     label = "LSI"
     metric = "cosine"
     summary = "tf-idf of tags, truncated SVD, cosine between manga"
+    rows_by_tag_set = True  # vectors are a function of the tag set
 
     def __init__(self, rank: int = 24, *, seed: int = 0) -> None:
         super().__init__(seed=seed)

@@ -41,6 +41,7 @@ class Word2Vec(Model):
     label = "word2vec"
     metric = "cosine"
     summary = "CBOW word2vec over tag sets, manga = mean tag vector, cosine"
+    rows_by_tag_set = True  # vectors are a function of the tag set
 
     def __init__(self, size: int = 16, epochs: int = 10, *, seed: int = 0) -> None:
         super().__init__(seed=seed)
