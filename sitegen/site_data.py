@@ -139,7 +139,7 @@ def shards(catalogue: Catalogue, neighbours: Sequence[Neighbours], shard_size: i
             "models": {
                 nb.model: {
                     "idx": nb.indices[start:stop].tolist(),
-                    "dist": [[round(float(d), 4) for d in row] for row in nb.distances[start:stop]],
+                    "dist": [[round(float(d), 3) for d in row] for row in nb.distances[start:stop]],
                 }
                 for nb in neighbours
             },
