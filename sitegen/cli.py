@@ -10,7 +10,8 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import BuildConfig, CatalogueConfig, FetchConfig, ModelConfig, NeighbourConfig, SiteConfig
+from .config import (BuildConfig, CatalogueConfig, FetchConfig, ModelConfig, NeighbourConfig, ProjectionConfig,
+                     SiteConfig)
 from .errors import SitegenError
 
 log = logging.getLogger("sitegen")
@@ -32,6 +33,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--models", default="", help="comma-separated model names (default: all)")
     p.add_argument("-k", "--neighbours", type=int, default=NeighbourConfig.k, dest="k", help="neighbours per manga (default %(default)s)")
     p.add_argument("--search", choices=("auto", "exact", "nndescent"), default=NeighbourConfig.method, help="neighbour search (default %(default)s)")
+    p.add_argument("--projection", choices=("umap", "pca"), default=ProjectionConfig.method,
+                   help="how the maps page lays out each model (default %(default)s; pca is fast)")
+    p.add_argument("--projection-size", type=int, default=ProjectionConfig.size, metavar="N",
+                   help="most followed manga on the maps page (default %(default)s)")
     fetch = p.add_argument_group("MangaDex")
     fetch.add_argument("--fetch-only", action="store_true", help="refresh the snapshot, do not build")
     fetch.add_argument("--api-url", default=FetchConfig.api_url, help="API base URL (default %(default)s)")
@@ -56,6 +61,7 @@ def config_from_args(args: argparse.Namespace) -> BuildConfig:
         ),
         models=ModelConfig(names=tuple(x.strip() for x in args.models.split(",") if x.strip())),
         neighbours=NeighbourConfig(k=args.k, method=args.search),
+        projection=ProjectionConfig(size=args.projection_size, method=args.projection),
         site=SiteConfig(out=args.out),
     )
 

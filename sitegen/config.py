@@ -104,6 +104,25 @@ class EvaluationConfig:
 
 
 @dataclass(frozen=True)
+class FeedConfig:
+    """The feed page: recent updates, re-ranked in the browser by the reader's library."""
+
+    size: int = _f(200, "feed items written: the catalogue's most recently updated manga for the demo and "
+                        "catalogue-file sources, the top of the fetched MangaDex feed otherwise")
+
+
+@dataclass(frozen=True)
+class ProjectionConfig:
+    """The embedding plots page: each model's 2-D map of the most followed manga."""
+
+    size: int = _f(5000, "manga mapped: the first ones in catalogue order (the most followed)")
+    method: str = _f("umap", "umap (on each model's exact neighbour graph) or pca (of embedding_, fast)")
+    n_neighbors: int = _f(15, "UMAP neighbourhood size, the manga itself included")
+    min_dist: float = _f(0.1, "UMAP's smallest distance between mapped points, in [0, 1]")
+    n_epochs: int = _f(200, "UMAP optimisation epochs (seeded UMAP runs on one core: time grows with this)")
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """What the site looks like on disk."""
 
@@ -124,6 +143,8 @@ class BuildConfig:
     models: ModelConfig = field(default_factory=ModelConfig)
     neighbours: NeighbourConfig = field(default_factory=NeighbourConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    feed: FeedConfig = field(default_factory=FeedConfig)
+    projection: ProjectionConfig = field(default_factory=ProjectionConfig)
     site: SiteConfig = field(default_factory=SiteConfig)
 
 
@@ -200,6 +221,12 @@ _CHECKS: dict[str, tuple[Check, ...]] = {
     "evaluation.permutations": (_positive,),
     "evaluation.sample": (lambda v: None if v >= 2 else f"expected >= 2, got {v!r}",),
     "site.shard_size": (_positive,),
+    "projection.size": (lambda v: None if v >= 10 else f"expected >= 10, got {v!r}",),
+    "projection.method": (_one_of("umap", "pca"),),
+    "projection.n_neighbors": (lambda v: None if v >= 2 else f"expected >= 2, got {v!r}",),
+    "projection.min_dist": (_in_unit,),
+    "projection.n_epochs": (_positive,),
+    "feed.size": (_positive,),
 }
 
 

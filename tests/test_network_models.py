@@ -20,8 +20,6 @@ from sitegen.catalogue import Catalogue, Manga, build_catalogue, parse_lines
 from sitegen.models import dense
 from sitegen.models.network import (
     AdjacencyCosine,
-    LaplacianCosine,
-    LaplacianEuclidean,
     SpectralEmbedding,
     laplacian_factors,
     pair_matrix,
@@ -61,9 +59,8 @@ def small() -> Catalogue:
 
 
 @pytest.fixture(scope="module")
-def big_networks(big):
-    a = dense.adjacency(big.matrix)
-    return a, dense.normalized_laplacian(a)
+def big_adjacency(big):
+    return dense.adjacency(big.matrix)
 
 
 def check_exact(model, catalogue: Catalogue, reference: np.ndarray) -> None:
@@ -93,19 +90,6 @@ def test_row_products_are_inner_products_of_rows():
         np.testing.assert_allclose(sq, np.diag(gram), atol=1e-12 * np.abs(gram).max())
 
 
-def test_laplacian_rows_push_linked_manga_apart():
-    # the identity the Laplacian models' docstrings rest on, on a small graph
-    rng = np.random.default_rng(5)
-    a = dense.adjacency((rng.random((40, 6)) < 0.3).astype(float))
-    a = a[a.sum(axis=1) > 0][:, a.sum(axis=1) > 0]
-    lap, adj = dense.normalized_laplacian(a), dense.normalized_adjacency(a)
-    i, j = np.triu_indices(len(a), 1)
-    np.testing.assert_allclose(
-        ((lap[i] - lap[j]) ** 2).sum(axis=1), 2 + 4 * adj[i, j] + ((adj[i] - adj[j]) ** 2).sum(axis=1)
-    )
-    np.testing.assert_allclose((lap[i] * lap[j]).sum(axis=1), (adj @ adj)[i, j] - 2 * adj[i, j], atol=1e-12)
-
-
 def test_pair_matrix_gives_weighted_grams():
     rng = np.random.default_rng(1)
     c = sp.random(50, 6, density=0.3, random_state=2, format="csr")
@@ -115,16 +99,8 @@ def test_pair_matrix_gives_weighted_grams():
         np.testing.assert_allclose(got[j], (c.T @ sp.diags(s[:, j]) @ c).toarray(), atol=1e-12)
 
 
-def test_adjacency_cosine_is_exact(big, big_networks):
-    check_exact(AdjacencyCosine(), big, dense.row_distances(big_networks[0], "cosine"))
-
-
-def test_laplacian_euclidean_is_exact(big, big_networks):
-    check_exact(LaplacianEuclidean(), big, dense.row_distances(big_networks[1], "euclidean"))
-
-
-def test_laplacian_cosine_is_exact(big, big_networks):
-    check_exact(LaplacianCosine(), big, dense.row_distances(big_networks[1], "cosine"))
+def test_adjacency_cosine_is_exact(big, big_adjacency):
+    check_exact(AdjacencyCosine(), big, dense.row_distances(big_adjacency, "cosine"))
 
 
 def test_spectral_eigenpairs_match_full_eigh_with_a_repeated_eigenvalue(small):
@@ -136,9 +112,9 @@ def test_spectral_eigenpairs_match_full_eigh_with_a_repeated_eigenvalue(small):
     np.testing.assert_allclose(overlap, 1.0, atol=1e-6)
 
 
-def test_spectral_embedding_is_exact(big, big_networks):
+def test_spectral_embedding_is_exact(big, big_adjacency):
     n = len(big)
-    adjacency = dense.normalized_adjacency(big_networks[0])
+    adjacency = dense.normalized_adjacency(big_adjacency)
     values, vectors = eigsh(adjacency, k=16, which="LA", v0=np.ones(n), tol=1e-13)
     order = np.argsort(values)[::-1]
     model = SpectralEmbedding(dims=16)
@@ -161,13 +137,12 @@ def test_a_catalogue_without_links_gives_distances_not_nan():
     tags = [Tag(str(uuid.UUID(int=j + 1)), f"t{j}", "theme") for j in range(4)]
     manga = [Manga(id=str(uuid.UUID(int=50 + j)), title=f"m{j}", tag_ids=(t.id,)) for j, t in enumerate(tags)]
     catalogue = build_catalogue(manga, {t.id: t for t in tags})
-    for cls in (AdjacencyCosine, LaplacianEuclidean, LaplacianCosine, SpectralEmbedding):
+    for cls in (AdjacencyCosine, SpectralEmbedding):
         model = cls().fit(catalogue)
         d = model.distances(np.arange(4))
         assert np.isfinite(d).all() and np.isfinite(model.embedding_).all(), cls.name
         off = ~np.eye(4, dtype=bool)
-        if cls is not LaplacianEuclidean:  # zero rows: cosine 1; euclidean between zero rows is 0
-            assert np.allclose(d[off], 1.0), cls.name
+        assert np.allclose(d[off], 1.0), cls.name  # zero rows: cosine 1
 
 
 def test_tie_aware_recall_treats_ties_as_interchangeable():

@@ -5,8 +5,9 @@ from __future__ import annotations
 from .base import Model
 from .indirect import Deconvolution, Silencing
 from .itemset_models import ItemsetLSI, ItemsetWord2Vec
+from .laplacian import LaplacianCosine, LaplacianEuclidean
 from .lsi import LSI
-from .network import AdjacencyCosine, LaplacianCosine, LaplacianEuclidean, SpectralEmbedding
+from .network import AdjacencyCosine, SpectralEmbedding
 from .popularity import PopularityBlend
 from .word2vec import Word2Vec
 

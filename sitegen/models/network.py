@@ -12,7 +12,9 @@ every quantity these models need is a product of rows of ``B`` with ``m x m`` ma
 * the top eigenpairs of ``C C^T - diag(w)`` solve a secular equation in an ``m x m`` matrix.
 
 No ``n x n`` matrix is ever built; :mod:`sitegen.models.dense` holds the dense definitions the
-tests compare against.
+tests compare against. The Laplacian models live in :mod:`sitegen.models.laplacian`: they
+compare manga through the Laplacian's pseudo-inverse (commute times), because its rows compared
+directly rank manga that share a tag last (:func:`sitegen.models.dense.laplacian_rows`).
 """
 
 from __future__ import annotations
@@ -343,39 +345,6 @@ class AdjacencyCosine(_RowModel):
 
     def _factors(self, b: sp.csr_matrix) -> tuple[np.ndarray, float, np.ndarray]:
         return b.toarray(), 1.0, -np.asarray(b.multiply(b).sum(axis=1)).ravel()
-
-
-class _LaplacianRows(_RowModel):
-    def _factors(self, b: sp.csr_matrix) -> tuple[np.ndarray, float, np.ndarray]:
-        c, e, _ = laplacian_factors(b)
-        return c.toarray(), -1.0, e
-
-
-class LaplacianEuclidean(_LaplacianRows):
-    """Rows of the normalized Laplacian compared by euclidean distance.
-
-    With ``N`` the normalized adjacency, ``|l_i - l_j|^2 = 2 + 4 N_ij + |n_i - n_j|^2`` for two
-    manga with links: the Laplacian's diagonal makes a direct link (a shared tag) *add*
-    distance, so the nearest rows are those of manga that share no tag but are reached in two
-    steps. That is the definition, computed exactly; as recommendations it shows unrelated manga.
-    """
-
-    name = "laplacian_euclidean"
-    label = "Laplacian (euclidean)"
-    finish = "sqrt"
-    summary = "rows of the normalized Laplacian compared by euclidean distance, exact"
-
-
-class LaplacianCosine(_LaplacianRows):
-    """Rows of the normalized Laplacian compared by cosine.
-
-    ``l_i . l_j = (N^2)_ij - 2 N_ij``: as with :class:`LaplacianEuclidean`, a direct link lowers
-    the similarity, so the nearest rows belong to manga that share no tag with this one.
-    """
-
-    name = "laplacian_cosine"
-    label = "Laplacian (cosine)"
-    summary = "rows of the normalized Laplacian compared by cosine, exact"
 
 
 class SpectralEmbedding(Model):

@@ -127,6 +127,7 @@
     $("manga-meta").textContent = meta.filter((x) => x !== null && x !== "").join(" · ");
     tagChips($("manga-tags"), m.tags[i]);
     $("manga-link").href = mangadexUrl(m.id[i]);
+    libraryButton();
     $("manga-desc").replaceChildren();
     $("columns").replaceChildren(el("p", { class: "status" }, "Loading neighbours…"));
     let shard;
@@ -226,6 +227,21 @@
     shardFor(current).then((s) => renderColumns(current, s));
   });
   window.addEventListener("popstate", restoreFromUrl);
+
+  // The reader's library (static/js/library.js), which the feed page ranks by: add or remove
+  // the selected manga.
+  function libraryButton() {
+    const mine = current !== null && window.MangarecLibrary.has(data.manga.id[current]);
+    $("library-toggle").textContent = mine ? "Remove from my library" : "Add to my library";
+  }
+  $("library-toggle").addEventListener("click", () => {
+    if (current === null) return;
+    const id = data.manga.id[current];
+    if (window.MangarecLibrary.has(id)) window.MangarecLibrary.remove(id);
+    else window.MangarecLibrary.add(id);
+    libraryButton();
+  });
+  window.MangarecLibrary.onChange(libraryButton);
 
   loadIndex().then(restoreFromUrl).catch((err) => {
     status.textContent = "Could not load the catalogue: " + err.message;

@@ -1,0 +1,290 @@
+// Maps: each model's 2-D projection of the most followed manga (data/projections.json), drawn with
+// Plotly. Colour by tag, find a title, hover for title and tags, click through to Explore.
+// Page text is inserted as text (textContent). Plotly renders hover and legend labels as its own
+// HTML-like markup, so every title and tag name handed to it is escaped first (esc).
+(function () {
+  "use strict";
+
+  const MAX_RESULTS = 8;
+  const SPAN = 0.18;  // half-width of the view when centring a found title (maps fill [-1, 1])
+  const COLOURS = { all: "rgba(37, 99, 235, 0.55)", rest: "rgba(150, 150, 150, 0.3)", tagged: "#c2410c", focus: "#111" };
+  const $ = (id) => document.getElementById(id);
+  const plot = $("plot");
+  const status = $("plot-status");
+  const modelSelect = $("plot-model");
+  const tagSelect = $("plot-tag");
+  const input = $("plot-search");
+  const list = $("plot-results");
+
+  let cat = null;          // data/catalogue.json
+  let proj = null;         // data/projections.json
+  let hover = [];          // per sample position: escaped hover label
+  let haystack = [];       // per sample position: title and alt titles, for the search
+  let fuzzy = null;
+  let results = [];        // sample positions listed under the search box
+  let active = -1;
+  let focus = -1;          // sample position of the found title, or -1
+  let centred = "";        // model + focus last centred on, so tag changes keep the reader's view
+  const traceType = webgl() ? "scattergl" : "scatter";  // SVG still works where WebGL does not
+
+  function esc(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  function webgl() {
+    try {
+      const canvas = document.createElement("canvas");
+      return Boolean(canvas.getContext("webgl2") || canvas.getContext("webgl"));
+    } catch (err) {
+      return false;
+    }
+  }
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  async function getJson(path) {
+    const response = await fetch(path);
+    if (!response.ok) throw new Error(path + ": HTTP " + response.status);
+    return response.json();
+  }
+
+  // Tag names wrapped into lines of about 60 characters: Plotly does not wrap hover labels.
+  function hoverLabel(i) {
+    const m = cat.manga;
+    const lines = [];
+    let line = "";
+    for (const t of m.tags[i]) {
+      const name = cat.tags[t].name;
+      if (line && line.length + name.length > 60) { lines.push(line); line = ""; }
+      line += (line ? ", " : "") + name;
+    }
+    if (line) lines.push(line);
+    return "<b>" + esc(m.title[i]) + "</b>" + lines.map((l) => "<br>" + esc(l)).join("");
+  }
+
+  function prepare() {
+    const m = cat.manga;
+    hover = proj.sample.map(hoverLabel);
+    haystack = proj.sample.map((i) => [m.title[i]].concat(m.alt[i]).join(" \u2022 "));
+    fuzzy = new uFuzzy({ unicode: true, interSplit: "[^\\p{L}\\d']+", intraSplit: "\\p{Ll}\\p{Lu}",
+      intraBound: "\\p{L}\\d|\\d\\p{L}|\\p{Ll}\\p{Lu}", intraChars: "[\\p{L}\\d']",
+      intraContr: "'\\p{L}{1,2}\\b", intraMode: 1, intraIns: 1 });
+    for (const option of Array.from(modelSelect.options)) {
+      if (!proj.models[option.value]) option.remove();  // a model the build did not map
+    }
+    fillTags();
+  }
+
+  // Tags carried by at least one mapped manga, grouped as MangaDex groups them, with counts.
+  function fillTags() {
+    const counts = new Array(cat.tags.length).fill(0);
+    for (const i of proj.sample) for (const t of cat.manga.tags[i]) counts[t]++;
+    const groups = new Map();
+    cat.tags.forEach((tag, t) => {
+      if (!counts[t]) return;
+      if (!groups.has(tag.group)) groups.set(tag.group, []);
+      groups.get(tag.group).push(t);
+    });
+    for (const [group, tags] of groups) {
+      const optgroup = el("optgroup", { label: group });
+      tags.sort((a, b) => cat.tags[a].name.localeCompare(cat.tags[b].name, "en"));
+      for (const t of tags) {
+        optgroup.append(el("option", { value: String(t) }, cat.tags[t].name + " (" + counts[t].toLocaleString("en") + ")"));
+      }
+      tagSelect.append(optgroup);
+    }
+  }
+
+  function currentTag() {
+    return tagSelect.value === "" ? -1 : Number(tagSelect.value);
+  }
+
+  function trace(name, positions, coords, marker) {
+    return {
+      type: traceType, mode: "markers", name: name, marker: marker,
+      x: positions.map((p) => coords[p][0]), y: positions.map((p) => coords[p][1]),
+      customdata: positions.map((p) => proj.sample[p]), text: positions.map((p) => hover[p]),
+      hovertemplate: "%{text}<extra></extra>",
+    };
+  }
+
+  function traces(model, tag) {
+    const coords = proj.models[model];
+    const size = proj.sample.length > 3000 ? 4 : 6;
+    const all = proj.sample.map((_, p) => p);
+    const out = [];
+    if (tag < 0) {
+      out.push(trace("manga", all, coords, { size: size, color: COLOURS.all }));
+    } else {
+      const has = (p) => cat.manga.tags[proj.sample[p]].includes(tag);
+      const name = esc(cat.tags[tag].name);
+      out.push(trace("without " + name, all.filter((p) => !has(p)), coords, { size: size, color: COLOURS.rest }));
+      out.push(trace("with " + name, all.filter(has), coords, { size: size + 1, color: COLOURS.tagged }));
+    }
+    if (focus >= 0) {
+      out.push(trace(esc(cat.manga.title[proj.sample[focus]]), [focus], coords,
+        { size: 18, color: COLOURS.focus, symbol: "circle-open", line: { width: 3, color: COLOURS.focus } }));
+    }
+    return out;
+  }
+
+  function layout(model) {
+    const hidden = { visible: false, showgrid: false, zeroline: false };
+    return {
+      margin: { l: 8, r: 8, t: 8, b: 8 }, hovermode: "closest", dragmode: "pan",
+      xaxis: hidden, yaxis: Object.assign({ scaleanchor: "x", scaleratio: 1 }, hidden),
+      showlegend: true, legend: { orientation: "h", x: 0, y: 1, yanchor: "bottom", bgcolor: "rgba(255,255,255,0.8)" },
+      paper_bgcolor: "#fff", plot_bgcolor: "#fff",
+      hoverlabel: { align: "left" },
+      uirevision: model,  // switching tags keeps the reader's zoom; switching models resets it
+    };
+  }
+
+  async function draw() {
+    const model = modelSelect.value;
+    await Plotly.react(plot, traces(model, currentTag()), layout(model),
+      { responsive: true, displaylogo: false, scrollZoom: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] });
+    const key = model + "/" + focus;
+    if (focus >= 0 && key !== centred) {
+      const [x, y] = proj.models[model][focus];
+      await Plotly.relayout(plot, { "xaxis.range": [x - SPAN, x + SPAN], "yaxis.range": [y - SPAN, y + SPAN] });
+    }
+    centred = key;
+    plot.dataset.model = model;  // what is drawn, for tests and styling
+    describe();
+  }
+
+  function describe() {
+    const info = cat.models.find((m) => m.name === modelSelect.value);
+    const p = proj.params;
+    const how = proj.method === "umap" ? "UMAP of its exact " + p.n_neighbors + "-nearest-neighbour graph"
+      : "the first two principal components of its vectors";
+    $("plot-caption").textContent = (info ? info.label + ": " + info.summary + ". " : "") + "Map: " + how + ", " +
+      proj.sample.length.toLocaleString("en") + " most followed manga.";
+    const tag = currentTag();
+    if (tag >= 0) {
+      const n = proj.sample.filter((i) => cat.manga.tags[i].includes(tag)).length;
+      status.textContent = n.toLocaleString("en") + " of " + proj.sample.length.toLocaleString("en") +
+        " mapped manga are tagged " + cat.tags[tag].name + ".";
+    } else {
+      status.textContent = proj.sample.length.toLocaleString("en") + " manga mapped by " + modelSelect.options.length +
+        " models. Hover a point for its title and tags; click it to see its recommendations.";
+    }
+  }
+
+  function exploreUrl(index) {
+    return "index.html?id=" + encodeURIComponent(cat.manga.id[index]);
+  }
+
+  // A click on a point opens that manga in Explore (customdata is its catalogue index).
+  function onPointClick(event) {
+    const point = event && event.points && event.points[0];
+    if (!point || typeof point.customdata !== "number" || !cat.manga.id[point.customdata]) return;
+    location.href = exploreUrl(point.customdata);
+  }
+
+  function updateUrl() {
+    const params = new URLSearchParams();
+    params.set("model", modelSelect.value);
+    if (currentTag() >= 0) params.set("tag", cat.tags[currentTag()].name);
+    if (focus >= 0) params.set("id", cat.manga.id[proj.sample[focus]]);
+    history.replaceState(null, "", "?" + params.toString());
+  }
+
+  function restoreFromUrl() {
+    const params = new URLSearchParams(location.search);
+    const model = params.get("model");
+    if (model && proj.models[model] && Array.from(modelSelect.options).some((o) => o.value === model)) modelSelect.value = model;
+    const tag = params.get("tag");
+    const t = tag ? cat.tags.findIndex((x) => x.name === tag) : -1;
+    if (t >= 0 && tagSelect.querySelector('option[value="' + t + '"]')) tagSelect.value = String(t);
+    const id = params.get("id");
+    const position = id ? proj.sample.findIndex((i) => cat.manga.id[i] === id) : -1;
+    if (position >= 0) setFocus(position);
+  }
+
+  function setFocus(position) {
+    focus = position;
+    const i = proj.sample[position];
+    $("plot-focus-title").textContent = cat.manga.title[i];
+    $("plot-focus-link").href = exploreUrl(i);
+    $("plot-focus").hidden = false;
+    input.value = cat.manga.title[i];
+  }
+
+  function search(needle) {
+    needle = needle.trim();
+    if (!needle || !fuzzy) return [];
+    const [idxs, info, order] = fuzzy.search(haystack, needle, 1, 1000);
+    if (!idxs) return [];
+    if (order) return order.slice(0, MAX_RESULTS).map((o) => info.idx[o]);
+    return idxs.slice().sort((a, b) => a - b).slice(0, MAX_RESULTS);  // sample order: most followed first
+  }
+
+  function showResults(positions) {
+    results = positions;
+    active = positions.length ? 0 : -1;
+    list.replaceChildren();
+    positions.forEach((p, n) => {
+      const li = el("li", { role: "option", id: "plot-result-" + n, "data-position": String(p) }, cat.manga.title[proj.sample[p]]);
+      li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(p); });
+      list.append(li);
+    });
+    list.hidden = positions.length === 0;
+    input.setAttribute("aria-expanded", String(!list.hidden));
+    highlight();
+  }
+
+  function highlight() {
+    Array.from(list.children).forEach((li, n) => li.setAttribute("aria-selected", String(n === active)));
+    if (active >= 0) input.setAttribute("aria-activedescendant", "plot-result-" + active);
+    else input.removeAttribute("aria-activedescendant");
+  }
+
+  function choose(position) {
+    showResults([]);
+    setFocus(position);
+    updateUrl();
+    draw();
+  }
+
+  function onKey(e) {
+    if (list.hidden) return;
+    if (e.key === "ArrowDown") { active = Math.min(results.length - 1, active + 1); highlight(); e.preventDefault(); }
+    else if (e.key === "ArrowUp") { active = Math.max(0, active - 1); highlight(); e.preventDefault(); }
+    else if (e.key === "Enter" && active >= 0) { choose(results[active]); e.preventDefault(); }
+    else if (e.key === "Escape") showResults([]);
+  }
+
+  let pending = 0;
+  input.addEventListener("input", () => {
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(() => {
+      const found = search(input.value);
+      showResults(found);
+      if (input.value.trim() && !found.length) status.textContent = "No mapped title matches \u201c" + input.value.trim() + "\u201d.";
+    });
+  });
+  input.addEventListener("keydown", onKey);
+  input.addEventListener("blur", () => setTimeout(() => showResults([]), 100));
+  modelSelect.addEventListener("change", () => { updateUrl(); draw(); });
+  tagSelect.addEventListener("change", () => { updateUrl(); draw(); });
+
+  Promise.all([getJson("data/catalogue.json"), getJson("data/projections.json")]).then(([c, p]) => {
+    cat = c;
+    proj = p;
+    prepare();
+    restoreFromUrl();
+    return draw();
+  }).then(() => {
+    plot.on("plotly_click", onPointClick);
+  }).catch((err) => {
+    status.textContent = "Could not draw the maps: " + err.message;
+    status.classList.add("error");
+  });
+})();

@@ -1,0 +1,172 @@
+"""Browser truth for the maps page: Plotly draws, selectors and search work, clicks open Explore.
+
+Fixtures are copied from test_browser.py (same Chromium, same strictness about the console), with
+one difference: Chromium's own GPU driver notes ("GL Driver Message ... Performance ... GPU stall
+due to ReadPixels", logged when WebGL feature detection reads a pixel back from the software
+renderer) are tolerated. They come from the browser, not from the page; anything else fails.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from sitegen.build import build
+from sitegen.config import BuildConfig, replace
+from sitegen.models import REGISTRY
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+DRIVER_NOTE = re.compile(r"^\[\.WebGL-0x[0-9a-f]+\]GL Driver Message \(OpenGL, Performance, [^)]*\): GPU stall due to ReadPixels$")
+HOSTILE = "<img src=x onerror=alert(1)> Academy"
+DRAWN = "m => document.getElementById('plot').dataset.model === m && document.querySelector('.js-plotly-plot canvas, .js-plotly-plot .scatterlayer .trace')"
+
+
+def _require_browser():
+    missing = not Path(CHROMIUM).exists()
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing = True
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium ({CHROMIUM}) or playwright missing in CI: .ci/run must install them")
+        pytest.skip("Chromium or playwright not installed")
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    _require_browser()
+    out = tmp_path_factory.mktemp("plots") / "_site"
+    build(replace(BuildConfig(seed=9), **{"catalogue.demo_size": 300, "site.out": out, "projection.method": "pca"}))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(out)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    data = {name: json.loads((out / f"data/{name}.json").read_text("utf-8")) for name in ("catalogue", "projections")}
+    yield f"http://127.0.0.1:{server.server_address[1]}/", data
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    problems = []
+
+    def console(message):
+        if message.type in ("error", "warning") and not DRIVER_NOTE.match(message.text):
+            problems.append(f"console {message.type}: {message.text}")
+
+    pg.on("console", console)
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    yield pg
+    context.close()
+    assert problems == []
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def test_map_draws_and_model_and_tag_travel_in_the_url(served, page):
+    base, data = served
+    first, second = list(REGISTRY)[:2]
+    page.goto(base + "plots.html")
+    page.wait_for_function(DRAWN, arg=first)
+    assert page.locator(".js-plotly-plot canvas").count() >= 1  # scattergl draws on WebGL canvases
+    assert "300 manga mapped by 11 models" in page.text_content("#plot-status")
+    page.select_option("#plot-model", second)
+    page.wait_for_function(DRAWN, arg=second)
+    tags = data["catalogue"]["tags"]
+    romance = next(str(t) for t, tag in enumerate(tags) if tag["name"] == "Romance")
+    page.select_option("#plot-tag", romance)
+    page.wait_for_function("document.getElementById('plot-status').textContent.includes('tagged Romance')")
+    assert query(page.url) == {"model": second, "tag": "Romance"}
+    legend = page.text_content(".legend")
+    assert "with Romance" in legend and "without Romance" in legend
+    page.reload()
+    page.wait_for_function(DRAWN, arg=second)
+    assert page.input_value("#plot-model") == second and page.input_value("#plot-tag") == romance
+
+
+def test_search_centres_a_title_and_a_click_opens_explore(served, page):
+    base, data = served
+    manga, sample = data["catalogue"]["manga"], data["projections"]["sample"]
+    target = next(i for i in sample[5:] if len(manga["title"][i].split()) >= 2 and manga["title"][i].isascii()
+                  and "<" not in manga["title"][i])
+    page.goto(base + "plots.html")
+    page.wait_for_function(DRAWN, arg=list(REGISTRY)[0])
+    page.fill("#plot-search", manga["title"][target].split()[0] + " " + manga["title"][target].split()[1][:3])
+    option = page.locator("#plot-results li", has_text=manga["title"][target]).first
+    option.wait_for()
+    option.click()
+    page.wait_for_function("document.querySelector('.legend') && document.querySelectorAll('.legend .traces').length === 2")
+    assert query(page.url)["id"] == manga["id"][target]
+    assert page.get_attribute("#plot-focus-link", "href") == f"index.html?id={manga['id'][target]}"
+    x, y = data["projections"]["models"][list(REGISTRY)[0]][sample.index(target)]
+    xr, yr = page.evaluate("[document.getElementById('plot').layout.xaxis.range, document.getElementById('plot').layout.yaxis.range]")
+    assert abs(sum(xr) / 2 - x) < 1e-6 and abs(sum(yr) / 2 - y) < 1e-6  # centred on the found title
+    # a real click on the ringed point, where Plotly put it on the page
+    box = page.evaluate("""() => {
+        const gd = document.getElementById('plot'), fl = gd._fullLayout, r = gd.getBoundingClientRect();
+        const t = gd._fullData[gd._fullData.length - 1];
+        return [r.left + fl._size.l + fl.xaxis.l2p(t.x[0]), r.top + fl._size.t + fl.yaxis.l2p(t.y[0])];
+    }""")
+    with page.expect_navigation():
+        page.mouse.click(*box)
+    opened = query(page.url)["id"]
+    assert urlsplit(page.url).path.endswith("/index.html")
+    j = manga["id"].index(opened)  # a manga of the map, drawn on that very spot (twins share a spot)
+    assert data["projections"]["models"][list(REGISTRY)[0]][sample.index(j)] == [x, y]
+    page.wait_for_function("id => document.getElementById('manga-title').textContent.length > 0", arg=opened)
+
+
+def test_click_handler_opens_explore_and_hostile_titles_stay_text(served, page):
+    base, data = served
+    manga = data["catalogue"]["manga"]
+    i = manga["title"].index(HOSTILE)
+    model = list(REGISTRY)[2]
+    page.goto(f"{base}plots.html?model={model}&id={manga['id'][i]}")
+    page.wait_for_function(DRAWN, arg=model)
+    assert page.text_content("#plot-focus-title") == HOSTILE
+    assert HOSTILE in page.text_content(".legend")  # escaped for Plotly, shown as text
+    page.evaluate("""() => {
+        const gd = document.getElementById('plot');
+        Plotly.Fx.hover(gd, [{curveNumber: gd._fullData.length - 1, pointNumber: 0}]);
+    }""")
+    page.wait_for_function("document.querySelector('.hoverlayer') && document.querySelector('.hoverlayer').textContent.length > 0")
+    assert HOSTILE in page.text_content(".hoverlayer")
+    assert page.locator("#plot img, .hoverlayer img").count() == 0
+    with page.expect_navigation():  # the handler Plotly calls on a click, given that point
+        page.evaluate("i => document.getElementById('plot').emit('plotly_click', {points: [{customdata: i}]})", i)
+    assert query(page.url) == {"id": manga["id"][i]}
+    page.wait_for_function("t => document.getElementById('manga-title').textContent === t", arg=HOSTILE)
