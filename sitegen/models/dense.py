@@ -1,9 +1,9 @@
 """Dense reference implementations: every network model by its textbook definition.
 
 These build ``n x n`` matrices, so they are for small graphs: the toy networks, subsets such as
-one genre's manga, and the tests that prove the scalable forms in :mod:`.network` and
-:mod:`.indirect` exact. They follow the definitions literally and share no algebra with the
-scalable forms, which is what makes them a reference.
+one genre's manga, and the tests that prove the scalable forms in :mod:`.network`,
+:mod:`.laplacian` and :mod:`.indirect` exact. They follow the definitions literally and share
+no algebra with the scalable forms, which is what makes them a reference.
 """
 
 from __future__ import annotations
@@ -47,6 +47,60 @@ def normalized_laplacian(a: np.ndarray) -> np.ndarray:
     lap = -normalized_adjacency(a)
     np.fill_diagonal(lap, (a.sum(axis=1) > 0).astype(float))
     return lap
+
+
+def laplacian_rows(a: np.ndarray, metric: str) -> np.ndarray:
+    """Distances between rows of the normalized Laplacian itself, shape (n, n): not a model.
+
+    This is the literal reading of "the normalized Laplacian compared by euclidean distance or
+    cosine", and it ranks backwards. With ``N`` the normalized adjacency and ``l_i`` the rows of
+    ``L = I - N`` of two manga with links, ``|l_i - l_j|^2 = 2 + 4 N_ij + |n_i - n_j|^2`` and
+    ``l_i . l_j = (N^2)_ij - 2 N_ij``: the Laplacian's unit diagonal turns a direct link (a
+    shared tag) into *more* distance, so the nearest rows belong to manga that share no tag with
+    this one. :mod:`sitegen.models.laplacian` compares manga through ``L``'s pseudo-inverse
+    instead (commute times); this function stays to document why.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, n)
+        Adjacency with a zero diagonal.
+    metric : str
+        ``"euclidean"`` or ``"cosine"``.
+    """
+    return row_distances(normalized_laplacian(a), metric)
+
+
+def commute_distances(a: np.ndarray, metric: str, rcond: float = 1e-10) -> np.ndarray:
+    """Commute-time reading of the normalized Laplacian by its pseudo-inverse, shape (n, n).
+
+    With ``P = pinv(L)`` (eigenvalues of ``L`` below ``rcond`` times the largest count as zero):
+    ``"euclidean"`` gives the normalized commute time ``P_ii + P_jj - 2 P_ij`` (the *squared*
+    distance between rows of ``P^1/2``), ``"cosine"`` gives ``1 - P_ij / sqrt(P_ii P_jj)``.
+    Pairs with no path between them (different components, or an isolated manga) are ``inf``:
+    their commute time is infinite, and the cosine of an isolated manga is ``0 / 0``.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, n)
+        Adjacency with a zero diagonal.
+    metric : str
+        ``"euclidean"`` or ``"cosine"``.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    pinv = np.linalg.pinv(normalized_laplacian(a), rcond=rcond, hermitian=True)
+    diag = np.diag(pinv)
+    linked = a.sum(axis=1) > 0
+    if metric == "cosine":
+        s = np.sqrt(np.where(linked, diag, 1.0))
+        out = 1.0 - pinv / s[:, None] / s[None, :]
+    else:
+        out = diag[:, None] + diag[None, :] - 2.0 * pinv
+    labels = connected_components(sp.csr_matrix(a > 0), directed=False)[1]
+    apart = (labels[:, None] != labels[None, :]) | ~linked[:, None] | ~linked[None, :]
+    out[apart] = np.inf
+    np.fill_diagonal(out, 0.0)
+    return out
 
 
 def row_distances(x: np.ndarray, metric: str) -> np.ndarray:
