@@ -242,7 +242,7 @@ def build(config: BuildConfig) -> BuildReport:
     models = fit_models(catalogue, config, timings)
     neighbours = find_neighbours(models, catalogue, config, timings)
     with timings.stage("projections"):
-        maps = project_models(models, len(catalogue), config.projection, config.seed)
+        maps = project_models(models, len(catalogue), config.projection, config.seed, groups=catalogue.tag_groups)
         projections = projections_json(maps, len(catalogue), config.projection, config.seed)
     with timings.stage("evaluation"):
         evaluation = evaluate_models(catalogue, neighbours, config)

@@ -36,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--projection", choices=("umap", "pca"), default=ProjectionConfig.method,
                    help="how the maps page lays out each model (default %(default)s; pca is fast)")
     p.add_argument("--projection-size", type=int, default=ProjectionConfig.size, metavar="N",
-                   help="most followed manga on the maps page (default %(default)s)")
+                   help="most followed manga on the maps page, at most 10000 (default %(default)s)")
     fetch = p.add_argument_group("MangaDex")
     fetch.add_argument("--fetch-only", action="store_true", help="refresh the snapshot, do not build")
     fetch.add_argument("--api-url", default=FetchConfig.api_url, help="API base URL (default %(default)s)")

@@ -115,7 +115,8 @@ class FeedConfig:
 class ProjectionConfig:
     """The embedding plots page: each model's 2-D map of the most followed manga."""
 
-    size: int = _f(5000, "manga mapped: the first ones in catalogue order (the most followed)")
+    size: int = _f(5000, "manga mapped: the first ones in catalogue order (the most followed); at most "
+                         "10,000, since each model's map needs the sample's dense distance matrix")
     method: str = _f("umap", "umap (on each model's exact neighbour graph) or pca (of embedding_, fast)")
     n_neighbors: int = _f(15, "UMAP neighbourhood size, the manga itself included")
     min_dist: float = _f(0.1, "UMAP's smallest distance between mapped points, in [0, 1]")
@@ -221,7 +222,7 @@ _CHECKS: dict[str, tuple[Check, ...]] = {
     "evaluation.permutations": (_positive,),
     "evaluation.sample": (lambda v: None if v >= 2 else f"expected >= 2, got {v!r}",),
     "site.shard_size": (_positive,),
-    "projection.size": (lambda v: None if v >= 10 else f"expected >= 10, got {v!r}",),
+    "projection.size": (lambda v: None if 10 <= v <= 10_000 else f"expected between 10 and 10000, got {v!r}",),
     "projection.method": (_one_of("umap", "pca"),),
     "projection.n_neighbors": (lambda v: None if v >= 2 else f"expected >= 2, got {v!r}",),
     "projection.min_dist": (_in_unit,),

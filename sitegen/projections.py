@@ -10,6 +10,13 @@ sample's columns and handed to UMAP as ``precomputed_knn``, with the sample's di
 "custom" models, whose ``embedding_`` is not their metric space, mapped as they recommend. PCA of
 ``embedding_`` is the fast alternative for tests and tiny builds.
 
+Twins come first. A third of the catalogue shares its tag set with another manga, and a model that
+sees only tags cannot tell such manga apart: a group of more than ``n_neighbors`` twins would be a
+k-nearest-neighbour clique with no edge out, which UMAP strands far from everything else. So, as
+UMAP's own ``unique=True`` does, each group the model really does not separate (checked on its
+distance rows, not assumed) is laid out as one point, and its members are then set around it in a
+small sunflower, so that every manga can still be hovered and clicked.
+
 Everything here is pure (fitted models in, records out); :mod:`sitegen.build` writes the JSON.
 Coordinates are scaled into the box [-1, 1] (aspect kept) and rounded, so that the file is small
 and the same input and seed give the same bytes.
@@ -34,8 +41,13 @@ log = logging.getLogger(__name__)
 DECIMALS = 3
 #: Largest block of ``model.distances`` computed at once while gathering the sample's matrix.
 BLOCK_BYTES = 128 * 2**20
-#: Below this many manga UMAP's spectral start is degenerate; such samples are laid out by PCA.
+#: Below this many distinct manga UMAP's spectral start is degenerate; such maps are made by PCA.
 MIN_UMAP = 10
+#: Twins' distance rows may differ by float noise up to this, relative to the distance.
+TWIN_TOLERANCE = 1e-5
+#: Distance between neighbouring twins around their group's point, in map units (the map is 2 wide).
+TWIN_SPACING = 0.004
+GOLDEN_ANGLE = np.pi * (3 - np.sqrt(5))
 
 
 @dataclass(frozen=True)
@@ -199,8 +211,65 @@ def pca_layout(model: Model, sample: np.ndarray) -> np.ndarray:
     return coords
 
 
-def normalise(coords: np.ndarray, decimals: int = DECIMALS) -> np.ndarray:
-    """Centre the bounding box on 0, scale its longer side to [-1, 1], round.
+def twins(rows: np.ndarray, candidates: np.ndarray, *, square: bool) -> np.ndarray:
+    """Which sample manga the model cannot tell apart: each one's group representative.
+
+    Parameters
+    ----------
+    rows : ndarray, shape (m, c)
+        What the model knows of each sample manga: its distances to the sample (``square``,
+        c = m) or its vector.
+    candidates : ndarray of int, shape (m,)
+        Each manga's first sample manga with the same tag set (itself when it has none before it).
+    square : bool
+        ``rows`` are distances to the sample: a group's own columns are ignored, since twins are
+        at 0 from themselves but not always from each other (network models link a manga to its
+        twin, not to itself).
+
+    Returns
+    -------
+    ndarray of int64, shape (m,)
+        The candidate where the rows agree (within :data:`TWIN_TOLERANCE`), else the manga itself.
+    """
+    m = len(rows)
+    owner = np.arange(m, dtype=np.int64)
+    members = np.flatnonzero(np.asarray(candidates) != owner)
+    if not len(members):
+        return owner
+    reps = np.asarray(candidates)[members]
+    diff = np.abs(rows[members] - rows[reps])
+    if square:
+        diff[np.asarray(candidates)[None, :] == reps[:, None]] = 0
+    same = (diff <= TWIN_TOLERANCE * (1 + np.abs(rows[reps]))).all(axis=1)
+    owner[members[same]] = reps[same]
+    return owner
+
+
+def spread_twins(coords: np.ndarray, owner: np.ndarray, spacing: float = TWIN_SPACING) -> np.ndarray:
+    """Set each group's members around its point in a sunflower, the most followed in the middle.
+
+    Parameters
+    ----------
+    coords : ndarray, shape (m, 2)
+        Twins share their representative's position.
+    owner : ndarray of int, shape (m,)
+        From :func:`twins`.
+
+    Returns
+    -------
+    ndarray, shape (m, 2): member j of a group (0 = first) at radius ``spacing * sqrt(j)``.
+    """
+    m = len(owner)
+    order = np.argsort(owner, kind="stable")  # by group, then sample order
+    starts = np.flatnonzero(np.r_[True, np.diff(owner[order]) != 0])
+    rank = np.empty(m)
+    rank[order] = np.arange(m) - np.repeat(starts, np.diff(np.r_[starts, m]))
+    angle = rank * GOLDEN_ANGLE
+    return coords + spacing * np.sqrt(rank)[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+
+
+def normalise(coords: np.ndarray) -> np.ndarray:
+    """Centre the bounding box on 0 and scale its longer side to [-1, 1] (aspect kept).
 
     Non-finite rows (UMAP leaves points it could not connect at NaN) go to the centre, so the file
     stays valid JSON; there should be none, since every point has its exact neighbours.
@@ -211,7 +280,7 @@ def normalise(coords: np.ndarray, decimals: int = DECIMALS) -> np.ndarray:
 
     Returns
     -------
-    ndarray, shape (m, 2), float64, no ``-0.0`` (so equal maps give equal bytes)
+    ndarray, shape (m, 2), float64
     """
     c = np.array(coords, dtype=np.float64)
     finite = np.isfinite(c).all(axis=1)
@@ -225,10 +294,22 @@ def normalise(coords: np.ndarray, decimals: int = DECIMALS) -> np.ndarray:
     if half > 0:
         c /= half
     c[~finite] = 0
-    return np.round(c, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return c
 
 
-def project(model: Model, sample: np.ndarray, config: ProjectionConfig, seed: int) -> Projection:
+def finish(coords: np.ndarray, owner: np.ndarray, decimals: int = DECIMALS) -> np.ndarray:
+    """Normalised, twins spread, normalised again (so all stays in [-1, 1]) and rounded.
+
+    Returns
+    -------
+    ndarray, shape (m, 2), float64, without ``-0.0`` (so equal maps give equal bytes)
+    """
+    spread = normalise(spread_twins(normalise(coords), owner))
+    return np.round(spread, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def project(model: Model, sample: np.ndarray, config: ProjectionConfig, seed: int,
+            candidates: np.ndarray | None = None) -> Projection:
     """One model's map of ``sample`` as ``config`` says.
 
     Parameters
@@ -238,23 +319,43 @@ def project(model: Model, sample: np.ndarray, config: ProjectionConfig, seed: in
     sample : ndarray of int, shape (m,)
     config : ProjectionConfig
     seed : int
+    candidates : ndarray of int, shape (m,), optional
+        Possible twins (see :func:`twins`); none when not given.
     """
     start = time.perf_counter()
-    method = config.method if len(sample) >= MIN_UMAP else "pca"
+    candidates = np.arange(len(sample)) if candidates is None else candidates
+    if config.method == "umap":
+        dist = sample_distances(model, sample)
+        owner = twins(dist, candidates, square=True)
+    else:
+        owner = twins(np.asarray(model.embedding_[sample], dtype=np.float32), candidates, square=False)
+    distinct = np.flatnonzero(owner == np.arange(len(sample)))
+    method = config.method if len(distinct) >= MIN_UMAP else "pca"
     if method == "umap":
-        coords = umap_layout(sample_distances(model, sample), config.n_neighbors, config.min_dist, config.n_epochs,
-                             seed, model.name)
+        layout = umap_layout(dist[np.ix_(distinct, distinct)], config.n_neighbors, config.min_dist,
+                             config.n_epochs, seed, model.name)
+        coords = layout[np.searchsorted(distinct, owner)]
     else:
         coords = pca_layout(model, sample)
     seconds = time.perf_counter() - start
-    log.info("map %s: %s of %d manga in %.1f s", model.name, method, len(sample), seconds)
-    return Projection(model.name, method, normalise(coords), seconds)
+    log.info("map %s: %s of %d manga (%d told apart) in %.1f s", model.name, method, len(sample), len(distinct), seconds)
+    return Projection(model.name, method, finish(coords, owner), seconds)
 
 
-def project_models(models: Sequence[Model], n: int, config: ProjectionConfig, seed: int) -> list[Projection]:
-    """Every model's map of the same sample (the first ``config.size`` of ``n`` manga)."""
+def project_models(models: Sequence[Model], n: int, config: ProjectionConfig, seed: int,
+                   groups: np.ndarray | None = None) -> list[Projection]:
+    """Every model's map of the same sample (the first ``config.size`` of ``n`` manga).
+
+    Parameters
+    ----------
+    groups : ndarray of int, shape (n,), optional
+        Each manga's first manga with the same tag set (``Catalogue.tag_groups``): the possible
+        twins, which each model's own distances then confirm or not.
+    """
     sample = sample_rows(n, config.size)
-    return [project(model, sample, config, seed) for model in models]
+    # the sample is a prefix of the catalogue, so a group's first manga is in it when any member is
+    candidates = None if groups is None else np.asarray(groups)[sample]
+    return [project(model, sample, config, seed, candidates) for model in models]
 
 
 def projections_json(projections: Sequence[Projection], n: int, config: ProjectionConfig, seed: int) -> dict[str, Any]:

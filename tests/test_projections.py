@@ -13,8 +13,8 @@ from sitegen.config import BuildConfig, ModelConfig, ProjectionConfig, replace, 
 from sitegen.errors import ConfigError
 from sitegen.models import REGISTRY
 from sitegen.neighbours import search
-from sitegen.projections import (knn_graph, normalise, pca_layout, project, project_models, projections_json,
-                                 sample_distances, sample_rows)
+from sitegen.projections import (TWIN_SPACING, finish, knn_graph, normalise, pca_layout, project, project_models,
+                                 projections_json, sample_distances, sample_rows, spread_twins, twins)
 from sitegen.render import json_text
 
 FAST = ProjectionConfig(method="pca")
@@ -77,19 +77,25 @@ def test_knn_from_distances_matches_the_exact_neighbours(fitted, demo_catalogue)
 
 
 def test_umap_on_a_few_hundred_points_is_deterministic(fitted, demo_catalogue):
-    """The one UMAP test: a custom model's map, twice, byte for byte."""
+    """The one UMAP test: a custom model's map, twice, byte for byte, twins around their point."""
     config = ProjectionConfig(size=300, n_epochs=60)
-    model = fitted[1]
-    first = project(model, sample_rows(len(demo_catalogue), config.size), config, seed=11)
-    again = project(model, sample_rows(len(demo_catalogue), config.size), config, seed=11)
+    model, sample = fitted[1], sample_rows(len(demo_catalogue), 300)
+    groups = demo_catalogue.tag_groups[:300]
+    first = project(model, sample, config, seed=11, candidates=groups)
+    again = project(model, sample, config, seed=11, candidates=groups)
     assert first.method == "umap" and first.coords.shape == (300, 2)
     assert np.isfinite(first.coords).all() and np.abs(first.coords).max() == 1.0
     text = json_text(projections_json([first], len(demo_catalogue), config, 11))
     assert text == json_text(projections_json([again], len(demo_catalogue), config, 11))
-    # neighbours on the map are mostly neighbours under the model
-    idx, _ = knn_graph(sample_distances(model, np.arange(300)), 11)
+    twin = np.flatnonzero(groups != np.arange(300))
+    assert len(twin) > 10  # the demo has twins; each sits within its sunflower
+    gap = np.linalg.norm(first.coords[twin] - first.coords[groups[twin]], axis=1)
+    assert (gap <= TWIN_SPACING * np.sqrt(np.bincount(groups)[groups[twin]]) + 2e-3).all()
+    # neighbours on the map are mostly neighbours under the model (twins aside: they are all tied)
+    idx, _ = knn_graph(sample_distances(model, sample), 11)
     on_map = np.argsort(((first.coords[:, None, :] - first.coords[None, :, :]) ** 2).sum(-1), axis=1)[:, 1:31]
-    kept = np.mean([len(set(idx[i, 1:]) & set(on_map[i])) / 10 for i in range(300)])
+    loners = np.flatnonzero(np.bincount(groups, minlength=300)[groups] == 1)
+    kept = np.mean([len(set(idx[i, 1:]) & set(on_map[i])) / 10 for i in loners])
     assert kept > 0.5
 
 
@@ -98,13 +104,37 @@ def test_a_tiny_sample_falls_back_to_pca(fitted):
     assert p.method == "pca" and p.coords.shape == (5, 2) and np.isfinite(p.coords).all()
 
 
-def test_normalise_centres_scales_and_keeps_json_clean():
+def test_normalise_and_finish_centre_scale_and_keep_json_clean():
     coords = np.array([[10.0, 5.0], [30.0, 5.0], [20.0, 6.0], [np.nan, 1.0], [20.0, 5.5 - 1e-7]])
     out = normalise(coords)
     assert out[:, 0].tolist() == [-1.0, 1.0, 0.0, 0.0, 0.0]
     assert out[3].tolist() == [0.0, 0.0]  # no position: the centre, never NaN
-    assert not np.signbit(out[out == 0]).any()  # no -0.0 in the JSON
     assert normalise(np.ones((3, 2))).tolist() == [[0.0, 0.0]] * 3
+    done = finish(coords, np.arange(5))
+    assert done[4].tolist() == [0.0, 0.0] and not np.signbit(done).any(axis=1)[4]  # -1e-8 rounds to 0.0, not -0.0
+    assert np.array_equal(done, np.round(done, 3)) and np.abs(done).max() == 1.0
+
+
+def test_twins_are_confirmed_on_each_models_own_rows(fitted, demo_catalogue):
+    sample = np.arange(300)
+    groups = demo_catalogue.tag_groups[:300]
+    assert (groups != sample).sum() > 10
+    for model in fitted:  # tags alone, a network model, and the popularity blend (rows differ by column only)
+        assert np.array_equal(twins(sample_distances(model, sample), groups, square=True), groups)
+    rows = np.repeat(np.arange(6.0)[:, None], 3, axis=1)
+    rows[4] = rows[1] + 1e-3  # a candidate the model does tell apart
+    rows[5] = rows[1]
+    assert twins(rows, np.array([0, 1, 2, 3, 1, 1]), square=False).tolist() == [0, 1, 2, 3, 4, 1]
+
+
+def test_spread_twins_puts_a_sunflower_around_the_first():
+    coords = np.zeros((5, 2))
+    owner = np.array([0, 0, 2, 0, 0])
+    out = spread_twins(coords, owner, spacing=0.1)
+    assert out[0].tolist() == [0.0, 0.0] and out[2].tolist() == [0.0, 0.0]
+    radii = np.linalg.norm(out[[1, 3, 4]], axis=1)
+    assert np.allclose(radii, 0.1 * np.sqrt([1, 2, 3]))
+    assert len({tuple(np.round(p, 6)) for p in out[[0, 1, 3, 4]]}) == 4
 
 
 def test_json_has_the_sample_once_and_a_map_per_model(fitted, demo_catalogue):
@@ -123,6 +153,8 @@ def test_config_checks_every_projection_field():
         validate(bad)
     for field in ("size", "method", "n_neighbors", "min_dist", "n_epochs"):
         assert f"'projection.{field}'" in str(err.value)
+    with pytest.raises(ConfigError, match="projection.size"):  # a dense sample matrix: 20k would be 1.6 GB a model
+        validate(replace(BuildConfig(), **{"projection.size": 20_000}))
 
 
 class Scripts(HTMLParser):

@@ -6,7 +6,7 @@
   "use strict";
 
   const MAX_RESULTS = 8;
-  const SPAN = 0.18;  // half-width of the view when centring a found title (maps fill [-1, 1])
+  const SPAN = 0.25;  // half-width of the view when centring a found title (maps fill [-1, 1])
   const COLOURS = { all: "rgba(37, 99, 235, 0.55)", rest: "rgba(150, 150, 150, 0.3)", tagged: "#c2410c", focus: "#111" };
   const $ = (id) => document.getElementById(id);
   const plot = $("plot");
@@ -148,7 +148,7 @@
   async function draw() {
     const model = modelSelect.value;
     await Plotly.react(plot, traces(model, currentTag()), layout(model),
-      { responsive: true, displaylogo: false, scrollZoom: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] });
+      { responsive: true, displaylogo: false, scrollZoom: true, modeBarButtonsToRemove: ["select2d", "lasso2d", "sendChartToCloud"] });
     const key = model + "/" + focus;
     if (focus >= 0 && key !== centred) {
       const [x, y] = proj.models[model][focus];
