@@ -5,18 +5,13 @@
   "use strict";
 
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-  const MAX_RESULTS = 12;
   const $ = (id) => document.getElementById(id);
   const input = $("search-input");
   const list = $("search-results");
   const status = $("status");
 
   let data = null;        // the catalogue index
-  let haystack = [];      // one searchable string per manga: title and alt titles
   let byId = new Map();   // manga id -> index
-  let fuzzy = null;
-  let results = [];       // indices currently listed
-  let active = -1;        // highlighted result
   let current = null;     // selected index
   const shardCache = new Map();
 
@@ -36,54 +31,18 @@
     if (!response.ok) throw new Error("catalogue index: HTTP " + response.status);
     data = await response.json();
     const m = data.manga;
-    haystack = m.title.map((t, i) => [t].concat(m.alt[i]).join(" \u2022 "));
     m.id.forEach((id, i) => byId.set(id, i));
-    fuzzy = new uFuzzy({ unicode: true, interSplit: "[^\\p{L}\\d']+", intraSplit: "\\p{Ll}\\p{Lu}",
-      intraBound: "\\p{L}\\d|\\d\\p{L}|\\p{Ll}\\p{Lu}", intraChars: "[\\p{L}\\d']",
-      intraContr: "'\\p{L}{1,2}\\b", intraMode: 1, intraIns: 1 });
+    TitleSearch.attach({
+      input, list, prefix: "result-", manga: m, keys: m.id.map((_, i) => i),
+      meta: (i) => (m.year[i] ? m.year[i] + " · " : "") + m.follows[i].toLocaleString("en") + " follows",
+      onChoose: (i) => choose(i),
+      onResults: (found, needle, max) => {
+        status.textContent = !needle ? "Type to search." : found ? found + (found === max ? "+" : "") +
+          " matching titles; use ↑ ↓ and Enter, or click." : "No title matches “" + needle + "”.";
+      },
+    });
     status.textContent = m.id.length.toLocaleString("en") + " manga, " + data.models.length +
       " models. Type to search.";
-  }
-
-  function search(needle) {
-    needle = needle.trim();
-    if (!needle || !fuzzy) return [];
-    const [idxs, info, order] = fuzzy.search(haystack, needle, 1, 1000);
-    if (!idxs) return [];
-    if (order) return order.slice(0, MAX_RESULTS).map((o) => info.idx[o]);
-    // Too many matches to rank: prefer the most followed, which index order already is.
-    return idxs.slice().sort((a, b) => a - b).slice(0, MAX_RESULTS);
-  }
-
-  function showResults(indices) {
-    results = indices;
-    active = indices.length ? 0 : -1;
-    list.replaceChildren();
-    indices.forEach((i, pos) => {
-      const li = el("li", { role: "option", id: "result-" + pos, "data-index": String(i) });
-      li.append(el("span", { class: "r-title" }, data.manga.title[i]));
-      const year = data.manga.year[i];
-      li.append(el("span", { class: "r-meta" }, (year ? year + " · " : "") + data.manga.follows[i].toLocaleString("en") + " follows"));
-      li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(i); });
-      list.append(li);
-    });
-    list.hidden = indices.length === 0;
-    input.setAttribute("aria-expanded", String(!list.hidden));
-    highlight();
-  }
-
-  function highlight() {
-    Array.from(list.children).forEach((li, pos) => li.setAttribute("aria-selected", String(pos === active)));
-    if (active >= 0) input.setAttribute("aria-activedescendant", "result-" + active);
-    else input.removeAttribute("aria-activedescendant");
-  }
-
-  function onKey(e) {
-    if (list.hidden) return;
-    if (e.key === "ArrowDown") { active = Math.min(results.length - 1, active + 1); highlight(); e.preventDefault(); }
-    else if (e.key === "ArrowUp") { active = Math.max(0, active - 1); highlight(); e.preventDefault(); }
-    else if (e.key === "Enter" && active >= 0) { choose(results[active]); e.preventDefault(); }
-    else if (e.key === "Escape") { showResults([]); }
   }
 
   async function shardFor(i) {
@@ -99,7 +58,6 @@
   }
 
   function choose(i, push = true) {
-    showResults([]);
     input.value = data.manga.title[i];
     if (push) history.pushState({ id: data.manga.id[i] }, "", urlFor(data.manga.id[i]));
     select(i);
@@ -208,19 +166,6 @@
     else { $("selection").hidden = true; $("intro").hidden = false; current = null; }
   }
 
-  let pending = 0;
-  input.addEventListener("input", () => {
-    cancelAnimationFrame(pending);
-    pending = requestAnimationFrame(() => {
-      const found = search(input.value);
-      showResults(found);
-      const needle = input.value.trim();
-      status.textContent = !needle ? "Type to search." : found.length ? found.length + (found.length === MAX_RESULTS ? "+" : "") +
-        " matching titles; use ↑ ↓ and Enter, or click." : "No title matches “" + needle + "”.";
-    });
-  });
-  input.addEventListener("keydown", onKey);
-  input.addEventListener("blur", () => setTimeout(() => showResults([]), 100));
   document.getElementById("filters").addEventListener("change", (e) => {
     if (current === null) return;
     if (e.target.name === "model") history.replaceState(history.state, "", urlFor(data.manga.id[current]));

@@ -9,7 +9,6 @@
   const Library = window.MangarecLibrary;
   const UUID = Library.UUID;
   const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
-  const MAX_RESULTS = 12;
   const $ = (id) => document.getElementById(id);
   const input = $("library-search");
   const list = $("library-results");
@@ -18,10 +17,6 @@
   let feed = null;        // data/feed.json
   let items = [];         // usable feed items, newest first
   let byId = new Map();   // catalogue manga id -> index
-  let haystack = [];
-  let fuzzy = null;
-  let results = [];       // catalogue indices listed under the search box
-  let active = -1;
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -107,10 +102,11 @@
     [index, feed] = await Promise.all([getJson("data/catalogue.json", "catalogue index"), getJson("data/feed.json", "feed")]);
     const m = index.manga;
     m.id.forEach((id, i) => byId.set(id, i));
-    haystack = m.title.map((t, i) => [t].concat(m.alt[i]).join(" \u2022 "));
-    fuzzy = new uFuzzy({ unicode: true, interSplit: "[^\\p{L}\\d']+", intraSplit: "\\p{Ll}\\p{Lu}",
-      intraBound: "\\p{L}\\d|\\d\\p{L}|\\p{Ll}\\p{Lu}", intraChars: "[\\p{L}\\d']",
-      intraContr: "'\\p{L}{1,2}\\b", intraMode: 1, intraIns: 1 });
+    TitleSearch.attach({
+      input, list, prefix: "library-result-", manga: m, keys: m.id.map((_, i) => i),
+      meta: (i) => m.follows[i].toLocaleString("en") + " follows",
+      onChoose: addToLibrary,
+    });
     items = usableItems();
     input.disabled = false;
     const source = feed.source === "mangadex" ? "MangaDex updates" : "latest updates of this catalogue";
@@ -211,62 +207,14 @@
     renderFeed(ids);
   }
 
-  // --- title search (as on the explore page) --------------------------------------------------
+  // --- the library's title search -------------------------------------------------------------
 
-  function search(needle) {
-    needle = needle.trim();
-    if (!needle || !fuzzy) return [];
-    const [idxs, info, order] = fuzzy.search(haystack, needle, 1, 1000);
-    if (!idxs) return [];
-    if (order) return order.slice(0, MAX_RESULTS).map((o) => info.idx[o]);
-    return idxs.slice().sort((a, b) => a - b).slice(0, MAX_RESULTS);  // too many to rank: most followed
-  }
-
-  function showResults(indices) {
-    results = indices;
-    active = indices.length ? 0 : -1;
-    list.replaceChildren();
-    indices.forEach((i, pos) => {
-      const li = el("li", { role: "option", id: "library-result-" + pos, "data-index": String(i) });
-      li.append(el("span", { class: "r-title" }, index.manga.title[i]));
-      li.append(el("span", { class: "r-meta" }, index.manga.follows[i].toLocaleString("en") + " follows"));
-      li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(i); });
-      list.append(li);
-    });
-    list.hidden = indices.length === 0;
-    input.setAttribute("aria-expanded", String(!list.hidden));
-    highlight();
-  }
-
-  function highlight() {
-    Array.from(list.children).forEach((li, pos) => li.setAttribute("aria-selected", String(pos === active)));
-    if (active >= 0) input.setAttribute("aria-activedescendant", "library-result-" + active);
-    else input.removeAttribute("aria-activedescendant");
-  }
-
-  function choose(i) {
-    showResults([]);
+  function addToLibrary(i) {
     input.value = "";
     const ok = Library.add(index.manga.id[i]);
     render();
     if (!ok) $("library-status").textContent = "This browser does not allow saving the library (storage is off or full).";
   }
-
-  function onKey(e) {
-    if (list.hidden) return;
-    if (e.key === "ArrowDown") { active = Math.min(results.length - 1, active + 1); highlight(); e.preventDefault(); }
-    else if (e.key === "ArrowUp") { active = Math.max(0, active - 1); highlight(); e.preventDefault(); }
-    else if (e.key === "Enter" && active >= 0) { choose(results[active]); e.preventDefault(); }
-    else if (e.key === "Escape") { showResults([]); }
-  }
-
-  let pending = 0;
-  input.addEventListener("input", () => {
-    cancelAnimationFrame(pending);
-    pending = requestAnimationFrame(() => showResults(search(input.value)));
-  });
-  input.addEventListener("keydown", onKey);
-  input.addEventListener("blur", () => setTimeout(() => showResults([]), 100));
 
   load().then(() => {
     render();

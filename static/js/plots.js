@@ -5,7 +5,6 @@
 (function () {
   "use strict";
 
-  const MAX_RESULTS = 8;
   const SPAN = 0.25;  // half-width of the view when centring a found title (maps fill [-1, 1])
   const COLOURS = { all: "rgba(37, 99, 235, 0.55)", rest: "rgba(150, 150, 150, 0.3)", tagged: "#c2410c", focus: "#111" };
   const $ = (id) => document.getElementById(id);
@@ -19,10 +18,6 @@
   let cat = null;          // data/catalogue.json
   let proj = null;         // data/projections.json
   let hover = [];          // per sample position: escaped hover label
-  let haystack = [];       // per sample position: title and alt titles, for the search
-  let fuzzy = null;
-  let results = [];        // sample positions listed under the search box
-  let active = -1;
   let focus = -1;          // sample position of the found title, or -1
   let centred = "";        // model + focus last centred on, so tag changes keep the reader's view
   const traceType = webgl() ? "scattergl" : "scatter";  // SVG still works where WebGL does not
@@ -70,10 +65,13 @@
   function prepare() {
     const m = cat.manga;
     hover = proj.sample.map(hoverLabel);
-    haystack = proj.sample.map((i) => [m.title[i]].concat(m.alt[i]).join(" \u2022 "));
-    fuzzy = new uFuzzy({ unicode: true, interSplit: "[^\\p{L}\\d']+", intraSplit: "\\p{Ll}\\p{Lu}",
-      intraBound: "\\p{L}\\d|\\d\\p{L}|\\p{Ll}\\p{Lu}", intraChars: "[\\p{L}\\d']",
-      intraContr: "'\\p{L}{1,2}\\b", intraMode: 1, intraIns: 1 });
+    TitleSearch.attach({
+      input, list, prefix: "plot-result-", manga: m, keys: proj.sample,
+      onChoose: (i, position) => choose(position),
+      onResults: (found, needle) => {
+        if (needle && !found) status.textContent = "No mapped title matches \u201c" + needle + "\u201d.";
+      },
+    });
     for (const option of Array.from(modelSelect.options)) {
       if (!proj.models[option.value]) option.remove();  // a model the build did not map
     }
@@ -217,61 +215,12 @@
     input.value = cat.manga.title[i];
   }
 
-  function search(needle) {
-    needle = needle.trim();
-    if (!needle || !fuzzy) return [];
-    const [idxs, info, order] = fuzzy.search(haystack, needle, 1, 1000);
-    if (!idxs) return [];
-    if (order) return order.slice(0, MAX_RESULTS).map((o) => info.idx[o]);
-    return idxs.slice().sort((a, b) => a - b).slice(0, MAX_RESULTS);  // sample order: most followed first
-  }
-
-  function showResults(positions) {
-    results = positions;
-    active = positions.length ? 0 : -1;
-    list.replaceChildren();
-    positions.forEach((p, n) => {
-      const li = el("li", { role: "option", id: "plot-result-" + n, "data-position": String(p) }, cat.manga.title[proj.sample[p]]);
-      li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(p); });
-      list.append(li);
-    });
-    list.hidden = positions.length === 0;
-    input.setAttribute("aria-expanded", String(!list.hidden));
-    highlight();
-  }
-
-  function highlight() {
-    Array.from(list.children).forEach((li, n) => li.setAttribute("aria-selected", String(n === active)));
-    if (active >= 0) input.setAttribute("aria-activedescendant", "plot-result-" + active);
-    else input.removeAttribute("aria-activedescendant");
-  }
-
   function choose(position) {
-    showResults([]);
     setFocus(position);
     updateUrl();
     draw();
   }
 
-  function onKey(e) {
-    if (list.hidden) return;
-    if (e.key === "ArrowDown") { active = Math.min(results.length - 1, active + 1); highlight(); e.preventDefault(); }
-    else if (e.key === "ArrowUp") { active = Math.max(0, active - 1); highlight(); e.preventDefault(); }
-    else if (e.key === "Enter" && active >= 0) { choose(results[active]); e.preventDefault(); }
-    else if (e.key === "Escape") showResults([]);
-  }
-
-  let pending = 0;
-  input.addEventListener("input", () => {
-    cancelAnimationFrame(pending);
-    pending = requestAnimationFrame(() => {
-      const found = search(input.value);
-      showResults(found);
-      if (input.value.trim() && !found.length) status.textContent = "No mapped title matches \u201c" + input.value.trim() + "\u201d.";
-    });
-  });
-  input.addEventListener("keydown", onKey);
-  input.addEventListener("blur", () => setTimeout(() => showResults([]), 100));
   modelSelect.addEventListener("change", () => { updateUrl(); draw(); });
   tagSelect.addEventListener("change", () => { updateUrl(); draw(); });
 
