@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from helpers import CHROMIUM, CHROMIUM_ARGS, require_browser
 
 from sitegen import synthetic
 from sitegen.catalogue import Catalogue, build_catalogue, parse_lines
@@ -17,3 +20,40 @@ def demo_records():
 def demo_catalogue(demo_records) -> Catalogue:
     manga, vocabulary, flag, _ = parse_lines(synthetic.lines(demo_records))
     return build_catalogue(manga, vocabulary, synthetic=flag)
+
+
+# Chromium's own notes from its software WebGL renderer, logged when Plotly probes WebGL: they
+# come from the browser, not the page, and are the only console warnings a page may cause.
+DRIVER_NOTE = re.compile(r"^\[\.WebGL-0x[0-9a-f]+\]GL Driver Message \(OpenGL, Performance, [^)]*\): "
+                         r"GPU stall due to ReadPixels( \(this message will no longer repeat\))?$")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that fails the test on any console error or warning, page error or dialog."""
+    context = browser.new_context()
+    pg = context.new_page()
+    problems = []
+
+    def on_console(message):
+        if message.type in ("error", "warning") and not DRIVER_NOTE.match(message.text):
+            problems.append(f"console {message.type}: {message.text}")
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    yield pg
+    context.close()
+    assert problems == []

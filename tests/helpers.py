@@ -1,10 +1,18 @@
-"""Test helpers: MangaDex-shaped manga objects and catalogues made from them."""
+"""Test helpers: MangaDex-shaped manga objects, catalogues made from them, serving a built site."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import os
+import shutil
+import threading
 import uuid
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
 
 from sitegen.catalogue import Catalogue, build_catalogue, parse_lines
 from sitegen.vocabulary import VOCABULARY
@@ -43,3 +51,40 @@ def catalogue_of(objects) -> Catalogue:
     return build_catalogue(manga, vocabulary, synthetic=synthetic_flag)
 
 
+
+
+# -- browser tests -------------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def require_browser() -> None:
+    """Skip without Chromium and Playwright, except in CI, where .ci/run must have installed them."""
+    missing = not Path(CHROMIUM).exists()
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing = True
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium ({CHROMIUM}) or playwright missing in CI: .ci/run must install them")
+        pytest.skip("Chromium or playwright not installed")
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path):
+    """Serve a built site on 127.0.0.1 (a free port); yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()

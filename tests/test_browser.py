@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from helpers import require_browser, serve
 
 from sitegen.build import build
 from sitegen.config import BuildConfig, replace
@@ -19,63 +14,14 @@ from sitegen.models import REGISTRY
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-
-def _require_browser():
-    missing = not Path(CHROMIUM).exists()
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing = True
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium ({CHROMIUM}) or playwright missing in CI: .ci/run must install them")
-        pytest.skip("Chromium or playwright not installed")
-
-
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    _require_browser()
+    require_browser()
     out = tmp_path_factory.mktemp("browser") / "_site"
     build(replace(BuildConfig(seed=9), **{"catalogue.demo_size": 500, "site.out": out}))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(out)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", json.loads((out / "data/catalogue.json").read_text("utf-8"))
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    pg = context.new_page()
-    problems = []
-    pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
-    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    pg.problems = problems
-    yield pg
-    context.close()
-    assert problems == []
+    with serve(out) as base:
+        yield base, json.loads((out / "data/catalogue.json").read_text("utf-8"))
 
 
 def test_search_pick_and_see_neighbours_under_every_model(served, page):

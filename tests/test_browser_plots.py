@@ -1,24 +1,16 @@
 """Browser truth for the maps page: Plotly draws, selectors and search work, clicks open Explore.
 
-Fixtures are copied from test_browser.py (same Chromium, same strictness about the console), with
-one difference: Chromium's own GPU driver notes ("GL Driver Message ... Performance ... GPU stall
-due to ReadPixels", logged when WebGL feature detection reads a pixel back from the software
-renderer) are tolerated. They come from the browser, not from the page; anything else fails.
+The ``browser`` and ``page`` fixtures live in conftest.py; ``page`` fails on any console error or
+warning except Chromium's own software-WebGL driver notes, which Plotly's WebGL probe causes.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import re
-import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from helpers import require_browser, serve
 
 from sitegen.build import build
 from sitegen.config import BuildConfig, replace
@@ -26,73 +18,19 @@ from sitegen.models import REGISTRY
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-DRIVER_NOTE = re.compile(r"^\[\.WebGL-0x[0-9a-f]+\]GL Driver Message \(OpenGL, Performance, [^)]*\): "
-                         r"GPU stall due to ReadPixels( \(this message will no longer repeat\))?$")
 HOSTILE = "<img src=x onerror=alert(1)> Academy"
 DRAWN = ("m => document.getElementById('plot').dataset.model === m"
          " && document.querySelector('.js-plotly-plot canvas, .js-plotly-plot .scatterlayer .trace')")
 
 
-def _require_browser():
-    missing = not Path(CHROMIUM).exists()
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing = True
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium ({CHROMIUM}) or playwright missing in CI: .ci/run must install them")
-        pytest.skip("Chromium or playwright not installed")
-
-
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    _require_browser()
+    require_browser()
     out = tmp_path_factory.mktemp("plots") / "_site"
     build(replace(BuildConfig(seed=9), **{"catalogue.demo_size": 300, "site.out": out, "projection.method": "pca"}))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(out)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     data = {name: json.loads((out / f"data/{name}.json").read_text("utf-8")) for name in ("catalogue", "projections")}
-    yield f"http://127.0.0.1:{server.server_address[1]}/", data
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    problems = []
-
-    def console(message):
-        if message.type in ("error", "warning") and not DRIVER_NOTE.match(message.text):
-            problems.append(f"console {message.type}: {message.text}")
-
-    pg.on("console", console)
-    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    yield pg
-    context.close()
-    assert problems == []
+    with serve(out) as base:
+        yield base, data
 
 
 def query(url: str) -> dict[str, str]:
