@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from sitegen.catalogue import Manga, Relation, build_catalogue
-from sitegen.evaluation import (
+from sitegen.evaluation import evaluate
+from sitegen.measures import (
     coherence_rows,
-    evaluate,
     expected_null_jaccard,
     gini,
     list_jaccard,

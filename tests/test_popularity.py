@@ -11,7 +11,7 @@ import pytest
 from sitegen.catalogue import Manga, Relation, build_catalogue
 from sitegen.config import ModelConfig
 from sitegen.errors import ModelError
-from sitegen.evaluation import related_matrix
+from sitegen.measures import related_matrix
 from sitegen.models import REGISTRY
 from sitegen.models.base import Model
 from sitegen.models.lsi import LSI

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from ..evaluation import coherence_rows, related_matrix, related_recall, tag_bits
+from ..measures import coherence_rows, related_matrix, related_recall, tag_bits
 from ..errors import ModelError
 from .base import Model
 from .lsi import LSI
