@@ -59,7 +59,8 @@ def config_from_args(args: argparse.Namespace) -> BuildConfig:
             content_ratings=tuple(x.strip() for x in args.content_ratings.split(",") if x.strip()),
             fetch_only=args.fetch_only,
         ),
-        models=ModelConfig(names=tuple(x.strip() for x in args.models.split(",") if x.strip())),
+        models=ModelConfig(names=tuple(x.strip() for x in args.models.split(",") if x.strip()),
+                           popularity_k=args.k),  # the popularity weight is chosen for the lists shown
         neighbours=NeighbourConfig(k=args.k, method=args.search),
         projection=ProjectionConfig(size=args.projection_size, method=args.projection),
         site=SiteConfig(out=args.out),
