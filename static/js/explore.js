@@ -79,6 +79,7 @@
     $("intro").hidden = true;
     $("selection").hidden = false;
     $("manga-title").textContent = m.title[i];
+    status.textContent = "Its nearest manga under each model, closest first. Type to search again.";
     $("manga-alt").textContent = m.alt[i].join(" · ");
     const meta = [m.year[i], m.status[i], data.content_ratings[m.rating[i]],
       m.follows[i].toLocaleString("en") + " follows", m.score[i] != null ? "rated " + m.score[i] : null];
