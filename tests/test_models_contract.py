@@ -13,11 +13,6 @@ from sitegen.neighbours import exact
 K = 10
 
 
-@pytest.fixture(scope="module")
-def fitted(demo_catalogue):
-    return {}
-
-
 @pytest.fixture(params=sorted(REGISTRY))
 def model_pair(request, demo_catalogue):
     cls = REGISTRY[request.param]
@@ -54,7 +49,7 @@ def test_deterministic_for_a_seed(model_pair):
     assert np.array_equal(a.distances(rows), b.distances(rows))
 
 
-def test_distances_shape_finite_and_self_closest_or_tied(model_pair, demo_catalogue):
+def test_distances_have_one_finite_row_per_query(model_pair, demo_catalogue):
     model, _ = model_pair
     rows = np.array([0, 5, 17, len(demo_catalogue) - 1])
     d = model.distances(rows)
