@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.catalogue import Catalogue, build_catalogue, parse_lines
-from sitegen.vocabulary import VOCABULARY
+from sitegen import synthetic
+from sitegen.catalogue import Catalogue, Manga, build_catalogue, parse_lines
+from sitegen.vocabulary import VOCABULARY, Tag
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -51,6 +52,22 @@ def catalogue_of(objects) -> Catalogue:
     return build_catalogue(manga, vocabulary, synthetic=synthetic_flag)
 
 
+
+
+
+def awkward_catalogue(n: int, seed: int, *, isolated: bool = True, pair: bool = True) -> Catalogue:
+    """``n`` synthetic manga, plus an isolated manga and/or a pair linked only to each other."""
+    manga, vocabulary, flag, _ = parse_lines(synthetic.lines(synthetic.generate(n, seed=seed)))
+    extra = []
+    for number, (wanted, copies) in enumerate(((isolated, 1), (pair, 2)), start=1):
+        if wanted:
+            tag = Tag(str(uuid.UUID(int=number)), f"Only here {number}", "theme")
+            vocabulary[tag.id] = tag
+            extra += [
+                Manga(id=str(uuid.UUID(int=100 * number + c)), title=f"x{number}{c}", tag_ids=(tag.id,))
+                for c in range(copies)
+            ]
+    return build_catalogue([*manga, *extra], vocabulary, synthetic=flag)
 
 
 # -- browser tests -------------------------------------------------------------------------------

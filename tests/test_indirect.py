@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sitegen import synthetic
-from sitegen.catalogue import Catalogue, Manga, build_catalogue, parse_lines
+from sitegen.catalogue import Catalogue
 from sitegen.models import dense
 from sitegen.models.indirect import (
     Deconvolution,
@@ -19,25 +16,13 @@ from sitegen.models.indirect import (
     silencing_factors,
 )
 from sitegen.neighbours import exact
+from helpers import awkward_catalogue
 from sitegen.toys import BETA, toy_networks
-from sitegen.vocabulary import Tag
 
 K = 20
 RECALL = 0.99
 
 
-def awkward_catalogue(n: int, seed: int, *, isolated: bool = True) -> Catalogue:
-    """``n`` synthetic manga, plus a pair linked only to each other and maybe an isolated manga."""
-    manga, vocabulary, flag, _ = parse_lines(synthetic.lines(synthetic.generate(n, seed=seed)))
-    extra = []
-    for number, copies in ((1, 1 if isolated else 0), (2, 2)):
-        tag = Tag(str(uuid.UUID(int=number)), f"Only here {number}", "theme")
-        vocabulary[tag.id] = tag
-        extra += [
-            Manga(id=str(uuid.UUID(int=100 * number + c)), title=f"x{number}{c}", tag_ids=(tag.id,))
-            for c in range(copies)
-        ]
-    return build_catalogue([*manga, *extra], vocabulary, synthetic=flag)
 
 
 def finished(queries: np.ndarray, keys: np.ndarray) -> np.ndarray:

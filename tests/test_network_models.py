@@ -15,8 +15,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.linalg import eigsh
 
-from sitegen import synthetic
-from sitegen.catalogue import Catalogue, Manga, build_catalogue, parse_lines
+from sitegen.catalogue import Catalogue, Manga, build_catalogue
 from sitegen.models import dense
 from sitegen.models.network import (
     AdjacencyCosine,
@@ -27,25 +26,13 @@ from sitegen.models.network import (
     top_eigenpairs,
 )
 from sitegen.neighbours import exact
+from helpers import awkward_catalogue
 from sitegen.vocabulary import Tag
 
 K = 20
 RECALL = 0.99
 
 
-def awkward_catalogue(n: int, seed: int, *, isolated: bool = True, pair: bool = True) -> Catalogue:
-    """``n`` synthetic manga, plus an isolated manga and/or a pair linked only to each other."""
-    manga, vocabulary, flag, _ = parse_lines(synthetic.lines(synthetic.generate(n, seed=seed)))
-    extra = []
-    for number, (wanted, copies) in enumerate(((isolated, 1), (pair, 2)), start=1):
-        if wanted:
-            tag = Tag(str(uuid.UUID(int=number)), f"Only here {number}", "theme")
-            vocabulary[tag.id] = tag
-            extra += [
-                Manga(id=str(uuid.UUID(int=100 * number + c)), title=f"x{number}{c}", tag_ids=(tag.id,))
-                for c in range(copies)
-            ]
-    return build_catalogue([*manga, *extra], vocabulary, synthetic=flag)
 
 
 @pytest.fixture(scope="module")
