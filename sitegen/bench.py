@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .build import build
 from .config import BuildConfig, replace
-from .vocabulary import SNAPSHOT_SIZE_2022
+from .sources.vocabulary import SNAPSHOT_SIZE_2022
 
 MODEL_BUDGET_S = 300.0
 MEMORY_BUDGET = 3 * 2**30

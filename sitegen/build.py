@@ -11,21 +11,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from . import __version__, synthetic
-from .catalogue import Catalogue, LoadReport, build_catalogue, load_catalogue, parse_lines
+from . import __version__
+from .sources import synthetic
+from .sources.catalogue import Catalogue, LoadReport, build_catalogue, load_catalogue, parse_lines
 from .config import BuildConfig, validate
-from .fetch import FetchReport, refresh
+from .sources.mangadex import FetchReport, refresh
 from .models import REGISTRY, Model
-from .neighbours import Neighbours, search
-from .render import SiteWriter, read_pages
-from .evaluation import Evaluation, evaluate
-from .itemsets import rules_json
+from .analysis.neighbours import Neighbours, search
+from .site.render import SiteWriter, read_pages
+from .analysis.evaluation import Evaluation, evaluate
+from .analysis.itemsets import rules_json
 from .errors import FetchError
-from .feed import catalogue_feed, snapshot_feed
-from .fetch import feed_path, load_feed
+from .site.feed import catalogue_feed, snapshot_feed
+from .sources.mangadex import feed_path, load_feed
 from .models.lsi import LSI
-from .projections import project_models, projections_json
-from .site_data import ModelInfo, catalogue_index, model_details, shards, tag_statistics
+from .analysis.projections import project_models, projections_json
+from .site.data import ModelInfo, catalogue_index, model_details, shards, tag_statistics
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ def tag_rules(catalogue: Catalogue, config: BuildConfig) -> dict:
 
 
 def feed_data(catalogue: Catalogue, models: list[Model], config: BuildConfig) -> dict:
-    """The feed page's data (:mod:`sitegen.feed`): the fetched MangaDex feed when there is one,
+    """The feed page's data (:mod:`sitegen.site.feed`): the fetched MangaDex feed when there is one,
     else the catalogue's latest updates, with LSI's fold-in for the browser."""
     lsi = next((m for m in models if isinstance(m, LSI) and m.name == LSI.name), None)
     if lsi is None:  # the page needs LSI's fold-in even when the build does not list LSI

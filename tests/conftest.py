@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import CHROMIUM, CHROMIUM_ARGS, require_browser
+from support.helpers import CHROMIUM, CHROMIUM_ARGS, require_browser
 
-from sitegen import synthetic
-from sitegen.catalogue import Catalogue, build_catalogue, parse_lines
+from sitegen.sources import synthetic
+from sitegen.sources.catalogue import Catalogue, build_catalogue, parse_lines
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ def test_verbose_shows_the_traceback(tmp_path):
 
 def test_catalogue_with_bad_lines_builds_and_reports_skips(tmp_path):
     sys.path.insert(0, str(ROOT / "tests"))
-    from helpers import manga_object
+    from support.helpers import manga_object
 
     lines = [json.dumps(manga_object(f"Title {i}", ("Romance", "Comedy", "Drama")[: 1 + i % 3], follows=i)) for i in range(30)]
     lines += ["not json", json.dumps({"id": "x"})]
@@ -89,7 +89,7 @@ def test_no_network_and_no_snapshot_is_one_line_naming_demo(tmp_path):
 
 def test_real_path_fetches_then_builds_then_goes_on_offline(tmp_path):
     sys.path.insert(0, str(ROOT / "tests"))
-    from fakedex import FakeDex, make_catalogue
+    from support.fakedex import FakeDex, make_catalogue
 
     data, out = tmp_path / "data", tmp_path / "s"
     with FakeDex(make_catalogue(250, seed=3)) as dex:

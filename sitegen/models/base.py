@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     import scipy.sparse as sp
 
-    from ..catalogue import Catalogue
+    from ..sources.catalogue import Catalogue
     from ..config import ModelConfig
 
 

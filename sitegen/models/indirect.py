@@ -2,7 +2,7 @@
 
 The shared-tag network ``A = B B^T - diag(d)`` is all indirect (manga meet through tags). Both
 methods below turn it into a network of "direct" links. Their dense definitions
-(:mod:`sitegen.models.dense`) need ``n x n`` inverses; here both are exact for the full
+(``tests/support/dense.py``) need ``n x n`` inverses; here both are exact for the full
 catalogue because ``A`` is a diagonal plus a rank-``m`` matrix, so the Woodbury identity moves
 every inverse into an ``m x m`` core and each entry of the result is an inner product of
 ``m``-vectors.
@@ -24,7 +24,6 @@ import numpy as np
 import scipy.linalg as la
 
 from .base import fixed_signs
-from .dense import nd_scale
 from .network import QueryKeyModel, degrees, tag_matrix, top_eigenpairs
 
 if TYPE_CHECKING:
@@ -32,12 +31,26 @@ if TYPE_CHECKING:
 
     import scipy.sparse as sp
 
-    from ..catalogue import Catalogue
+    from ..sources.catalogue import Catalogue
     from ..config import ModelConfig
 
 log = logging.getLogger(__name__)
 
 EPS = np.finfo(np.float64).eps
+
+
+def nd_scale(lam_max: float, lam_min: float, beta: float) -> float:
+    """Feizi et al.'s factor ``alpha`` that maps the eigenvalues of ``G_dir`` into ``[-beta, beta]``.
+
+    ``alpha lambda / (1 + alpha lambda) <= beta`` for the largest eigenvalue and ``>= -beta`` for
+    the smallest; 1 when the graph has no edge.
+    """
+    bounds = []
+    if lam_max > 0:
+        bounds.append(beta / ((1.0 - beta) * lam_max))
+    if lam_min < 0:
+        bounds.append(beta / ((1.0 + beta) * -lam_min))
+    return min(bounds) if bounds else 1.0
 
 
 def _rows_max(left: np.ndarray, right: np.ndarray, rows: np.ndarray, chunk: int = 512) -> float:

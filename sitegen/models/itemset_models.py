@@ -2,7 +2,7 @@
 
 The write-up's first extension: a pair or triple of tags that often appear together becomes a
 word of its own, so "Romance + School Life" can weigh differently from the two tags apart. The
-itemsets are mined from the catalogue at fit time (:mod:`sitegen.itemsets`) and only the most
+itemsets are mined from the catalogue at fit time (:mod:`sitegen.analysis.itemsets`) and only the most
 supported ``max_terms`` are kept. The cap matters for word2vec: every term of a manga is in
 every other's context, so training grows with the square of the terms per manga (on 64k
 synthetic manga, 128 itemsets take a manga from 4.9 to 13 terms on average, 256 to 17).
@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from ..itemsets import Items, frequent_itemsets, indicator, top_itemsets
+from ..analysis.itemsets import Items, frequent_itemsets, indicator, top_itemsets
 from .lsi import LSI
 from .word2vec import Word2Vec
 
 if TYPE_CHECKING:
     from typing import Self
 
-    from ..catalogue import Catalogue
+    from ..sources.catalogue import Catalogue
     from ..config import ModelConfig
 
 

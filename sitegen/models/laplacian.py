@@ -1,7 +1,7 @@
 """The normalized Laplacian read as commute times, exact for the whole catalogue.
 
 Comparing *rows* of the normalized Laplacian ``L = I - D^-1/2 A D^-1/2`` ranks manga that share
-a tag last (:func:`sitegen.models.dense.laplacian_rows` keeps that literal reading and says
+a tag last (:func:`support.dense.laplacian_rows` keeps that literal reading and says
 why). The useful reading goes through its Moore-Penrose pseudo-inverse ``L+``: the normalized
 commute time ``c(i, j) = L+_ii + L+_jj - 2 L+_ij`` is the squared euclidean distance between
 rows of ``L+^1/2``, and ``L+_ij / sqrt(L+_ii L+_jj)`` is the cosine between them.
@@ -61,7 +61,7 @@ from .network import QueryKeyModel, degrees, laplacian_factors, tag_matrix
 if TYPE_CHECKING:
     from typing import Self
 
-    from ..catalogue import Catalogue
+    from ..sources.catalogue import Catalogue
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from .base import Model, fixed_signs
 if TYPE_CHECKING:
     from typing import Self
 
-    from ..catalogue import Catalogue
+    from ..sources.catalogue import Catalogue
     from ..config import ModelConfig
 
 

@@ -11,10 +11,10 @@ every quantity these models need is a product of rows of ``B`` with ``m x m`` ma
   ``K = C^T C``: an inner product of a query and a key of ``2 m`` numbers each;
 * the top eigenpairs of ``C C^T - diag(w)`` solve a secular equation in an ``m x m`` matrix.
 
-No ``n x n`` matrix is ever built; :mod:`sitegen.models.dense` holds the dense definitions the
+No ``n x n`` matrix is ever built; :mod:`support.dense` holds the dense definitions the
 tests compare against. The Laplacian models live in :mod:`sitegen.models.laplacian`: they
 compare manga through the Laplacian's pseudo-inverse (commute times), because its rows compared
-directly rank manga that share a tag last (:func:`sitegen.models.dense.laplacian_rows`).
+directly rank manga that share a tag last (:func:`support.dense.laplacian_rows`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from .base import Model, fixed_signs
 if TYPE_CHECKING:
     from typing import Self
 
-    from ..catalogue import Catalogue
+    from ..sources.catalogue import Catalogue
     from ..config import ModelConfig
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ Choosing w (:func:`choose_weight`)
 ----------------------------------
 The measure is **related-title recall@k**: the share of a manga's sequels, prequels, side
 stories, spin-offs and same-franchise titles found among its k neighbours. It is the one
-measure in :mod:`sitegen.evaluation` with outside ground truth that popularity could improve:
+measure in :mod:`sitegen.analysis.evaluation` with outside ground truth that popularity could improve:
 MangaDex's editors link those titles because a reader of one wants the others. The other
 measures cannot choose: popularity carries no tag information, so tag coherence can only fall
 as w grows, and coverage and concentration can only get worse; they serve as a guard instead.
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from ..measures import coherence_rows, related_matrix, related_recall, tag_bits
+from ..analysis.measures import coherence_rows, related_matrix, related_recall, tag_bits
 from ..errors import ModelError
 from .base import Model
 from .lsi import LSI
@@ -47,7 +47,7 @@ from .lsi import LSI
 if TYPE_CHECKING:
     from typing import Self
 
-    from ..catalogue import Catalogue
+    from ..sources.catalogue import Catalogue
     from ..config import ModelConfig
 
 log = logging.getLogger(__name__)
@@ -110,9 +110,9 @@ def _sampled_tables(
     """Top-k lists of ``rows`` under each weight, shape (n_weights, n_rows, k), int32.
 
     The base distances of a block are computed once and blended once per weight; the compiled
-    scan of :mod:`sitegen.neighbours` ranks them, so ties break exactly as in the real search.
+    scan of :mod:`sitegen.analysis.neighbours` ranks them, so ties break exactly as in the real search.
     """
-    from ..neighbours import GRID, _topk_block  # here: neighbours imports this package
+    from ..analysis.neighbours import GRID, _topk_block  # here: neighbours imports this package
 
     out = np.empty((len(weights), rows.size, k), dtype=np.int32)
     dist = np.empty((rows.size, k), dtype=np.float32)

@@ -1,0 +1,97 @@
+"""Neighbour search: exact, self-free, deterministic, ties broken by catalogue index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sitegen.models.base import Model
+from sitegen.analysis.neighbours import GRID, approximate, exact, search
+
+
+class Fixed(Model):
+    """A model whose vectors are given, for checking the search itself."""
+
+    name = "fixed"
+    label = "Fixed"
+    summary = "given vectors"
+
+    def __init__(self, vectors, metric="cosine"):
+        super().__init__(seed=0)
+        self.vectors = np.asarray(vectors, dtype=np.float32)
+        self.metric = metric
+
+    def fit(self, catalogue=None):
+        self.embedding_ = self.vectors
+        return self
+
+
+def brute_force(vectors, k, metric):
+    x = np.asarray(vectors, dtype=np.float64)
+    if metric == "cosine":
+        u = x / np.linalg.norm(x, axis=1, keepdims=True)
+        d = 1 - u @ u.T
+    else:
+        d = np.linalg.norm(x[:, None, :] - x[None, :, :], axis=2)
+    d = np.floor(d * GRID + 0.5)
+    np.fill_diagonal(d, np.inf)
+    # lexsort: distance first, then index
+    order = np.lexsort((np.broadcast_to(np.arange(len(x)), d.shape), d), axis=1)
+    return order[:, :k]
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_exact_matches_brute_force_with_index_tie_break(metric):
+    rng = np.random.default_rng(0)
+    # Few distinct rows, many copies: distances tie everywhere.
+    base = rng.normal(size=(12, 5))
+    vectors = base[rng.integers(0, 12, size=300)]
+    model = Fixed(vectors, metric).fit()
+    found = exact(model, 300, 15, progress=False)
+    assert np.array_equal(found.indices, brute_force(vectors, 15, metric))
+
+
+def test_self_never_listed_even_among_identical_rows():
+    model = Fixed(np.ones((30, 3))).fit()
+    found = exact(model, 30, 5, progress=False)
+    assert not (found.indices == np.arange(30)[:, None]).any()
+    # all tied at distance zero: the lowest other indices, in order
+    assert found.indices[0].tolist() == [1, 2, 3, 4, 5]
+    assert found.indices[3].tolist() == [0, 1, 2, 4, 5]
+    assert np.all(found.distances == 0)
+
+
+def test_k_is_capped_by_catalogue_size():
+    model = Fixed(np.eye(4) + 0.1).fit()
+    assert exact(model, 4, 20, progress=False).indices.shape == (4, 3)
+
+
+def test_nndescent_agrees_with_exact_on_small_data():
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(400, 8))
+    model = Fixed(vectors).fit()
+    ann = approximate(model, 10, seed=3)
+    ref = exact(model, 400, 10, progress=False)
+    assert ann.method == "nndescent"
+    assert not (ann.indices == np.arange(400)[:, None]).any()
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ann.indices, ref.indices)])
+    assert recall > 0.95
+
+
+def test_search_chooses_exact_below_the_threshold():
+    model = Fixed(np.random.default_rng(2).normal(size=(50, 3))).fit()
+    assert search(model, 50, 5, method="auto", exact_max=100).method == "exact"
+    assert search(model, 50, 5, method="auto", exact_max=10).method == "nndescent"
+
+
+def test_shared_rows_give_the_same_lists_as_computing_every_row():
+    rng = np.random.default_rng(4)
+    base = rng.normal(size=(15, 4))
+    pick = rng.integers(0, 15, size=200)
+    model = Fixed(base[pick]).fit()
+    first = {}
+    groups = np.array([first.setdefault(int(p), i) for i, p in enumerate(pick)])
+    shared = exact(model, 200, 12, groups=groups, progress=False)
+    plain = exact(model, 200, 12, progress=False)
+    assert np.array_equal(shared.indices, plain.indices)
+    assert np.array_equal(shared.distances, plain.distances)

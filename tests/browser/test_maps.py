@@ -1,0 +1,112 @@
+"""Browser truth for the maps page: Plotly draws, selectors and search work, clicks open Explore.
+
+The ``browser`` and ``page`` fixtures live in conftest.py; ``page`` fails on any console error or
+warning except Chromium's own software-WebGL driver notes, which Plotly's WebGL probe causes.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from support.helpers import require_browser, serve
+
+from sitegen.build import build
+from sitegen.config import BuildConfig, replace
+from sitegen.models import REGISTRY
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = "<img src=x onerror=alert(1)> Academy"
+DRAWN = ("m => document.getElementById('plot').dataset.model === m"
+         " && document.querySelector('.js-plotly-plot canvas, .js-plotly-plot .scatterlayer .trace')")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    require_browser()
+    out = tmp_path_factory.mktemp("plots") / "_site"
+    build(replace(BuildConfig(seed=9), **{"catalogue.demo_size": 300, "site.out": out, "projection.method": "pca"}))
+    data = {name: json.loads((out / f"data/{name}.json").read_text("utf-8")) for name in ("catalogue", "projections")}
+    with serve(out) as base:
+        yield base, data
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def ringed_point(page) -> tuple[float, float]:
+    """Where the found title's ring (the last trace) is on the page, in CSS pixels."""
+    return tuple(page.evaluate("""() => {
+        const gd = document.getElementById('plot'), fl = gd._fullLayout, r = gd.getBoundingClientRect();
+        const t = gd._fullData[gd._fullData.length - 1];
+        return [r.left + fl._size.l + fl.xaxis.l2p(t.x[0]), r.top + fl._size.t + fl.yaxis.l2p(t.y[0])];
+    }"""))
+
+
+def test_map_draws_and_model_and_tag_travel_in_the_url(served, page):
+    base, data = served
+    first, second = list(REGISTRY)[:2]
+    page.goto(base + "plots.html")
+    page.wait_for_function(DRAWN, arg=first)
+    assert page.locator(".js-plotly-plot canvas").count() >= 1  # scattergl draws on WebGL canvases
+    assert f"300 manga mapped by {len(REGISTRY)} models" in page.text_content("#plot-status")
+    page.select_option("#plot-model", second)
+    page.wait_for_function(DRAWN, arg=second)
+    tags = data["catalogue"]["tags"]
+    romance = next(str(t) for t, tag in enumerate(tags) if tag["name"] == "Romance")
+    page.select_option("#plot-tag", romance)
+    page.wait_for_function("document.getElementById('plot-status').textContent.includes('tagged Romance')")
+    assert query(page.url) == {"model": second, "tag": "Romance"}
+    legend = page.text_content(".legend")
+    assert "with Romance" in legend and "without Romance" in legend
+    page.reload()
+    page.wait_for_function(DRAWN, arg=second)
+    assert page.input_value("#plot-model") == second and page.input_value("#plot-tag") == romance
+
+
+def test_search_centres_a_title_and_a_click_opens_explore(served, page):
+    base, data = served
+    manga, sample = data["catalogue"]["manga"], data["projections"]["sample"]
+    target = next(i for i in sample[5:] if len(manga["title"][i].split()) >= 2 and manga["title"][i].isascii()
+                  and "<" not in manga["title"][i])
+    page.goto(base + "plots.html")
+    page.wait_for_function(DRAWN, arg=list(REGISTRY)[0])
+    page.fill("#plot-search", manga["title"][target].split()[0] + " " + manga["title"][target].split()[1][:3])
+    option = page.locator("#plot-results li", has_text=manga["title"][target]).first
+    option.wait_for()
+    option.click()
+    page.wait_for_function("document.querySelector('.legend') && document.querySelectorAll('.legend .traces').length === 2")
+    assert query(page.url)["id"] == manga["id"][target]
+    assert page.get_attribute("#plot-focus-link", "href") == f"index.html?id={manga['id'][target]}"
+    x, y = data["projections"]["models"][list(REGISTRY)[0]][sample.index(target)]
+    xr, yr = page.evaluate("[document.getElementById('plot').layout.xaxis.range, document.getElementById('plot').layout.yaxis.range]")
+    assert abs(sum(xr) / 2 - x) < 1e-6 and abs(sum(yr) / 2 - y) < 1e-6  # centred on the found title
+    with page.expect_navigation():  # a real click on the ringed point
+        page.mouse.click(*ringed_point(page))
+    opened = query(page.url)["id"]
+    assert urlsplit(page.url).path.endswith("/index.html")
+    j = manga["id"].index(opened)  # a manga of the map, drawn on that very spot (twins share a spot)
+    assert data["projections"]["models"][list(REGISTRY)[0]][sample.index(j)] == [x, y]
+    page.wait_for_function("id => document.getElementById('manga-title').textContent.length > 0", arg=opened)
+
+
+def test_click_handler_opens_explore_and_hostile_titles_stay_text(served, page):
+    base, data = served
+    manga = data["catalogue"]["manga"]
+    i = manga["title"].index(HOSTILE)
+    model = list(REGISTRY)[2]
+    page.goto(f"{base}plots.html?model={model}&id={manga['id'][i]}")
+    page.wait_for_function(DRAWN, arg=model)
+    assert page.text_content("#plot-focus-title") == HOSTILE
+    assert HOSTILE in page.text_content(".legend")  # escaped for Plotly, shown as text
+    page.mouse.move(*ringed_point(page))
+    page.wait_for_function("document.querySelector('.hoverlayer') && document.querySelector('.hoverlayer').textContent.length > 0")
+    assert HOSTILE in page.text_content(".hoverlayer")
+    assert page.locator("#plot img, .hoverlayer img").count() == 0
+    with page.expect_navigation():  # the handler Plotly calls on a click, given that point
+        page.evaluate("i => document.getElementById('plot').emit('plotly_click', {points: [{customdata: i}]})", i)
+    assert query(page.url) == {"id": manga["id"][i]}
+    page.wait_for_function("t => document.getElementById('manga-title').textContent === t", arg=HOSTILE)

@@ -1,0 +1,84 @@
+"""The contract every registered model follows, run against each of them."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from sitegen.models import REGISTRY
+from sitegen.analysis.neighbours import exact
+from support.helpers import assert_same_neighbours
+
+K = 10
+
+
+@pytest.fixture(params=sorted(REGISTRY))
+def model_pair(request, demo_catalogue):
+    cls = REGISTRY[request.param]
+    return cls(seed=11).fit(demo_catalogue), cls(seed=11).fit(demo_catalogue)
+
+
+def test_identity(model_pair):
+    model, _ = model_pair
+    assert re.fullmatch(r"[a-z0-9_]+", model.name)
+    assert REGISTRY[model.name] is type(model)
+    assert model.label and model.summary
+    assert model.metric in {"cosine", "euclidean", "custom"}
+
+
+def test_fit_returns_self_and_learned_state_ends_in_underscore(demo_catalogue):
+    for name, cls in REGISTRY.items():
+        model = cls(seed=1)
+        assert model.fit(demo_catalogue) is model, name
+        learned = [k for k in vars(model) if k.endswith("_")]
+        assert "embedding_" in learned, name
+        assert all(not k.endswith("_") for k in model.get_params()), name
+
+
+def test_embedding_shape_and_finite(model_pair, demo_catalogue):
+    model, _ = model_pair
+    assert model.embedding_.ndim == 2 and model.embedding_.shape[0] == len(demo_catalogue)
+    assert np.isfinite(model.embedding_).all()
+
+
+def test_deterministic_for_a_seed(model_pair):
+    a, b = model_pair
+    assert np.array_equal(a.embedding_, b.embedding_)
+    rows = np.arange(0, 50)
+    assert np.array_equal(a.distances(rows), b.distances(rows))
+
+
+def test_distances_have_one_finite_row_per_query(model_pair, demo_catalogue):
+    model, _ = model_pair
+    rows = np.array([0, 5, 17, len(demo_catalogue) - 1])
+    d = model.distances(rows)
+    assert d.shape == (len(rows), len(demo_catalogue))
+    assert np.isfinite(d).all()
+
+
+def test_neighbours_exclude_self_and_are_deterministic(model_pair, demo_catalogue):
+    a, b = model_pair
+    n = len(demo_catalogue)
+    na, nb = exact(a, n, K, progress=False), exact(b, n, K, progress=False)
+    assert na.indices.shape == (n, K)
+    assert not (na.indices == np.arange(n)[:, None]).any()
+    assert ((na.indices >= 0) & (na.indices < n)).all()
+    assert np.array_equal(na.indices, nb.indices) and np.array_equal(na.distances, nb.distances)
+    assert (np.diff(na.distances, axis=1) >= 0).all()
+
+
+def test_models_sharing_rows_by_tag_set_really_do(model_pair, demo_catalogue):
+    model, _ = model_pair
+    groups = demo_catalogue.tag_groups
+    twins = np.flatnonzero(groups != np.arange(len(groups)))[:20]
+    if not model.rows_by_tag_set or not len(twins):
+        pytest.skip("model does not claim tag-set rows")
+    d_twin, d_first = model.distances(twins), model.distances(groups[twins])
+    others = np.ones(d_twin.shape, dtype=bool)
+    others[np.arange(len(twins)), twins] = others[np.arange(len(twins)), groups[twins]] = False
+    assert np.allclose(d_twin[others], d_first[others], atol=1e-6)
+    shared = exact(model, len(groups), K, groups=groups, progress=False)
+    plain = exact(model, len(groups), K, progress=False)
+    assert_same_neighbours(shared, plain)

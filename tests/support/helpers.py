@@ -1,0 +1,136 @@
+"""Test helpers: MangaDex-shaped manga objects, catalogues made from them, serving a built site."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import shutil
+import threading
+import uuid
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sitegen.sources import synthetic
+from sitegen.sources.catalogue import Catalogue, Manga, build_catalogue, parse_lines
+from sitegen.sources.vocabulary import VOCABULARY, Tag
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+
+
+def manga_object(title="A Title", tags=("Romance", "Comedy"), *, manga_id=None, follows=None, **attributes):
+    """A MangaDex-shaped manga object with tags given by English name."""
+    by_name = {t.name: t for t in VOCABULARY}
+    obj = {
+        "id": manga_id or str(uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(title, sort_keys=True))),
+        "type": "manga",
+        "attributes": {
+            "title": {"en": title} if isinstance(title, str) else title,
+            "altTitles": [],
+            "description": {"en": "A story."},
+            "tags": [
+                {"id": by_name[n].id, "type": "tag",
+                 "attributes": {"name": {"en": n}, "group": by_name[n].group, "description": {}, "version": 1},
+                 "relationships": []}
+                for n in tags
+            ],
+            "contentRating": "safe",
+            **attributes,
+        },
+        "relationships": [],
+    }
+    if follows is not None:
+        obj["statistics"] = {"follows": follows, "rating": {"average": 7.0, "bayesian": 7.0}}
+    return obj
+
+
+def catalogue_of(objects) -> Catalogue:
+    manga, vocabulary, synthetic_flag, _ = parse_lines(json.dumps(o) for o in objects)
+    return build_catalogue(manga, vocabulary, synthetic=synthetic_flag)
+
+
+
+
+
+def awkward_catalogue(n: int, seed: int, *, isolated: bool = True, pair: bool = True) -> Catalogue:
+    """``n`` synthetic manga, plus an isolated manga and/or a pair linked only to each other."""
+    manga, vocabulary, flag, _ = parse_lines(synthetic.lines(synthetic.generate(n, seed=seed)))
+    extra = []
+    for number, (wanted, copies) in enumerate(((isolated, 1), (pair, 2)), start=1):
+        if wanted:
+            tag = Tag(str(uuid.UUID(int=number)), f"Only here {number}", "theme")
+            vocabulary[tag.id] = tag
+            extra += [
+                Manga(id=str(uuid.UUID(int=100 * number + c)), title=f"x{number}{c}", tag_ids=(tag.id,))
+                for c in range(copies)
+            ]
+    return build_catalogue([*manga, *extra], vocabulary, synthetic=flag)
+
+
+# -- browser tests -------------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def require_browser() -> None:
+    """Skip without Chromium and Playwright, except in CI, where .ci/run must have installed them."""
+    missing = not Path(CHROMIUM).exists()
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing = True
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium ({CHROMIUM}) or playwright missing in CI: .ci/run must install them")
+        pytest.skip("Chromium or playwright not installed")
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path):
+    """Serve a built site on 127.0.0.1 (a free port); yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+
+
+# -- comparing neighbour lists across computations ------------------------------------------------
+
+def assert_same_neighbours(a, b, *, steps: float = 1.0) -> None:
+    """Two searches agree up to what floating point can promise: distances within ``steps`` of
+    the tie grid, and the same manga at every place whose distance is not tied within that band.
+
+    Two computations of one distance (different matrix shapes, BLAS kernels or processors) round
+    differently in the last bits, so a value on a grid boundary can land one step either side and
+    swap two nearly tied manga; anything more is a real disagreement.
+    """
+    from sitegen.analysis.neighbours import GRID
+
+    band = steps / GRID * 1.01
+    assert a.indices.shape == b.indices.shape
+    assert np.abs(a.distances.astype(np.float64) - b.distances).max(initial=0.0) <= band
+    for r in range(a.indices.shape[0]):
+        da, db = a.distances[r].astype(np.float64), b.distances[r].astype(np.float64)
+        edge = max(da[-1], db[-1]) - band  # past this, a tie may cross the list's end
+        sure_a, sure_b = set(a.indices[r][da < edge]), set(b.indices[r][db < edge])
+        assert sure_a == sure_b, f"row {r}: {sorted(sure_a ^ sure_b)} listed by one search only"
+        for p in range(len(da)):
+            if a.indices[r, p] != b.indices[r, p]:
+                j = b.indices[r, p]
+                q = np.flatnonzero(a.indices[r] == j)
+                assert not len(q) or abs(da[q[0]] - db[p]) <= band, f"row {r}: manga {j} placed apart"
