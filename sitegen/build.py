@@ -11,33 +11,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from . import __version__
-from .sources import synthetic
-from .sources.catalogue import Catalogue, LoadReport, build_catalogue, load_catalogue, parse_lines
-from .config import BuildConfig, validate
-from .sources.mangadex import FetchReport, refresh
-from .models import REGISTRY, Model
-from .analysis.neighbours import Neighbours, search
-from .site.render import SiteWriter, read_pages
 from .analysis.evaluation import Evaluation, evaluate
 from .analysis.itemsets import rules_json
-from .errors import FetchError
-from .site.feed import catalogue_feed, snapshot_feed
-from .sources.mangadex import feed_path, load_feed
-from .models.lsi import LSI
+from .analysis.neighbours import Neighbours, search
 from .analysis.projections import project_models, projections_json
-from .site.data import ModelInfo, catalogue_index, model_details, shards, tag_statistics
+from .config import BuildConfig, validate
+from .errors import FetchError
+from .models import REGISTRY, Model
+from .site.contract import FOLD_IN_MODEL
+from .site.feed import catalogue_feed, snapshot_feed
+from .site.publish import SiteInputs, write_site
+from .sources import synthetic
+from .sources.catalogue import Catalogue, LoadReport, build_catalogue, load_catalogue, parse_lines
+from .sources.mangadex import FetchReport, feed_path, load_feed, refresh
 
 log = logging.getLogger(__name__)
-
-#: Pages rendered from a template of their own: (file, template, menu label), in menu order.
-#: Markdown pages of ``content/`` follow them in the menu.
-TEMPLATE_PAGES: tuple[tuple[str, str, str], ...] = (
-    ("index.html", "explore.html", "Explore"),
-    ("plots.html", "plots.html", "Maps"),
-    ("feed.html", "feed.html", "Feed"),
-)
-
 
 def resident_bytes() -> int:
     """The process's resident memory now (Linux), or 0 where /proc is not there."""
@@ -124,7 +112,7 @@ def load_source(config: BuildConfig) -> tuple[Catalogue, LoadReport]:
 
 def fetch_snapshot(config: BuildConfig) -> FetchReport:
     """Refresh the local MangaDex snapshot (``--fetch-only`` stops here)."""
-    validate(config, tuple(REGISTRY))
+    validate(config)
     fetched = refresh(config.fetch, progress=sys.stderr.isatty())
     log.info("%s", fetched.summary())
     return fetched
@@ -140,7 +128,7 @@ def fit_models(catalogue: Catalogue, config: BuildConfig, timings: Timings) -> l
     fitted = []
     for name in names:
         with timings.stage(f"fit {name}"):
-            fitted.append(REGISTRY[name].from_config(config.models, config.seed).fit(catalogue))
+            fitted.append(REGISTRY[name].from_config(config).fit(catalogue))
     return fitted
 
 
@@ -170,17 +158,17 @@ def evaluate_models(catalogue: Catalogue, neighbours: list[Neighbours], config: 
 
 def tag_rules(catalogue: Catalogue, config: BuildConfig) -> dict:
     """Frequent tag itemsets and association rules, for the tags page."""
-    m = config.models
-    return rules_json(catalogue, min_support=m.itemset_min_support, max_size=m.itemset_max_size,
-                      min_confidence=m.itemset_min_confidence, max_rules=m.itemset_max_rules)
+    r = config.rules
+    return rules_json(catalogue, min_support=r.min_support, max_size=r.max_size,
+                      min_confidence=r.min_confidence, max_rules=r.max_rules)
 
 
 def feed_data(catalogue: Catalogue, models: list[Model], config: BuildConfig) -> dict:
     """The feed page's data (:mod:`sitegen.site.feed`): the fetched MangaDex feed when there is one,
-    else the catalogue's latest updates, with LSI's fold-in for the browser."""
-    lsi = next((m for m in models if isinstance(m, LSI) and m.name == LSI.name), None)
-    if lsi is None:  # the page needs LSI's fold-in even when the build does not list LSI
-        lsi = LSI.from_config(config.models, config.seed).fit(catalogue)
+    else the catalogue's latest updates, with the fold-in model's data for the browser."""
+    lsi = next((m for m in models if m.name == FOLD_IN_MODEL), None)
+    if lsi is None:  # the page needs the fold-in even when the build does not list that model
+        lsi = REGISTRY[FOLD_IN_MODEL].from_config(config).fit(catalogue)
     if config.catalogue.source == "mangadex":
         path = feed_path(config.fetch)
         try:
@@ -190,51 +178,9 @@ def feed_data(catalogue: Catalogue, models: list[Model], config: BuildConfig) ->
     return catalogue_feed(catalogue, lsi, config.feed.size)
 
 
-def render_site(config: BuildConfig, catalogue: Catalogue, models: list[Model], neighbours: list[Neighbours],
-                evaluation: Evaluation, rules: dict, feed: dict | None = None,
-                projections: dict | None = None) -> SiteWriter:
-    """Write every page and data file, then publish the site atomically."""
-    site = config.site
-    infos = [ModelInfo(m.name, m.label, m.summary, m.metric, nb.method) for m, nb in zip(models, neighbours)]
-    data = {
-        "evaluation": evaluation.to_json(),
-        "models": model_details(models, infos),
-        "tags": tag_statistics(catalogue, rules),
-        "catalogue": {"manga": len(catalogue), "synthetic": catalogue.synthetic, "source": catalogue.source},
-    }
-    pages = read_pages(site.content_dir, data)
-    context = {
-        "synthetic": catalogue.synthetic,
-        "n_manga": len(catalogue),
-        "models": infos,
-        "nav": [(f, label) for f, _, label in TEMPLATE_PAGES] + [(p.slug + ".html", p.title) for p in pages],
-        "version": __version__,
-    }
-    with SiteWriter(site.out, site.templates_dir) as writer:
-        writer.write_json("data/catalogue.json", catalogue_index(catalogue, infos, site.shard_size, config.neighbours.k))
-        for number, shard in shards(catalogue, neighbours, site.shard_size):
-            writer.write_json(f"data/shards/{number:04d}.json", shard)
-        writer.write_json("data/evaluation.json", data["evaluation"])
-        writer.write_json("data/models.json", data["models"])
-        writer.write_json("data/tag-rules.json", rules)
-        if feed is not None:
-            writer.write_json("data/feed.json", feed)
-        if projections is not None:
-            writer.write_json("data/projections.json", projections)
-        for filename, template, _ in TEMPLATE_PAGES:
-            writer.render(filename, template, page=filename, **context)
-        for page in pages:
-            writer.render(f"{page.slug}.html", "page.html", page=f"{page.slug}.html", content=page, **context)
-        writer.copy_tree(site.static_dir, "static")
-        writer.write_text(".nojekyll", "")
-        writer.commit({"generator": f"sitegen {__version__}", "manga": len(catalogue),
-                       "models": [m.name for m in models]})
-    return writer
-
-
 def build(config: BuildConfig) -> BuildReport:
     """Build the whole site as ``config`` says; returns what was done."""
-    validate(config, tuple(REGISTRY))
+    validate(config)
     start = time.perf_counter()
     timings = Timings()
     with timings.stage("catalogue"):
@@ -254,8 +200,8 @@ def build(config: BuildConfig) -> BuildReport:
     with timings.stage("tag rules"):
         rules = tag_rules(catalogue, config)
     with timings.stage("render"):
-        writer = render_site(config, catalogue, models, neighbours, evaluation, rules, feed=feed,
-                             projections=projections)
+        writer = write_site(config.site, SiteInputs(catalogue, models, neighbours, evaluation, rules, feed,
+                                                    projections, config.neighbours.k))
     return BuildReport(
         manga=len(catalogue),
         skipped=loaded.skipped,

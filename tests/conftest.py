@@ -57,3 +57,22 @@ def page(browser):
     yield pg
     context.close()
     assert problems == []
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """One small demo site, built once per session for every test that only reads it.
+
+    Every model, PCA maps (UMAP has tests of its own), 32-manga shards so that several exist.
+    Returns the site's directory, the build's report and its config. Tests that change a site
+    copy it first (:func:`support.helpers.copy_site`).
+    """
+    from sitegen.build import build
+    from sitegen.config import BuildConfig, replace
+
+    out = tmp_path_factory.mktemp("site") / "_site"
+    config = replace(BuildConfig(seed=9), **{
+        "catalogue.demo_size": 500, "site.out": out, "site.shard_size": 32, "feed.size": 120,
+        "projection.method": "pca", "projection.size": 300})
+    report = build(config)
+    return out, report, config

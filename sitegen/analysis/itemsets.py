@@ -26,10 +26,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from ..params import Param, at_least, between
+
 if TYPE_CHECKING:
     from ..sources.catalogue import Catalogue
 
 Items = tuple[int, ...]
+
+# Declared once here and used by the itemset models and the tag-rules page alike.
+MIN_SUPPORT = Param(0.005, "smallest share of manga a tag itemset needs to become a word or a rule", between(0, 1))
+MAX_SIZE = Param(3, "largest tag itemset mined (2 = pairs, 3 = pairs and triples)", at_least(2))
+MIN_CONFIDENCE = Param(0.5, "smallest confidence of an association rule written for the tags page", between(0, 1))
+MAX_RULES = Param(500, "most association rules written for the tags page, highest lift first", at_least(1))
 
 
 @dataclass(frozen=True)
@@ -192,11 +200,11 @@ def association_rules(itemsets: Itemsets, *, min_confidence: float = 0.0) -> lis
 def rules_json(
     catalogue: Catalogue,
     *,
-    min_support: float = 0.005,
-    max_size: int = 3,
-    min_confidence: float = 0.5,
+    min_support: float = MIN_SUPPORT.default,
+    max_size: int = MAX_SIZE.default,
+    min_confidence: float = MIN_CONFIDENCE.default,
     max_itemsets: int = 500,
-    max_rules: int = 500,
+    max_rules: int = MAX_RULES.default,
 ) -> dict[str, Any]:
     """Frequent itemsets and association rules of a catalogue, ready for ``json.dump``.
 

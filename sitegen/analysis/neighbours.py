@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 from tqdm import tqdm
 
-from ..models.base import Model
+if TYPE_CHECKING:
+    from ..models.base import Model
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,24 @@ def _topk_block(dist, rows, k, grid, out_idx, out_dist):  # pragma: no cover - c
             out_dist[r, p] = best_d[p] / grid
 
 
+def top_k(dist: np.ndarray, rows: np.ndarray, k: int, out_idx: np.ndarray, out_dist: np.ndarray) -> None:
+    """The ``k`` smallest distances of each row of a block, ties broken by column, rounded to the grid.
+
+    Parameters
+    ----------
+    dist : ndarray, shape (n_rows, n_manga), float32
+        A block of distances (lower is closer), as :meth:`Model.distances` returns it.
+    rows : ndarray of int, shape (n_rows,)
+        The manga each row belongs to, left out of its own list; -1 leaves nothing out.
+    k : int
+    out_idx : ndarray, shape (n_rows, k), integer
+        Filled with column indices, nearest first (-1 where a row has fewer than ``k``).
+    out_dist : ndarray, shape (n_rows, k), float
+        Filled with their distances, rounded to the tie grid (:data:`GRID`).
+    """
+    _topk_block(dist, np.asarray(rows, dtype=np.int64), k, GRID, out_idx, out_dist)
+
+
 def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, progress: bool = True) -> Neighbours:
     """Exact top-k by blocked distance computation.
 
@@ -108,7 +128,7 @@ def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, pro
     for start in tqdm(starts, desc=f"neighbours {model.name}", unit="block", disable=None if progress else True, leave=False):
         stop = min(len(queries), start + block)
         dist = model.distances(queries[start:stop])
-        _topk_block(dist, exclude[start:stop], width, GRID, indices[start:stop], distances[start:stop])
+        top_k(dist, exclude[start:stop], width, indices[start:stop], distances[start:stop])
     if groups is not None:
         indices, distances = _share_rows(indices, distances, np.searchsorted(queries, groups), k)
     return Neighbours(model.name, indices, distances, "exact")

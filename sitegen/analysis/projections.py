@@ -364,12 +364,11 @@ def projections_json(projections: Sequence[Projection], n: int, config: Projecti
     Returns
     -------
     dict
-        ``version``; ``method`` (what made the maps), ``params``; ``sample`` (catalogue indices of
+        ``method`` (what made the maps), ``params``; ``sample`` (catalogue indices of
         the mapped manga, once); ``models``: {name: [[x, y], ...]} in the order of ``sample``.
     """
     sample = sample_rows(n, config.size)
     return {
-        "version": 1,
         # the same for every model: only a tiny sample (below MIN_UMAP) overrides the config
         "method": projections[0].method if projections else config.method,
         "params": {"n_neighbors": config.n_neighbors, "min_dist": config.min_dist,

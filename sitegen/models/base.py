@@ -1,7 +1,10 @@
 """The one contract every recommendation model follows, scikit-learn style.
 
-Hyperparameters go to ``__init__``; ``fit(catalogue)`` learns and returns ``self``; learned state
-lives in attributes ending in ``_``. Every model gives a vector per manga (``embedding_``, used for
+Hyperparameters are declared once, in the class's ``params`` (default, constraint, help: a
+:class:`~sitegen.params.Param` each); ``__init__`` takes them as keywords and checks them, the
+config's ``models.<name>`` section and the command line's options are derived from them, and a bad
+value raises :class:`~sitegen.errors.ConfigError` naming ``models.<name>.<param>``.
+``fit(catalogue)`` learns and returns ``self``; learned state lives in attributes ending in ``_``. Every model gives a vector per manga (``embedding_``, used for
 the 2-D maps and for approximate search) and distances from some manga to all manga
 (:meth:`Model.distances`, lower is closer), which the exact neighbour search consumes in blocks.
 
@@ -13,17 +16,20 @@ distance is not (the network models compare rows of an n x n matrix they never b
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import numpy as np
+
+from ..errors import ConfigError
+from ..params import Param
 
 if TYPE_CHECKING:
     from typing import Self
 
     import scipy.sparse as sp
 
+    from ..config import BuildConfig
     from ..sources.catalogue import Catalogue
-    from ..config import ModelConfig
 
 
 class Model(ABC):
@@ -37,6 +43,8 @@ class Model(ABC):
         Human name shown on the site.
     metric : str
         ``"cosine"`` or ``"euclidean"`` between rows of ``embedding_``, or ``"custom"``.
+    params : dict of str to Param
+        The hyperparameters, each declared once; set as attributes of the same names.
     embedding_ : ndarray, shape (n_manga, n_dims), float32
         A vector per manga, set by :meth:`fit`.
     """
@@ -49,16 +57,43 @@ class Model(ABC):
     #: the same tags can share one computed row. Network models are not: in ``A`` a manga is
     #: not linked to itself but is linked to its twin, so twins' rows differ in two places.
     rows_by_tag_set: ClassVar[bool] = False
+    params: ClassVar[Mapping[str, Param]] = {}
 
     embedding_: np.ndarray
 
-    def __init__(self, *, seed: int = 0) -> None:
+    def __init__(self, *, seed: int = 0, **params: Any) -> None:
+        unknown = sorted(set(params) - set(self.params))
+        if unknown:
+            known = ", ".join(self.params) or "none"
+            raise ConfigError(f"Config value 'models.{self.name}.{unknown[0]}': model {self.name!r} has no such "
+                              f"parameter (it has: {known})")
         self.seed = seed
+        for key, param in self.params.items():
+            value = params.get(key, param.default)
+            problem = param.problem(value)
+            if problem:
+                raise ConfigError(f"Config value 'models.{self.name}.{key}': {problem}")
+            setattr(self, key, value)
 
     @classmethod
-    def from_config(cls, config: ModelConfig, seed: int) -> Self:
-        """Build the model with the hyperparameters ``config`` holds for it."""
-        return cls(seed=seed)
+    def from_config(cls, config: BuildConfig) -> Self:
+        """The model with the hyperparameters of ``config.models.<name>`` and the build's seed.
+
+        A parameter left at ``None`` that ``follows`` a build setting takes that setting's value.
+        """
+        return cls(seed=config.seed, **cls.configured_params(config))
+
+    @classmethod
+    def configured_params(cls, config: BuildConfig) -> dict[str, Any]:
+        """This model's hyperparameters as ``config`` sets them, followed settings filled in."""
+        section = getattr(config.models, cls.name)
+        values = {}
+        for key, param in cls.params.items():
+            value = getattr(section, key)
+            if value is None and param.follows:
+                value = config.get(param.follows)
+            values[key] = value
+        return values
 
     @abstractmethod
     def fit(self, catalogue: Catalogue) -> Self:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.linalg as la
 
+from ..params import Param, between
 from .base import fixed_signs
 from .network import QueryKeyModel, degrees, tag_matrix, top_eigenpairs
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
     from ..sources.catalogue import Catalogue
-    from ..config import ModelConfig
 
 log = logging.getLogger(__name__)
 
@@ -217,17 +217,11 @@ class Deconvolution(QueryKeyModel):
     finish = "cap1"
     summary = "shared-tag network with indirect paths removed by deconvolution, exact"
 
-    def __init__(self, beta: float = 0.9, *, seed: int = 0) -> None:
-        super().__init__(seed=seed)
-        self.beta = beta
-
-    @classmethod
-    def from_config(cls, config: ModelConfig, seed: int) -> Self:
-        return cls(beta=config.deconvolution_beta, seed=seed)
+    params = {"beta": Param(
+        0.9, "largest eigenvalue magnitude of the deconvolved network, in (0, 1): sets the scale of G = alpha A",
+        between(0, 1, open_low=True, open_high=True))}
 
     def fit(self, catalogue: Catalogue) -> Self:
-        if not 0 < self.beta < 1:
-            raise ValueError(f"deconvolution beta must be in (0, 1), got {self.beta}")
         q, self.scale_, self.lam_max_ = deconvolution_factors(tag_matrix(catalogue), self.beta)
         self.queries_, self.keys_, self.top_score_ = score_pair(q, q)
         self.embedding_ = q.astype(np.float32)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from ..analysis.itemsets import Items, frequent_itemsets, indicator, top_itemsets
+from ..analysis.itemsets import MAX_SIZE, MIN_SUPPORT, Items, frequent_itemsets, indicator, top_itemsets
+from ..params import Param, at_least
 from .lsi import LSI
 from .word2vec import Word2Vec
 
@@ -23,13 +24,20 @@ if TYPE_CHECKING:
     from typing import Self
 
     from ..sources.catalogue import Catalogue
-    from ..config import ModelConfig
+
+
+#: The itemset miner's parameters, shared by both itemset models.
+ITEMSET_PARAMS = {
+    "min_support": MIN_SUPPORT,
+    "max_size": MAX_SIZE,
+    "max_terms": Param(128, "most itemsets added as words, the most supported first", at_least(1)),
+}
 
 
 class _ItemsetTerms:
     """Mixin: the vocabulary is the tags followed by one column per mined itemset.
 
-    The host class sets ``min_support``, ``max_size`` and ``max_terms`` in ``__init__``;
+    The host class declares ``min_support``, ``max_size`` and ``max_terms`` (:data:`ITEMSET_PARAMS`);
     :meth:`_mine` sets ``itemsets_`` before the host's ``fit`` asks for :meth:`terms`.
     """
 
@@ -62,39 +70,13 @@ class _ItemsetTerms:
 class ItemsetLSI(_ItemsetTerms, LSI):
     """LSI whose documents are tag sets plus the frequent itemsets they contain.
 
-    Parameters
-    ----------
-    rank : int
-        Singular vectors kept.
-    min_support : float
-        Smallest share of manga an itemset must reach to become a word.
-    max_size : int
-        Largest itemset (2 = pairs, 3 = pairs and triples).
-    max_terms : int
-        Most itemsets added, the most supported first.
+    Parameters: LSI's ``rank`` and the itemset miner's (:data:`ITEMSET_PARAMS`).
     """
 
     name = "lsi_itemsets"
     label = "LSI + tag itemsets"
     summary = "LSI over tags plus frequent tag pairs and triples as extra words"
-
-    def __init__(
-        self, rank: int = 24, min_support: float = 0.005, max_size: int = 3, max_terms: int = 128, *, seed: int = 0
-    ) -> None:
-        super().__init__(rank=rank, seed=seed)
-        self.min_support = min_support
-        self.max_size = max_size
-        self.max_terms = max_terms
-
-    @classmethod
-    def from_config(cls, config: ModelConfig, seed: int) -> Self:
-        return cls(
-            rank=config.lsi_rank,
-            min_support=config.itemset_min_support,
-            max_size=config.itemset_max_size,
-            max_terms=config.itemset_max_terms,
-            seed=seed,
-        )
+    params = {**LSI.params, **ITEMSET_PARAMS}
 
     def fit(self, catalogue: Catalogue) -> Self:
         self._mine(catalogue)
@@ -104,43 +86,13 @@ class ItemsetLSI(_ItemsetTerms, LSI):
 class ItemsetWord2Vec(_ItemsetTerms, Word2Vec):
     """word2vec whose sentences are a manga's tags plus the frequent itemsets it contains.
 
-    Parameters
-    ----------
-    size, epochs
-        As for :class:`~sitegen.models.word2vec.Word2Vec`.
-    min_support, max_size, max_terms
-        As for :class:`ItemsetLSI`.
+    Parameters: word2vec's ``size`` and ``epochs`` and the itemset miner's (:data:`ITEMSET_PARAMS`).
     """
 
     name = "word2vec_itemsets"
     label = "word2vec + tag itemsets"
     summary = "word2vec over tags plus frequent tag pairs and triples as extra words"
-
-    def __init__(
-        self,
-        size: int = 16,
-        epochs: int = 10,
-        min_support: float = 0.005,
-        max_size: int = 3,
-        max_terms: int = 128,
-        *,
-        seed: int = 0,
-    ) -> None:
-        super().__init__(size=size, epochs=epochs, seed=seed)
-        self.min_support = min_support
-        self.max_size = max_size
-        self.max_terms = max_terms
-
-    @classmethod
-    def from_config(cls, config: ModelConfig, seed: int) -> Self:
-        return cls(
-            size=config.w2v_size,
-            epochs=config.w2v_epochs,
-            min_support=config.itemset_min_support,
-            max_size=config.itemset_max_size,
-            max_terms=config.itemset_max_terms,
-            seed=seed,
-        )
+    params = {**Word2Vec.params, **ITEMSET_PARAMS}
 
     def fit(self, catalogue: Catalogue) -> Self:
         self._mine(catalogue)

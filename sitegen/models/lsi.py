@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from ..params import Param, at_least
 from .base import Model, fixed_signs
 
 if TYPE_CHECKING:
     from typing import Self
 
     from ..sources.catalogue import Catalogue
-    from ..config import ModelConfig
+
+RANK = Param(24, "singular vectors kept by the truncated SVD (at most the number of terms)", at_least(1))
 
 
 def tfidf(counts: sp.spmatrix, idf: np.ndarray) -> sp.csr_matrix:
@@ -45,13 +47,7 @@ class LSI(Model):
     summary = "tf-idf of tags, truncated SVD, cosine between manga"
     rows_by_tag_set = True  # vectors are a function of the tag set
 
-    def __init__(self, rank: int = 24, *, seed: int = 0) -> None:
-        super().__init__(seed=seed)
-        self.rank = rank
-
-    @classmethod
-    def from_config(cls, config: ModelConfig, seed: int) -> Self:
-        return cls(rank=config.lsi_rank, seed=seed)
+    params = {"rank": RANK}
 
     def fit(self, catalogue: Catalogue) -> Self:
         b = self.terms(catalogue.matrix)

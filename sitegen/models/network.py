@@ -26,13 +26,13 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
+from ..params import Param, at_least
 from .base import Model, fixed_signs
 
 if TYPE_CHECKING:
     from typing import Self
 
     from ..sources.catalogue import Catalogue
-    from ..config import ModelConfig
 
 log = logging.getLogger(__name__)
 
@@ -364,17 +364,9 @@ class SpectralEmbedding(Model):
     metric = "cosine"
     summary = "top eigenvectors of the normalized manga network, cosine between manga"
 
-    def __init__(self, dims: int = 16, *, seed: int = 0) -> None:
-        super().__init__(seed=seed)
-        self.dims = dims
-
-    @classmethod
-    def from_config(cls, config: ModelConfig, seed: int) -> Self:
-        return cls(dims=config.spectral_dims, seed=seed)
+    params = {"dims": Param(16, "eigenvectors of the normalized manga network kept", at_least(1))}
 
     def fit(self, catalogue: Catalogue) -> Self:
-        if self.dims < 1:
-            raise ValueError(f"spectral dims must be >= 1, got {self.dims}")
         c, _, w = laplacian_factors(tag_matrix(catalogue))
         self.eigenvalues_, vectors = top_eigenpairs(c, w, self.dims)
         if not vectors.shape[1]:  # no edge at all: one zero column, every manga at distance 1

@@ -39,20 +39,23 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
+from ..analysis.neighbours import top_k
 from ..analysis.measures import coherence_rows, related_matrix, related_recall, tag_bits
-from ..errors import ModelError
+from ..params import Param, at_least, between, each
 from .base import Model
 from .lsi import LSI
 
 if TYPE_CHECKING:
     from typing import Self
 
+    from ..config import BuildConfig
     from ..sources.catalogue import Catalogue
-    from ..config import ModelConfig
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3)
+DEFAULT_K = 20  # the list length chosen for when the model is built outside a build (tests, notebooks)
+WEIGHT = between(0, 1, open_high=True)  # at 1 the base model's own distance would vanish
 BLOCK_BYTES = 64 * 2**20  # one block of sampled distance rows during the weight search
 
 
@@ -112,8 +115,6 @@ def _sampled_tables(
     The base distances of a block are computed once and blended once per weight; the compiled
     scan of :mod:`sitegen.analysis.neighbours` ranks them, so ties break exactly as in the real search.
     """
-    from ..analysis.neighbours import GRID, _topk_block  # here: neighbours imports this package
-
     out = np.empty((len(weights), rows.size, k), dtype=np.int32)
     dist = np.empty((rows.size, k), dtype=np.float32)
     step = max(1, BLOCK_BYTES // (4 * max(n, 1)))
@@ -122,7 +123,7 @@ def _sampled_tables(
         base = distances(block)
         for w, weight in enumerate(weights):
             scored = np.ascontiguousarray(blend(base, weight), dtype=np.float32)
-            _topk_block(scored, block, k, GRID, out[w, start : start + block.size], dist[start : start + block.size])
+            top_k(scored, block, k, out[w, start : start + block.size], dist[start : start + block.size])
     return out
 
 
@@ -221,16 +222,11 @@ class PopularityBlend(Model):
     ----------
     base : Model, optional
         The model re-ranked (default: LSI with default hyperparameters); copied, then fitted.
-    weights : sequence of float
-        Candidate weights in [0, 1) for :func:`choose_weight`.
-    weight : float, optional
-        A fixed weight in [0, 1); None chooses one from ``weights``.
-    rating_share : float
-        Share of the bayesian rating in the popularity score (the rest is log follows).
-    sample, k : int
-        Sample size and list length used while choosing.
-    max_coherence_loss : float
-        Largest relative fall in tag coherence a chosen weight may cause.
+        Built from a config, it is the ``lsi`` model as that config sets it.
+    **params
+        As declared in ``params``: ``weights`` tried by :func:`choose_weight` or a fixed
+        ``weight``, the popularity score's ``rating_share``, the ``sample`` and list length ``k``
+        used while choosing, and the guard ``max_coherence_loss``.
     """
 
     name = "lsi_popularity"
@@ -238,38 +234,35 @@ class PopularityBlend(Model):
     metric = "custom"
     summary = "LSI distance blended with log follows and bayesian rating, weight chosen by related-title recall"
 
-    def __init__(
-        self, base: Model | None = None, weights: Sequence[float] = DEFAULT_WEIGHTS, weight: float | None = None,
-        rating_share: float = 0.5, sample: int = 2000, k: int = 20, max_coherence_loss: float = 0.05, *, seed: int = 0,
-    ) -> None:
-        super().__init__(seed=seed)
+    params = {
+        "weights": Param(DEFAULT_WEIGHTS, "weights of popularity tried when choosing the blend, each in [0, 1)",
+                         each(WEIGHT)),
+        "weight": Param(None, "a fixed popularity weight in [0, 1); unset: chosen from the weights", WEIGHT, kind=float),
+        "rating_share": Param(0.5, "share of the bayesian rating (the rest is log follows) in the popularity score",
+                              between(0, 1)),
+        "sample": Param(2000, "manga sampled when choosing the weight", at_least(1)),
+        "k": Param(None, "list length when choosing the weight; unset: the build's neighbours.k", at_least(1),
+                   follows="neighbours.k", kind=int),
+        "max_coherence_loss": Param(0.05, "largest relative fall in tag coherence the chosen weight may cause",
+                                    between(0, 1)),
+    }
+
+    def __init__(self, base: Model | None = None, *, seed: int = 0, **params: Any) -> None:
+        super().__init__(seed=seed, **params)
         self.base = base
-        self.weights = tuple(weights)
-        self.weight = weight
-        self.rating_share = rating_share
-        self.sample = sample
-        self.k = k
-        self.max_coherence_loss = max_coherence_loss
 
     @classmethod
-    def from_config(cls, config: ModelConfig, seed: int) -> Self:
-        return cls(
-            base=LSI.from_config(config, seed), weights=config.popularity_weights, weight=config.popularity_weight,
-            rating_share=config.popularity_rating_share, sample=config.popularity_sample, k=config.popularity_k,
-            max_coherence_loss=config.popularity_max_coherence_loss, seed=seed,
-        )
+    def from_config(cls, config: BuildConfig) -> Self:
+        return cls(base=LSI.from_config(config), seed=config.seed, **cls.configured_params(config))
 
     def fit(self, catalogue: Catalogue) -> Self:
-        bad = [w for w in (*self.weights, self.weight) if w is not None and not 0 <= w < 1]
-        if bad or not self.weights:
-            raise ModelError(f"popularity weights must lie in [0, 1) and not be empty; got {bad or 'none'}")
         base = copy.deepcopy(self.base) if self.base is not None else LSI(seed=self.seed)
         self.base_ = base.fit(catalogue)
         self.popularity_ = popularity_scores(catalogue, self.rating_share)
         self.penalty_ = (1.0 - self.popularity_).astype(np.float32)[None, :]  # (1, n_manga)
         if self.weight is None:
             self.choice_ = choose_weight(
-                catalogue, self.base_.distances, self._blend, self.weights, k=self.k, sample=self.sample,
+                catalogue, self.base_.distances, self._blend, self.weights, k=self.k or DEFAULT_K, sample=self.sample,
                 seed=self.seed, max_coherence_loss=self.max_coherence_loss,
             )
             self.weight_ = self.choice_.weight

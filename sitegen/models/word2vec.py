@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from ..params import Param, at_least
 from .base import Model
 
 if TYPE_CHECKING:
     from typing import Self
 
     from ..sources.catalogue import Catalogue
-    from ..config import ModelConfig
 
 
 def stable_hash(text: str) -> int:
@@ -43,14 +43,10 @@ class Word2Vec(Model):
     summary = "CBOW word2vec over tag sets, manga = mean tag vector, cosine"
     rows_by_tag_set = True  # vectors are a function of the tag set
 
-    def __init__(self, size: int = 16, epochs: int = 10, *, seed: int = 0) -> None:
-        super().__init__(seed=seed)
-        self.size = size
-        self.epochs = epochs
-
-    @classmethod
-    def from_config(cls, config: ModelConfig, seed: int) -> Self:
-        return cls(size=config.w2v_size, epochs=config.w2v_epochs, seed=seed)
+    params = {
+        "size": Param(16, "vector size (the write-up's 16, about the square root of the tag count)", at_least(1)),
+        "epochs": Param(10, "training passes over the catalogue", at_least(1)),
+    }
 
     def fit(self, catalogue: Catalogue) -> Self:
         from gensim.models import Word2Vec as GensimWord2Vec

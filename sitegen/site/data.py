@@ -3,27 +3,22 @@
 Everything here is pure (records in, JSON-ready dicts out); :mod:`sitegen.site.render` writes it.
 Manga are referred to by their integer index into the catalogue index, which keeps shards small.
 Titles and tags stay untrusted text in JSON (the pages insert them as text, never as HTML);
-descriptions are the one field shown as HTML, so they are rendered from Markdown and sanitized
-here with an allowlist.
+descriptions are the one field shown as HTML, so they are rendered and sanitized by
+:mod:`sitegen.site.descriptions`. Every file's layout is the one :mod:`sitegen.site.contract` says.
 """
 
 from __future__ import annotations
 
-import html
 import math
-import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-import nh3
 import numpy as np
 
-from ..sources.catalogue import Catalogue
 from ..analysis.neighbours import Neighbours
-
-CONTENT_RATINGS = ("safe", "suggestive", "erotica", "pornographic")
-ALLOWED_TAGS = {"p", "br", "em", "strong", "ul", "ol", "li", "a", "hr", "blockquote", "code"}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+from ..sources.catalogue import CONTENT_RATINGS, Catalogue
+from .contract import versioned
+from .descriptions import sanitize_description
 
 
 @dataclass(frozen=True)
@@ -35,49 +30,6 @@ class ModelInfo:
     summary: str
     metric: str
     method: str
-
-
-_LINK = re.compile(r"\[([^\[\]\n]{1,300})\]\((https?://[^\s()<>\"']{1,500})\)")
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
-_RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
-
-
-def _inline(line: str) -> str:
-    line = _LINK.sub(r'<a href="\2">\1</a>', line)
-    line = _BOLD.sub(r"<strong>\1</strong>", line)
-    return _ITALIC.sub(r"<em>\1</em>", line)
-
-
-def sanitize_description(text: str) -> str:
-    """A description's light Markdown as safe HTML: paragraphs, rules, bold, italic, http(s) links.
-
-    The text is HTML-escaped *first*, so nothing in it can become markup except what the few
-    patterns here produce; nh3 (ammonia) then enforces the allowlist as a second line of defence.
-    A full Markdown parser costs ~0.5 ms a description, a minute on the real catalogue; this
-    covers what MangaDex descriptions use at a few microseconds.
-    """
-    if not text:
-        return ""
-    blocks: list[str] = []
-    for block in re.split(r"\n\s*\n", html.escape(text.strip(), quote=False)):
-        lines: list[str] = []
-        for line in [*block.splitlines(), "---"]:  # a closing rule flushes the last paragraph
-            if not _RULE.match(line):
-                lines.append(_inline(line.strip()))
-                continue
-            if any(lines):
-                blocks.append("<p>" + "<br>".join(x for x in lines if x) + "</p>")
-            blocks.append("<hr>")
-            lines = []
-        blocks.pop()  # the closing rule
-    return nh3.clean(
-        "".join(blocks),
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https"},
-        link_rel="nofollow noopener noreferrer",
-    )
 
 
 def _rounded(value: float | None, digits: int = 2) -> float | None:
@@ -92,19 +44,18 @@ def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], shard_siz
     Returns
     -------
     dict
-        ``tags`` (name, group per column), ``models``, ``shard_size``, ``k``, ``synthetic``, and
-        ``manga`` with parallel lists ``id``, ``title``, ``alt``, ``tags`` (column indices),
-        ``year``, ``status``, ``rating`` (index into ``content_ratings``), ``score``
+        ``version``, ``tags`` (name, group per column), ``models``, ``shard_size``, ``k``,
+        ``synthetic``, and ``manga`` with parallel lists ``id``, ``title``, ``alt``, ``tags``
+        (column indices), ``year``, ``status``, ``rating`` (index into
+        :data:`~sitegen.sources.catalogue.CONTENT_RATINGS`), ``score``
         (bayesian rating), ``follows``, ``lang``.
     """
-    cr_code = {c: i for i, c in enumerate(CONTENT_RATINGS)}
+    cr_code = {c: i for i, c in enumerate(CONTENT_RATINGS)}  # the loader admits no other rating
     manga = catalogue.manga
-    return {
-        "version": 1,
+    return versioned("catalogue", {
         "synthetic": catalogue.synthetic,
         "shard_size": shard_size,
         "k": k,
-        "content_ratings": list(CONTENT_RATINGS),
         "tags": [{"name": t.name, "group": t.group} for t in catalogue.tags],
         "models": [{"name": m.name, "label": m.label, "summary": m.summary, "metric": m.metric} for m in models],
         "manga": {
@@ -114,12 +65,12 @@ def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], shard_siz
             "tags": catalogue.tag_lists,
             "year": [m.year for m in manga],
             "status": [m.status for m in manga],
-            "rating": [cr_code.get(m.content_rating, 0) for m in manga],
+            "rating": [cr_code[m.content_rating] for m in manga],
             "score": [_rounded(m.bayesian) for m in manga],
             "follows": [m.follows for m in manga],
             "lang": [m.original_language for m in manga],
         },
-    }
+    })
 
 
 def shards(catalogue: Catalogue, neighbours: Sequence[Neighbours], shard_size: int) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -134,7 +85,7 @@ def shards(catalogue: Catalogue, neighbours: Sequence[Neighbours], shard_size: i
     n = len(catalogue)
     for number, start in enumerate(range(0, n, shard_size)):
         stop = min(n, start + shard_size)
-        yield number, {
+        yield number, versioned("shard", {
             "start": start,
             "models": {
                 nb.model: {
@@ -144,7 +95,7 @@ def shards(catalogue: Catalogue, neighbours: Sequence[Neighbours], shard_size: i
                 for nb in neighbours
             },
             "desc": [sanitize_description(m.description) for m in catalogue.manga[start:stop]],
-        }
+        })
 
 
 def model_details(models: Sequence[Any], infos: Sequence[ModelInfo]) -> list[dict[str, Any]]:

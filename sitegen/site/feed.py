@@ -25,17 +25,16 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
-from ..sources.catalogue import UUID_RE, BadRecord, Catalogue, Manga, parse_manga
+from ..sources.catalogue import CONTENT_RATINGS, UUID_RE, BadRecord, Catalogue, Manga, parse_manga
 from ..errors import ModelError
+from .contract import versioned
 from ..sources.mangadex.records import parse_time
-from .data import CONTENT_RATINGS
 
 if TYPE_CHECKING:
     from ..models.lsi import LSI
 
 log = logging.getLogger(__name__)
 
-VERSION = 1
 DIGITS = 6  # significant digits of the model's numbers: cosines agree with LSI to ~1e-6
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8}){0,2}$")  # MangaDex codes: en, pt-br, ja-ro
@@ -75,7 +74,7 @@ def personalization_model(lsi: LSI, n_tags: int) -> dict[str, Any]:
         )
     projection = components / np.asarray(lsi.singular_values_, dtype=np.float64)[None, :]
     return {
-        "name": "lsi",
+        "name": lsi.name,
         "rank": int(components.shape[1]),
         "idf": _significant(np.asarray(lsi.idf_, dtype=np.float64)),
         "projection": _significant(projection),
@@ -145,15 +144,14 @@ def _document(items: list[dict[str, Any]], model: dict[str, Any], *, source: str
               languages: Sequence[str], skipped: Counter[str]) -> dict[str, Any]:
     for reason, n in sorted(skipped.items()):
         log.warning("feed: skipped %d item(s): %s", n, reason)
-    return {
-        "version": VERSION,
+    return versioned("feed", {
         "source": source,
         "taken_at": taken_at,
         "languages": list(languages),
         "model": model,
         "items": items,
         "skipped": dict(sorted(skipped.items())),
-    }
+    })
 
 
 def catalogue_feed(catalogue: Catalogue, lsi: LSI, size: int) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import markdown
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..errors import RenderError
+from . import contract
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,11 @@ class SiteWriter:
 
     def write_json(self, relative: str, data: Any) -> None:
         self.write_text(relative, json_text(data))
+
+    def write_data(self, kind: str, data: dict[str, Any], n: int | None = None) -> None:
+        """Write a data file of the site where the contract names it, after checking its layout."""
+        contract.check(kind, data)
+        self.write_json(contract.FILES[kind].name(n), data)
 
     def render(self, relative: str, template: str, **context: Any) -> None:
         self.write_text(relative, self._env.get_template(template).render(**context))

@@ -28,6 +28,10 @@ from .vocabulary import GROUPS, Tag
 log = logging.getLogger(__name__)
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+#: MangaDex's content ratings, mildest first; the order is the one every filter shows.
+CONTENT_RATINGS = ("safe", "suggestive", "erotica", "pornographic")
+#: The ratings crawled and shown unless a reader or maintainer asks for more.
+DEFAULT_CONTENT_RATINGS = ("safe", "suggestive", "erotica")
 MAX_ALT_TITLES = 8
 MAX_TEXT = 200  # longest title kept, in characters: longer ones are junk or abuse
 MAX_DESCRIPTION = 4000
@@ -199,6 +203,12 @@ def _tags(value: Any, vocabulary: dict[str, Tag]) -> tuple[str, ...]:
     return tuple(sorted(set(ids)))
 
 
+def _content_rating(value: Any) -> str:
+    """MangaDex's rating; a missing or unknown one counts as the strictest, so that no filter a
+    reader sets can let a title of unknown rating through (MangaDex always sends one)."""
+    return value if value in CONTENT_RATINGS else CONTENT_RATINGS[-1]
+
+
 def _number(value: Any, kind: type) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -251,7 +261,7 @@ def parse_manga(obj: Any, vocabulary: dict[str, Tag]) -> Manga:
         alt_titles=_alt_titles(title, alt, chosen),
         description=description,
         tag_ids=tag_ids,
-        content_rating=_text(attrs.get("contentRating"), 20) or "safe",
+        content_rating=_content_rating(attrs.get("contentRating")),
         status=_text(attrs.get("status"), 20),
         year=year if year and 1900 <= year <= 2200 else None,
         original_language=_text(attrs.get("originalLanguage"), 10),

@@ -10,7 +10,8 @@ import pytest
 from sitegen.errors import RenderError
 from sitegen.analysis.neighbours import Neighbours
 from sitegen.site.render import MARKER, SiteWriter, json_text
-from sitegen.site.data import catalogue_index, sanitize_description, shards
+from sitegen.site.data import catalogue_index, shards
+from sitegen.site.descriptions import sanitize_description
 
 TEMPLATES = __import__("sitegen.config", fromlist=["SiteConfig"]).SiteConfig().templates_dir
 

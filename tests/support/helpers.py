@@ -134,3 +134,9 @@ def assert_same_neighbours(a, b, *, steps: float = 1.0) -> None:
                 j = b.indices[r, p]
                 q = np.flatnonzero(a.indices[r] == j)
                 assert not len(q) or abs(da[q[0]] - db[p]) <= band, f"row {r}: manga {j} placed apart"
+
+
+def copy_site(site: Path, target: Path) -> Path:
+    """A copy of a built site that a test may change without touching the shared one."""
+    shutil.copytree(site, target)
+    return target

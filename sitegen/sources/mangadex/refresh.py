@@ -19,7 +19,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from ...config import CONTENT_RATINGS, FetchConfig
+from ...config import FetchConfig
+from ..catalogue import CONTENT_RATINGS
 from ...errors import FetchError
 from .client import ApiClient, ApiUnavailable
 from .crawl import (

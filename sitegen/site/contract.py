@@ -1,0 +1,133 @@
+"""The contract between the build and the browser: every data file the pages read, in one place.
+
+Python writes the site's data files and the pages' scripts read them; what one side writes, the
+other must expect. This module is the only place that says, for each file, where it lives, how it
+is named, which version of its layout it holds and which members it has (:data:`FILES`). The
+writer checks every file against it before publishing (:func:`check`), and the same facts reach
+the browser as one JSON document in every page (:func:`browser_constants`), which
+``static/js/site.js`` reads instead of restating: file names, versions, the content ratings, the
+id pattern, the pages' addresses, the reader's library key.
+
+Bump a file's ``version`` whenever its layout changes: a page compares the version it reads with
+the one in this contract and says clearly that the site must be rebuilt when they differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ..errors import RenderError
+from ..sources.catalogue import CONTENT_RATINGS, DEFAULT_CONTENT_RATINGS, UUID_RE
+
+#: Where a manga's page lives on MangaDex (the id is appended).
+MANGADEX_TITLE_URL = "https://mangadex.org/title/"
+
+#: The model whose fold-in the browser uses to personalize (the feed ranks a reader's library).
+FOLD_IN_MODEL = "lsi"
+
+#: The reader's library in ``localStorage``: its key, layout version and largest size.
+LIBRARY = {"key": "mangarec.library", "version": 1, "max": 1000}
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of the site rendered from a template of its own."""
+
+    key: str
+    file: str
+    template: str
+    label: str
+
+
+#: Pages with a template of their own, in menu order (Markdown pages of ``content/`` follow).
+PAGES: tuple[Page, ...] = (
+    Page("explore", "index.html", "explore.html", "Explore"),
+    Page("maps", "plots.html", "plots.html", "Maps"),
+    Page("feed", "feed.html", "feed.html", "Feed"),
+)
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One kind of data file: its path (``{n}`` for a numbered file), version and members.
+
+    Attributes
+    ----------
+    path : str
+        Relative to the site root; ``{n}`` stands for a number written with ``digits`` digits.
+    version : int
+        Layout version, written into the file as ``version``.
+    members : mapping of str to type
+        Top-level members every such file has, with their JSON type (``dict``, ``list``, ``int``,
+        ``bool``, ``str``); ``version`` is implied.
+    digits : int
+        Zero-padding of ``{n}``.
+    """
+
+    path: str
+    version: int
+    members: Mapping[str, type]
+    digits: int = 0
+
+    def name(self, n: int | None = None) -> str:
+        """The file's path, with the number filled in for a numbered file."""
+        if "{n}" not in self.path:
+            return self.path
+        if n is None or n < 0:
+            raise ValueError(f"{self.path} needs a number >= 0, got {n!r}")
+        return self.path.replace("{n}", str(n).zfill(self.digits))
+
+
+#: Every data file of the site. Members are the ones the pages rely on.
+FILES: dict[str, DataFile] = {
+    "catalogue": DataFile("data/catalogue.json", 1, {
+        "synthetic": bool, "shard_size": int, "k": int, "tags": list, "models": list, "manga": dict}),
+    "shard": DataFile("data/shards/{n}.json", 1, {"start": int, "models": dict, "desc": list}, digits=4),
+    "feed": DataFile("data/feed.json", 1, {"source": str, "model": dict, "items": list, "skipped": dict}),
+    "projections": DataFile("data/projections.json", 1, {"method": str, "params": dict, "sample": list,
+                                                         "models": dict}),
+    "models": DataFile("data/models.json", 1, {"models": list}),
+    "evaluation": DataFile("data/evaluation.json", 1, {"models": dict}),
+    "tag_rules": DataFile("data/tag-rules.json", 1, {"tags": dict, "rules": list}),
+}
+
+_JSON_TYPES = {dict: "an object", list: "a list", int: "a whole number", bool: "true or false", str: "text"}
+
+
+def versioned(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with the contract's ``version`` for ``kind`` first."""
+    return {"version": FILES[kind].version, **data}
+
+
+def check(kind: str, data: Any) -> None:
+    """Raise :class:`RenderError` when ``data`` is not what the contract says a ``kind`` file holds.
+
+    A failure here is a bug in the build, caught before a page could trip over it.
+    """
+    spec = FILES[kind]
+    if not isinstance(data, dict):
+        raise RenderError(f"Data file {spec.path} must be a JSON object, got {type(data).__name__}")
+    wanted = {"version": int, **spec.members}
+    for member, kind_of in wanted.items():
+        value = data.get(member)
+        ok = isinstance(value, kind_of) and not (kind_of is int and isinstance(value, bool))
+        if not ok:
+            raise RenderError(f"Data file {spec.path}: member {member!r} must be {_JSON_TYPES[kind_of]}, "
+                              f"got {type(value).__name__}")
+    if data["version"] != spec.version:
+        raise RenderError(f"Data file {spec.path}: version {data['version']}, the contract says {spec.version}")
+
+
+def browser_constants() -> dict[str, Any]:
+    """What the pages' scripts need to know, as one JSON-ready dict (embedded in every page)."""
+    return {
+        "files": {kind: {"path": f.path, "version": f.version, "digits": f.digits} for kind, f in FILES.items()},
+        "pages": {p.key: p.file for p in PAGES},
+        "content_ratings": list(CONTENT_RATINGS),
+        "default_ratings": list(DEFAULT_CONTENT_RATINGS),
+        "id_pattern": UUID_RE.pattern,
+        "mangadex_title_url": MANGADEX_TITLE_URL,
+        "fold_in_model": FOLD_IN_MODEL,
+        "library": dict(LIBRARY),
+    }

@@ -1,0 +1,74 @@
+"""Publishing one build: every page and data file of the site, written and swapped in at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+from .. import __version__
+from . import contract
+from .data import ModelInfo, catalogue_index, model_details, shards, tag_statistics
+from .render import SiteWriter, read_pages
+
+if TYPE_CHECKING:
+    from ..analysis.evaluation import Evaluation
+    from ..analysis.neighbours import Neighbours
+    from ..config import SiteConfig
+    from ..models import Model
+    from ..sources.catalogue import Catalogue
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """Everything the site shows, computed by the build's earlier stages."""
+
+    catalogue: Catalogue
+    models: Sequence[Model]
+    neighbours: Sequence[Neighbours]
+    evaluation: Evaluation
+    rules: dict[str, Any]
+    feed: dict[str, Any]
+    projections: dict[str, Any]
+    k: int
+
+
+def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
+    """Write every page and data file into a staging directory, then publish it atomically.
+
+    Returns the writer, which counts the files and bytes written.
+    """
+    catalogue = inputs.catalogue
+    infos = [ModelInfo(m.name, m.label, m.summary, m.metric, nb.method) for m, nb in zip(inputs.models, inputs.neighbours)]
+    data = {
+        "evaluation": inputs.evaluation.to_json(),
+        "models": model_details(inputs.models, infos),
+        "tags": tag_statistics(catalogue, inputs.rules),
+        "catalogue": {"manga": len(catalogue), "synthetic": catalogue.synthetic, "source": catalogue.source},
+    }
+    pages = read_pages(site.content_dir, data)
+    context = {
+        "synthetic": catalogue.synthetic,
+        "n_manga": len(catalogue),
+        "models": infos,
+        "nav": [(p.file, p.label) for p in contract.PAGES] + [(p.slug + ".html", p.title) for p in pages],
+        "version": __version__,
+        "contract": contract.browser_constants(),
+    }
+    with SiteWriter(site.out, site.templates_dir) as writer:
+        writer.write_data("catalogue", catalogue_index(catalogue, infos, site.shard_size, inputs.k))
+        for number, shard in shards(catalogue, inputs.neighbours, site.shard_size):
+            writer.write_data("shard", shard, number)
+        writer.write_data("evaluation", contract.versioned("evaluation", data["evaluation"]))
+        writer.write_data("models", contract.versioned("models", {"models": data["models"]}))
+        writer.write_data("tag_rules", contract.versioned("tag_rules", inputs.rules))
+        writer.write_data("feed", inputs.feed)
+        writer.write_data("projections", contract.versioned("projections", inputs.projections))
+        for page in contract.PAGES:
+            writer.render(page.file, page.template, page=page.file, **context)
+        for page in pages:
+            writer.render(f"{page.slug}.html", "page.html", page=f"{page.slug}.html", content=page, **context)
+        writer.copy_tree(site.static_dir, "static")
+        writer.write_text(".nojekyll", "")
+        writer.commit({"generator": f"sitegen {__version__}", "manga": len(catalogue),
+                       "models": [m.name for m in inputs.models]})
+    return writer
