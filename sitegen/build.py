@@ -7,9 +7,9 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from .analysis.evaluation import Evaluation, evaluate
 from .analysis.itemsets import rules_json

@@ -12,8 +12,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .config import (BuildConfig, CatalogueConfig, FetchConfig, ModelConfig, NeighbourConfig, ProjectionConfig,
-                     SiteConfig, replace)
+from .config import (
+    BuildConfig,
+    CatalogueConfig,
+    FetchConfig,
+    ModelConfig,
+    NeighbourConfig,
+    ProjectionConfig,
+    SiteConfig,
+    replace,
+)
 from .errors import ConfigError, SitegenError
 from .params import param_of, parse_value
 

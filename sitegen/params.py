@@ -12,8 +12,9 @@ reason, so that every message has the same shape.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 Check = Callable[[Any], "str | None"]
 

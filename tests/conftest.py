@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from support.helpers import CHROMIUM, CHROMIUM_ARGS, require_browser
 
 from sitegen.sources import synthetic
 from sitegen.sources.catalogue import Catalogue, build_catalogue, parse_lines
+from support.helpers import CHROMIUM, CHROMIUM_ARGS, require_browser
 
 
 @pytest.fixture(scope="session")

@@ -3,50 +3,22 @@
 from __future__ import annotations
 
 import json
-from html.parser import HTMLParser
-from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sitegen.build import build
-from sitegen.config import BuildConfig, replace
+from sitegen.config import replace
 from sitegen.models import REGISTRY
+from sitegen.site import contract
+from support.helpers import page_parts as parse
 
-SIZE = 400
-
-
-class Collect(HTMLParser):
-    """Gathers scripts, links, ids and visible text of a page."""
-
-    def __init__(self):
-        super().__init__()
-        self.scripts, self.links, self.ids, self.text = [], [], set(), []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "script":
-            self.scripts.append(a.get("src"))
-        if tag == "a":
-            self.links.append(a.get("href"))
-        if "id" in a:
-            self.ids.add(a["id"])
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def parse(path: Path) -> Collect:
-    page = Collect()
-    page.feed(path.read_text(encoding="utf-8"))
-    return page
+SIZE = 500  # the session's built site (conftest.built_site)
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("e2e") / "_site"
-    config = replace(BuildConfig(seed=5), **{"catalogue.demo_size": SIZE, "site.out": out, "site.shard_size": 32})
-    report = build(config)
-    return out, report, config
+def site(built_site):
+    return built_site
 
 
 def test_report_and_summary(site):
@@ -62,7 +34,7 @@ def test_explore_page_uses_local_assets_and_shows_the_notice(site):
     out, _, _ = site
     page = parse(out / "index.html")
     assert {"search-input", "search-results", "columns", "synthetic-notice"} <= page.ids
-    assert all(src and not src.startswith(("http:", "https:", "//")) for src in page.scripts)
+    assert all(src and not src.startswith(("http:", "https:", "//")) for src in page.scripts)  # none inline
     for src in page.scripts:
         assert (out / src).is_file()
     assert "Synthetic demo data." in "".join(page.text)
@@ -89,7 +61,7 @@ def test_catalogue_index_and_shards_agree(site):
         shard = json.loads(path.read_text(encoding="utf-8"))
         assert shard["start"] == seen
         rows = len(shard["desc"])
-        for name, block in shard["models"].items():
+        for block in shard["models"].values():
             assert len(block["idx"]) == rows
             for offset, (idx, dist) in enumerate(zip(block["idx"], block["dist"])):
                 assert len(idx) == config.neighbours.k
@@ -108,6 +80,27 @@ def test_hostile_titles_stay_data(site):
     assert "onerror" not in (out / "index.html").read_text(encoding="utf-8")
 
 
+def test_every_data_file_is_what_the_contract_says(site):
+    out, _, _ = site
+    written = {p.relative_to(out).as_posix() for p in (out / "data").rglob("*.json")}
+    expected = set()
+    for kind, spec in contract.FILES.items():
+        names = [spec.name(n) for n in range(len(written))] if "{n}" in spec.path else [spec.name()]
+        for name in (x for x in names if x in written or "{n}" not in spec.path):
+            contract.check(kind, json.loads((out / name).read_text(encoding="utf-8")))  # raises when not
+            expected.add(name)
+    assert written == expected  # nothing written that the contract does not name
+
+
+def test_every_page_carries_the_contract_and_no_inline_script(site):
+    out, _, _ = site
+    for path in sorted(out.glob("*.html")):
+        page = parse(path)
+        assert json.loads(page.data_blocks["site-contract"]) == contract.browser_constants(), path.name
+        assert None not in page.scripts, f"{path.name} has an inline script"
+
+
+@pytest.mark.slow
 def test_same_seed_same_bytes(site, tmp_path):
     out, _, config = site
     build(replace(config, **{"site.out": tmp_path / "again"}))
@@ -118,3 +111,20 @@ def test_same_seed_same_bytes(site, tmp_path):
     first, second = files(out), files(tmp_path / "again")
     assert first.keys() == second.keys()
     assert [k for k in first if first[k] != second[k]] == []
+
+
+def test_build_writes_the_maps_and_their_page(site):
+    site = site[0]
+    data = json.loads((site / "data/projections.json").read_text(encoding="utf-8"))
+    index = json.loads((site / "data/catalogue.json").read_text(encoding="utf-8"))
+    assert data["sample"] == list(range(300)) and data["method"] == "pca"
+    assert list(data["models"]) == [m["name"] for m in index["models"]] == list(REGISTRY)
+    for points in data["models"].values():
+        xy = np.array(points)
+        assert xy.shape == (300, 2) and np.isfinite(xy).all() and np.abs(xy).max() <= 1
+    page = parse(site / "plots.html")
+    assert "static/vendor/plotly/plotly.min.js" in page.scripts and "static/js/plots.js" in page.scripts
+    assert all((site / src).is_file() for src in page.scripts)
+    assert (site / "static/vendor/plotly/LICENSE").is_file()
+    files = [p.file for p in contract.PAGES]
+    assert files.index("plots.html") == files.index("index.html") + 1 and "plots.html" in page.links

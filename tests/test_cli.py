@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from sitegen.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,3 +110,22 @@ def test_real_path_fetches_then_builds_then_goes_on_offline(tmp_path):
 def test_fetch_only_does_not_mix_with_demo(tmp_path, capsys):
     assert main(["--demo", "--fetch-only", "--out", str(tmp_path / "s")]) == 2
     assert "fetch.fetch_only" in capsys.readouterr().err
+
+
+def test_model_settings_come_from_the_models_declarations(tmp_path, capsys):
+    from sitegen.cli import parser
+    from sitegen.models import REGISTRY
+
+    text = parser().format_help()
+    for name, cls in REGISTRY.items():
+        for key in cls.params:
+            assert f"--{name}.{key}" in text
+    assert "singular vectors kept by the truncated SVD" in text  # LSI's own help, written once
+    code = main(["--demo", "--size", "50", "--lsi.rank", "0", "--lsi_popularity.weights", "0.1,abc",
+                 "--out", str(tmp_path / "s")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "Config value 'models.lsi_popularity.weights': expected a number, got 'abc'" in err[0]
+    code = main(["--demo", "--size", "50", "--lsi.rank", "0", "--out", str(tmp_path / "s")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == ["error: Config value 'models.lsi.rank': expected >= 1, got 0"]

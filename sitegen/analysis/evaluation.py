@@ -32,21 +32,22 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from .measures import (
     PAIRS_PER_CHUNK,
-    json_safe,
-    monte_carlo_p,
     coherence_rows,
     expected_null_jaccard,
     gini,
     in_degree,
     indicator,
+    json_safe,
+    monte_carlo_p,
     null_neighbours,
     overlap_test,
     random_others,

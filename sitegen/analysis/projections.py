@@ -27,14 +27,17 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..config import ProjectionConfig
 from ..models.base import Model, fixed_signs
 from .neighbours import exact
+
+if TYPE_CHECKING:
+    from ..config import ProjectionConfig
 
 log = logging.getLogger(__name__)
 

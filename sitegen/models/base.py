@@ -4,9 +4,10 @@ Hyperparameters are declared once, in the class's ``params`` (default, constrain
 :class:`~sitegen.params.Param` each); ``__init__`` takes them as keywords and checks them, the
 config's ``models.<name>`` section and the command line's options are derived from them, and a bad
 value raises :class:`~sitegen.errors.ConfigError` naming ``models.<name>.<param>``.
-``fit(catalogue)`` learns and returns ``self``; learned state lives in attributes ending in ``_``. Every model gives a vector per manga (``embedding_``, used for
-the 2-D maps and for approximate search) and distances from some manga to all manga
-(:meth:`Model.distances`, lower is closer), which the exact neighbour search consumes in blocks.
+``fit(catalogue)`` learns and returns ``self``; learned state lives in attributes ending in ``_``.
+Every model gives a vector per manga (``embedding_``, used for the 2-D maps and for approximate
+search) and distances from some manga to all manga (:meth:`Model.distances`, lower is closer), which
+the exact neighbour search consumes in blocks.
 
 A model whose distance is a plain metric between its vectors only sets ``metric``; one whose
 distance is not (the network models compare rows of an n x n matrix they never build) overrides
@@ -16,7 +17,8 @@ distance is not (the network models compare rows of an n x n matrix they never b
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 

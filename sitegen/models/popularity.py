@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..analysis.neighbours import top_k
 from ..analysis.measures import coherence_rows, related_matrix, related_recall, tag_bits
+from ..analysis.neighbours import top_k
 from ..params import Param, at_least, between, each
 from .base import Model
 from .lsi import LSI

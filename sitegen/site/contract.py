@@ -14,8 +14,9 @@ the one in this contract and says clearly that the site must be rebuilt when the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import RenderError
 from ..sources.catalogue import CONTENT_RATINGS, DEFAULT_CONTENT_RATINGS, UUID_RE

@@ -10,8 +10,9 @@ descriptions are the one field shown as HTML, so they are rendered and sanitized
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -20,15 +20,16 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..sources.catalogue import CONTENT_RATINGS, UUID_RE, BadRecord, Catalogue, Manga, parse_manga
 from ..errors import ModelError
-from .contract import versioned
+from ..sources.catalogue import UUID_RE, BadRecord, Catalogue, Manga, parse_manga
 from ..sources.mangadex.records import parse_time
+from .contract import versioned
 
 if TYPE_CHECKING:
     from ..models.lsi import LSI
@@ -107,8 +108,6 @@ def feed_item(manga: Manga, catalogue: Catalogue) -> dict[str, Any]:
     when = _when(manga.updated_at)
     if when is None:
         raise BadRecord("no updatedAt")
-    if manga.content_rating not in CONTENT_RATINGS:
-        raise BadRecord("unknown content rating")
     columns = catalogue.tag_index
     return {
         "id": manga.id,

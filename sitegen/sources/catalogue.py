@@ -14,10 +14,11 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -302,7 +303,7 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[Manga], dict[str, Tag], bool
     skipped: Counter[str] = Counter()
     synthetic = False
     count = 0
-    for count, line in enumerate(lines, 1):
+    for count, line in enumerate(lines, 1):  # noqa: B007 - after the loop, count is the lines read
         if not line.strip():
             continue
         try:

@@ -8,7 +8,6 @@ import uuid
 import numpy as np
 import pytest
 
-from sitegen.sources.catalogue import Manga, Relation, build_catalogue
 from sitegen.analysis.evaluation import evaluate
 from sitegen.analysis.measures import (
     coherence_rows,
@@ -22,6 +21,7 @@ from sitegen.analysis.measures import (
     tag_bits,
 )
 from sitegen.analysis.neighbours import Neighbours
+from sitegen.sources.catalogue import Manga, Relation, build_catalogue
 from sitegen.sources.vocabulary import VOCABULARY
 
 VOCAB = {t.id: t for t in VOCABULARY}

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sitegen.config import ModelConfig
 from sitegen.analysis.itemsets import (
+    MIN_SUPPORT,
     association_rules,
     frequent_itemsets,
     indicator,
@@ -19,6 +19,7 @@ from sitegen.analysis.itemsets import (
     rules_json,
     top_itemsets,
 )
+from sitegen.config import BuildConfig, replace
 from sitegen.models import REGISTRY
 from sitegen.models.itemset_models import ItemsetLSI, ItemsetWord2Vec
 
@@ -146,8 +147,15 @@ def test_registry_and_config():
         cls = REGISTRY[name]
         assert re.fullmatch(r"[a-z0-9_]+", name) and cls.name == name
         assert cls.label and cls.summary
-    config = ModelConfig(itemset_min_support=0.03, itemset_max_size=2, itemset_max_terms=7, lsi_rank=5)
-    model = ItemsetLSI.from_config(config, seed=1)
+    config = replace(BuildConfig(seed=1), **{
+        "models.lsi_itemsets.min_support": 0.03, "models.lsi_itemsets.max_size": 2,
+        "models.lsi_itemsets.max_terms": 7, "models.lsi_itemsets.rank": 5,
+        "models.word2vec_itemsets.min_support": 0.03, "models.word2vec_itemsets.max_size": 2,
+        "models.word2vec_itemsets.max_terms": 7})
+    model = ItemsetLSI.from_config(config)
     assert model.get_params() == {"seed": 1, "rank": 5, "min_support": 0.03, "max_size": 2, "max_terms": 7}
-    w2v = ItemsetWord2Vec.from_config(config, seed=1)
+    w2v = ItemsetWord2Vec.from_config(config)
     assert (w2v.min_support, w2v.max_size, w2v.max_terms) == (0.03, 2, 7)
+    # the shared miner settings are declared once, for both models and the tags page
+    assert ItemsetLSI.params["min_support"] is ItemsetWord2Vec.params["min_support"] is MIN_SUPPORT
+    assert BuildConfig().rules.min_support == MIN_SUPPORT.default

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sitegen.models.base import Model
 from sitegen.analysis.neighbours import GRID, approximate, exact, search
+from sitegen.models.base import Model
 
 
 class Fixed(Model):

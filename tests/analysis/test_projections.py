@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import json
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
 
-from sitegen.build import TEMPLATE_PAGES, build
-from sitegen.config import BuildConfig, ModelConfig, ProjectionConfig, replace, validate
+from sitegen.analysis.neighbours import search
+from sitegen.analysis.projections import (
+    TWIN_SPACING,
+    finish,
+    knn_graph,
+    normalise,
+    pca_layout,
+    project,
+    project_models,
+    projections_json,
+    sample_distances,
+    sample_rows,
+    spread_twins,
+    twins,
+)
+from sitegen.config import BuildConfig, ProjectionConfig, replace, validate
 from sitegen.errors import ConfigError
 from sitegen.models import REGISTRY
-from sitegen.analysis.neighbours import search
-from sitegen.analysis.projections import (TWIN_SPACING, finish, knn_graph, normalise, pca_layout, project, project_models,
-                                 projections_json, sample_distances, sample_rows, spread_twins, twins)
 from sitegen.site.render import json_text
 
 FAST = ProjectionConfig(method="pca")
@@ -24,7 +34,8 @@ FAST = ProjectionConfig(method="pca")
 def fitted(demo_catalogue):
     """A cosine model, a custom one, and the blend whose manga are not at 0 from themselves."""
     names = ("lsi", "adjacency_cosine", "lsi_popularity")
-    return [REGISTRY[n].from_config(ModelConfig(popularity_weight=0.2), 3).fit(demo_catalogue) for n in names]
+    config = replace(BuildConfig(seed=3), **{"models.lsi_popularity.weight": 0.2})
+    return [REGISTRY[n].from_config(config).fit(demo_catalogue) for n in names]
 
 
 def test_sample_is_the_most_followed_prefix(demo_catalogue):
@@ -155,41 +166,3 @@ def test_config_checks_every_projection_field():
         assert f"'projection.{field}'" in str(err.value)
     with pytest.raises(ConfigError, match="projection.size"):  # a dense sample matrix: 20k would be 1.6 GB a model
         validate(replace(BuildConfig(), **{"projection.size": 20_000}))
-
-
-class Scripts(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.scripts, self.links = [], []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "script":
-            self.scripts.append(a.get("src"))
-        if tag == "a":
-            self.links.append(a.get("href"))
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("maps") / "_site"
-    build(replace(BuildConfig(seed=4), **{"catalogue.demo_size": 300, "site.out": out,
-                                          "projection.method": "pca", "projection.size": 200}))
-    return out
-
-
-def test_build_writes_the_maps_and_their_page(site):
-    data = json.loads((site / "data/projections.json").read_text(encoding="utf-8"))
-    index = json.loads((site / "data/catalogue.json").read_text(encoding="utf-8"))
-    assert data["sample"] == list(range(200)) and data["method"] == "pca"
-    assert list(data["models"]) == [m["name"] for m in index["models"]] == list(REGISTRY)
-    for points in data["models"].values():
-        xy = np.array(points)
-        assert xy.shape == (200, 2) and np.isfinite(xy).all() and np.abs(xy).max() <= 1
-    page = Scripts()
-    page.feed((site / "plots.html").read_text(encoding="utf-8"))
-    assert "static/vendor/plotly/plotly.min.js" in page.scripts and "static/js/plots.js" in page.scripts
-    assert all((site / src).is_file() for src in page.scripts)
-    assert (site / "static/vendor/plotly/LICENSE").is_file()
-    files = [f for f, _, _ in TEMPLATE_PAGES]
-    assert files.index("plots.html") == files.index("index.html") + 1 and "plots.html" in page.links

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sitegen.sources.catalogue import Catalogue
-from support import dense
+from sitegen.analysis.neighbours import exact
 from sitegen.models.indirect import (
     Deconvolution,
     Silencing,
@@ -15,7 +14,8 @@ from sitegen.models.indirect import (
     max_offdiagonal,
     silencing_factors,
 )
-from sitegen.analysis.neighbours import exact
+from sitegen.sources.catalogue import Catalogue
+from support import dense
 from support.helpers import awkward_catalogue
 from support.toys import BETA, toy_networks
 

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import connected_components
 
+from sitegen.analysis.neighbours import exact
+from sitegen.models import REGISTRY
+from sitegen.models.laplacian import LaplacianCosine, LaplacianEuclidean, commute_factors
 from sitegen.sources import synthetic
 from sitegen.sources.catalogue import Catalogue, Manga, build_catalogue, parse_lines
-from sitegen.models import REGISTRY
-from support import dense
-from sitegen.models.laplacian import LaplacianCosine, LaplacianEuclidean, commute_factors
-from sitegen.analysis.neighbours import exact
 from sitegen.sources.vocabulary import Tag
+from support import dense
 
 K = 20
 RECALL = 0.99

@@ -7,8 +7,9 @@ import re
 import numpy as np
 import pytest
 
-from sitegen.models import REGISTRY
 from sitegen.analysis.neighbours import exact
+from sitegen.errors import ConfigError
+from sitegen.models import REGISTRY
 from support.helpers import assert_same_neighbours
 
 K = 10
@@ -26,6 +27,22 @@ def test_identity(model_pair):
     assert REGISTRY[model.name] is type(model)
     assert model.label and model.summary
     assert model.metric in {"cosine", "euclidean", "custom"}
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_parameters_are_declared_once_checked_and_named(name):
+    cls = REGISTRY[name]
+    model = cls()
+    assert set(cls.params) <= set(model.get_params())
+    for key, param in cls.params.items():
+        assert param.help.strip() and param.check is not None, key
+        assert getattr(model, key) == param.default
+        bad = "not a number" if not isinstance(param.default, str) else ""
+        assert param.problem(bad), key
+        with pytest.raises(ConfigError, match=rf"^Config value 'models\.{name}\.{key}': "):
+            cls(**{key: bad})
+    with pytest.raises(ConfigError, match=rf"'models\.{name}\.no_such': model '{name}' has no such parameter"):
+        cls(no_such=1)
 
 
 def test_fit_returns_self_and_learned_state_ends_in_underscore(demo_catalogue):

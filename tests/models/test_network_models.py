@@ -15,8 +15,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.linalg import eigsh
 
-from sitegen.sources.catalogue import Catalogue, Manga, build_catalogue
-from support import dense
+from sitegen.analysis.neighbours import exact
 from sitegen.models.network import (
     AdjacencyCosine,
     SpectralEmbedding,
@@ -25,9 +24,10 @@ from sitegen.models.network import (
     row_products,
     top_eigenpairs,
 )
-from sitegen.analysis.neighbours import exact
-from support.helpers import awkward_catalogue
+from sitegen.sources.catalogue import Catalogue, Manga, build_catalogue
 from sitegen.sources.vocabulary import Tag
+from support import dense
+from support.helpers import awkward_catalogue
 
 K = 20
 RECALL = 0.99

@@ -8,15 +8,15 @@ import uuid
 import numpy as np
 import pytest
 
-from sitegen.sources.catalogue import Manga, Relation, build_catalogue
-from sitegen.config import ModelConfig
-from sitegen.errors import ModelError
 from sitegen.analysis.measures import related_matrix
+from sitegen.analysis.neighbours import search
+from sitegen.config import BuildConfig, replace
+from sitegen.errors import ConfigError
 from sitegen.models import REGISTRY
 from sitegen.models.base import Model
 from sitegen.models.lsi import LSI
 from sitegen.models.popularity import PopularityBlend, choose_weight, pick_weight, popularity_scores
-from sitegen.analysis.neighbours import search
+from sitegen.sources.catalogue import Manga, Relation, build_catalogue
 from sitegen.sources.vocabulary import VOCABULARY
 
 VOCAB = {t.id: t for t in VOCABULARY}
@@ -104,7 +104,7 @@ def test_weight_pulls_popular_manga_up(demo_catalogue):
 def test_choose_weight_finds_planted_sequels():
     cat = franchises()
     weights = (0.0, 0.1, 0.3, 0.5, 0.7)
-    model = PopularityBlend(TagCosine(), weights, k=2, max_coherence_loss=1.0, seed=0).fit(cat)
+    model = PopularityBlend(TagCosine(), weights=weights, k=2, max_coherence_loss=1.0, seed=0).fit(cat)
     choice = model.choice_
     assert choice.measure == "related_recall" and choice.related_rows == 36
     # Sequels find their original either way; originals find their sequels only once re-ranked.
@@ -114,7 +114,7 @@ def test_choose_weight_finds_planted_sequels():
     found = search(model, len(cat), 2).indices[originals]
     sequels = related_matrix(cat)
     assert all(sequels[o, j] for o, row in zip(originals, found) for j in row)
-    again = PopularityBlend(TagCosine(), weights, k=2, max_coherence_loss=1.0, seed=0).fit(cat)
+    again = PopularityBlend(TagCosine(), weights=weights, k=2, max_coherence_loss=1.0, seed=0).fit(cat)
     assert again.choice_ == choice  # deterministic
 
 
@@ -161,13 +161,18 @@ def test_no_relations_keeps_the_smallest_weight(demo_catalogue):
 def test_registry_and_config():
     cls = REGISTRY["lsi_popularity"]
     assert cls is PopularityBlend and re.fullmatch(r"[a-z0-9_]+", cls.name) and cls.label and cls.summary
-    config = ModelConfig(lsi_rank=7, popularity_weights=(0.0, 0.4), popularity_weight=None, popularity_rating_share=0.25,
-                         popularity_sample=300, popularity_k=5, popularity_max_coherence_loss=0.2)
-    model = PopularityBlend.from_config(config, seed=3)
+    config = replace(BuildConfig(seed=3), **{
+        "models.lsi.rank": 7, "models.lsi_popularity.weights": (0.0, 0.4), "models.lsi_popularity.weight": None,
+        "models.lsi_popularity.rating_share": 0.25, "models.lsi_popularity.sample": 300,
+        "models.lsi_popularity.max_coherence_loss": 0.2, "neighbours.k": 5})
+    model = PopularityBlend.from_config(config)
     assert model.base.rank == 7 and model.weights == (0.0, 0.4) and model.weight is None
+    # k was left unset, so it follows the list length the build shows
     assert (model.rating_share, model.sample, model.k, model.max_coherence_loss, model.seed) == (0.25, 300, 5, 0.2, 3)
     assert set(model.get_params()) == {"seed", "base", "weights", "weight", "rating_share", "sample", "k",
                                        "max_coherence_loss"}
+    fixed = PopularityBlend.from_config(replace(config, **{"models.lsi_popularity.k": 9}))
+    assert fixed.k == 9
 
 
 def test_choice_json(demo_catalogue):
@@ -178,7 +183,9 @@ def test_choice_json(demo_catalogue):
 
 
 def test_bad_weights_are_refused(demo_catalogue):
-    with pytest.raises(ModelError, match=r"\[0, 1\)"):
-        PopularityBlend(weights=(0.0, 1.0)).fit(demo_catalogue)
-    with pytest.raises(ModelError):
-        PopularityBlend(weight=-0.5).fit(demo_catalogue)
+    with pytest.raises(ConfigError, match=r"'models.lsi_popularity.weights': .*\[0, 1\)"):
+        PopularityBlend(weights=(0.0, 1.0))
+    with pytest.raises(ConfigError, match=r"'models.lsi_popularity.weight'"):
+        PopularityBlend(weight=-0.5)
+    with pytest.raises(ConfigError, match=r"'models.lsi_popularity.weights': expected at least one value"):
+        PopularityBlend(weights=())

@@ -9,16 +9,15 @@ import pytest
 import scipy.sparse as sp
 
 from sitegen.build import feed_data
-from sitegen.sources.catalogue import UUID_RE
 from sitegen.config import BuildConfig, replace, validate
 from sitegen.errors import ConfigError, ModelError
+from sitegen.models.lsi import LSI
 from sitegen.site.feed import catalogue_feed, personalization_model, snapshot_feed
+from sitegen.site.render import json_text
+from sitegen.sources.catalogue import UUID_RE
 from sitegen.sources.mangadex import feed_path
 from sitegen.sources.mangadex.records import parse_time
 from sitegen.sources.mangadex.snapshot import write_json
-from sitegen.models.lsi import LSI
-from sitegen.site.render import json_text
-
 from support.helpers import catalogue_of, manga_object
 
 
@@ -155,9 +154,11 @@ def test_snapshot_feed_skips_and_counts_bad_items(small, caplog):
             "manga": [bad_id, upper, no_title, undated, bad_time, bad_rating, "junk", None, known[1], known[1], hostile]}
     with caplog.at_level(logging.WARNING, logger="sitegen.site.feed"):
         doc = snapshot_feed(catalogue, lsi, feed, 200)
-    assert [i["title"] for i in doc["items"]] == ["Known Action", "<img src=x onerror=alert(1)>"]
+    # an unknown rating counts as the strictest, as in the catalogue: kept, and hidden by default
+    assert [i["title"] for i in doc["items"]] == ["Bad rating", "Known Action", "<img src=x onerror=alert(1)>"]
+    assert doc["items"][0]["contentRating"] == "pornographic"
     assert all(UUID_RE.match(i["id"]) for i in doc["items"])
-    assert doc["skipped"] == {"id not a UUID": 2, "no title": 1, "no updatedAt": 2, "unknown content rating": 1,
+    assert doc["skipped"] == {"id not a UUID": 2, "no title": 1, "no updatedAt": 2,
                               "not an object": 2, "duplicate id": 1}
     assert doc["taken_at"] == "2024-01-02T00:00:00Z"  # unusable taken_at: the newest item's time
     assert doc["languages"] == []

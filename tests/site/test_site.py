@@ -7,11 +7,11 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from sitegen.errors import RenderError
 from sitegen.analysis.neighbours import Neighbours
-from sitegen.site.render import MARKER, SiteWriter, json_text
+from sitegen.errors import RenderError
 from sitegen.site.data import catalogue_index, shards
 from sitegen.site.descriptions import sanitize_description
+from sitegen.site.render import MARKER, SiteWriter, json_text
 
 TEMPLATES = __import__("sitegen.config", fromlist=["SiteConfig"]).SiteConfig().templates_dir
 
@@ -84,10 +84,9 @@ def test_failed_build_leaves_previous_site(tmp_path):
     with SiteWriter(out, TEMPLATES) as w:
         w.write_text("index.html", "old")
         w.commit({})
-    with pytest.raises(RuntimeError):
-        with SiteWriter(out, TEMPLATES) as w:
-            w.write_text("index.html", "half-new")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), SiteWriter(out, TEMPLATES) as w:
+        w.write_text("index.html", "half-new")
+        raise RuntimeError("boom")
     assert (out / "index.html").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging left behind
 
@@ -104,7 +103,6 @@ def test_writer_replaces_its_own_site_but_not_a_stranger(tmp_path):
     stranger = tmp_path / "docs"
     stranger.mkdir()
     (stranger / "precious.txt").write_text("keep")
-    with pytest.raises(RenderError, match="not made by sitegen"):
-        with SiteWriter(stranger, TEMPLATES):
-            pass
+    with pytest.raises(RenderError, match="not made by sitegen"), SiteWriter(stranger, TEMPLATES):
+        pass
     assert (stranger / "precious.txt").read_text() == "keep"

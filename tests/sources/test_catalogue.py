@@ -8,9 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from sitegen.sources.catalogue import load_catalogue, parse_lines
 from sitegen.errors import CatalogueError
-
+from sitegen.sources.catalogue import load_catalogue, parse_lines
 from support.helpers import SHARED, catalogue_of, manga_object
 
 

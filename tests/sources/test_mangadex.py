@@ -9,25 +9,43 @@ import logging
 import math
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from sitegen.sources.catalogue import load_catalogue
 from sitegen.config import BuildConfig, FetchConfig, replace, validate
 from sitegen.errors import ConfigError, FetchError
+from sitegen.sources.catalogue import load_catalogue
 from sitegen.sources.mangadex import USER_AGENT, feed_path, load_feed, refresh, snapshot_path, tags_path
 from sitegen.sources.mangadex.crawl import Cursor, WindowExceeded, advance, full_cursor, incremental_cursor
 from sitegen.sources.mangadex.records import accept, check_collection, statistics_map, with_statistics
 from sitegen.sources.mangadex.snapshot import write_snapshot
 
 try:
-    from .fakedex import (DEFAULT_RATINGS, FakeDex, FakeManga, crawl_requests, expected_ids, fetch_config,
-                          make_catalogue, merge_run, snapshot_lines)
+    from .fakedex import (
+        DEFAULT_RATINGS,
+        FakeDex,
+        FakeManga,
+        crawl_requests,
+        expected_ids,
+        fetch_config,
+        make_catalogue,
+        merge_run,
+        snapshot_lines,
+    )
 except ImportError:
-    from support.fakedex import (DEFAULT_RATINGS, FakeDex, FakeManga, crawl_requests, expected_ids, fetch_config,
-                         make_catalogue, merge_run, snapshot_lines)
+    from support.fakedex import (
+        DEFAULT_RATINGS,
+        FakeDex,
+        FakeManga,
+        crawl_requests,
+        expected_ids,
+        fetch_config,
+        make_catalogue,
+        merge_run,
+        snapshot_lines,
+    )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESPONSES = REPO_ROOT.parent / "shared" / "mangadex" / "responses"
@@ -224,7 +242,7 @@ def test_incremental_refresh_picks_up_changes_with_few_requests(tmp_path):
         assert report.mode == "incremental"
         assert (report.new, report.updated, report.removed) == (20, len(touched), 0)
         assert report.requests <= 8
-        since = datetime.fromtimestamp(high_water, timezone.utc) - timedelta(hours=6)
+        since = datetime.fromtimestamp(high_water, UTC) - timedelta(hours=6)
         assert walk[0].values("updatedAtSince") == [since.strftime("%Y-%m-%dT%H:%M:%S")]
         lines = {line["id"]: line for line in snapshot_lines(report.snapshot)}
         assert all(lines[i]["attributes"]["title"]["en"].endswith("(revised)") for i in touched)

@@ -16,11 +16,27 @@ from sitegen.sources.mangadex.refresh import _Run
 from sitegen.sources.mangadex.snapshot import JOURNAL, Journal, locked, write_atomic
 
 try:
-    from .fakedex import (FakeDex, Fault, crawl_requests, expected_ids, fetch_config,
-                          make_catalogue, merge_run, snapshot_lines)
+    from .fakedex import (
+        FakeDex,
+        Fault,
+        crawl_requests,
+        expected_ids,
+        fetch_config,
+        make_catalogue,
+        merge_run,
+        snapshot_lines,
+    )
 except ImportError:
-    from support.fakedex import (FakeDex, Fault, crawl_requests, expected_ids, fetch_config,
-                         make_catalogue, merge_run, snapshot_lines)
+    from support.fakedex import (
+        FakeDex,
+        Fault,
+        crawl_requests,
+        expected_ids,
+        fetch_config,
+        make_catalogue,
+        merge_run,
+        snapshot_lines,
+    )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -196,6 +212,5 @@ def test_journal_cuts_a_torn_tail(tmp_path):
 def test_unusable_data_directory_is_one_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with FakeDex([]) as dex:
-        with pytest.raises(FetchError, match="--data-dir"):
-            refresh(fetch_config(dex, blocker / "data"), progress=False)
+    with FakeDex([]) as dex, pytest.raises(FetchError, match="--data-dir"):
+        refresh(fetch_config(dex, blocker / "data"), progress=False)

@@ -25,10 +25,11 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sitegen.sources.vocabulary import VOCABULARY
@@ -44,7 +45,7 @@ RATE_WINDOW = 0.95  # seconds over which rate_limit is counted
 
 def iso(epoch: int) -> str:
     """MangaDex's timestamp format for a UNIX second."""
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def tag_object(tag: Any) -> dict[str, Any]:
@@ -95,7 +96,7 @@ class FakeManga:
         return obj
 
     @classmethod
-    def replay(cls, obj: dict[str, Any]) -> "FakeManga":
+    def replay(cls, obj: dict[str, Any]) -> FakeManga:
         """Serve a real manga object as it is (its times, rating and languages drive filters)."""
         attrs = obj["attributes"]
 
@@ -192,7 +193,7 @@ class Hit:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the real API
     disable_nagle_algorithm = True  # else delayed ACKs add ~40 ms to every keep-alive answer
-    server: "_Server"
+    server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence the default log
         pass
@@ -216,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
-    dex: "FakeDex"
+    dex: FakeDex
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # broken pipes from clients that timed out are expected here
@@ -255,7 +256,7 @@ class FakeDex:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def __enter__(self) -> "FakeDex":
+    def __enter__(self) -> FakeDex:
         self._thread.start()
         return self
 
@@ -400,7 +401,7 @@ class FakeDex:
                 if not SINCE_RE.match(q[key]):
                     return 400, _error(400, f"{key} must match YYYY-MM-DDTHH:MM:SS")
                 since[key[:-5]] = int(datetime.strptime(q[key], "%Y-%m-%dT%H:%M:%S")
-                                      .replace(tzinfo=timezone.utc).timestamp())
+                                      .replace(tzinfo=UTC).timestamp())
         orders = [(k[6:-1], v) for k, v in hit.query if k.startswith("order[")] or [("latestUploadedChapter", "desc")]
         if len(orders) != 1 or orders[0][0] not in ("createdAt", "updatedAt", "latestUploadedChapter") \
                 or orders[0][1] not in ("asc", "desc"):

@@ -9,6 +9,7 @@ import os
 import shutil
 import threading
 import uuid
+from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -140,3 +141,43 @@ def copy_site(site: Path, target: Path) -> Path:
     """A copy of a built site that a test may change without touching the shared one."""
     shutil.copytree(site, target)
     return target
+
+
+# -- reading built pages ---------------------------------------------------------------------------
+
+class PageParts(HTMLParser):
+    """What a built page is made of: script sources, JSON data blocks, links, element ids, text."""
+
+    def __init__(self):
+        super().__init__()
+        self.scripts, self.data_blocks, self.links, self.ids, self.text = [], {}, [], set(), []
+        self._block = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "script":
+            if a.get("type") == "application/json":
+                self._block = a.get("id", "")
+                self.data_blocks[self._block] = ""
+            else:
+                self.scripts.append(a.get("src"))  # None for an inline script
+        if tag == "a":
+            self.links.append(a.get("href"))
+        if "id" in a:
+            self.ids.add(a["id"])
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._block = None
+
+    def handle_data(self, data):
+        if self._block is not None:
+            self.data_blocks[self._block] += data
+        else:
+            self.text.append(data)
+
+
+def page_parts(path: Path) -> PageParts:
+    parts = PageParts()
+    parts.feed(path.read_text(encoding="utf-8"))
+    return parts

@@ -22,7 +22,6 @@ from functools import cached_property
 import numpy as np
 
 from sitegen.models.indirect import nd_scale
-
 from support.dense import deconvolve, silence
 
 #: Feizi et al.'s scale used for the "scaled" deconvolutions, as the catalogue model's default.

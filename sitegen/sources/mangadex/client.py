@@ -12,14 +12,16 @@ Every request goes through :meth:`ApiClient.get_json`, which
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -102,10 +104,8 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
     waits = []
     value = headers.get("X-RateLimit-Retry-After")
     if value:
-        try:
+        with contextlib.suppress(ValueError):
             waits.append(float(value) - now)
-        except ValueError:
-            pass
     value = headers.get("Retry-After")
     if value:
         try:
@@ -304,9 +304,9 @@ class ApiClient:
         except (TypeError, ValueError, IndexError):
             return
         if date.tzinfo is None:
-            date = date.replace(tzinfo=timezone.utc)
-        self.server_date = date.astimezone(timezone.utc)
+            date = date.replace(tzinfo=UTC)
+        self.server_date = date.astimezone(UTC)
 
     def now(self) -> datetime:
         """The server's clock as of the last answer (UTC), else ours."""
-        return self.server_date or datetime.now(timezone.utc).replace(microsecond=0)
+        return self.server_date or datetime.now(UTC).replace(microsecond=0)

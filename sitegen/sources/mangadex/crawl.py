@@ -21,13 +21,22 @@ back to a full crawl.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from .client import ApiClient
 from .records import (
-    ONE_SECOND, PAGE, STATS_BATCH, attribute_time, check_collection, check_statistics,
-    format_since, is_uuid, parse_since, statistics_map,
+    ONE_SECOND,
+    PAGE,
+    STATS_BATCH,
+    attribute_time,
+    check_collection,
+    check_statistics,
+    format_since,
+    is_uuid,
+    parse_since,
+    statistics_map,
 )
 
 log = logging.getLogger(__name__)
@@ -72,7 +81,7 @@ class Cursor:
                 "offset": self.offset, "queue": [[list(r), s] for r, s in self.queue], "done": self.done}
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> "Cursor":
+    def from_json(cls, obj: dict[str, Any]) -> Cursor:
         """Rebuild a saved cursor; raises ValueError (or KeyError/TypeError) when it is damaged."""
         cursor = cls(
             field=obj["field"], since=obj["since"], ratings=tuple(obj["ratings"]),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..catalogue import UUID_RE, BadRecord, parse_manga
@@ -41,18 +41,18 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).replace(microsecond=0)
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).replace(microsecond=0)
 
 
 def format_since(when: datetime) -> str:
     """The ``...Since`` query value for a UTC time."""
-    return when.astimezone(timezone.utc).strftime(SINCE_FORMAT)
+    return when.astimezone(UTC).strftime(SINCE_FORMAT)
 
 
 def parse_since(value: str) -> datetime:
     """Inverse of :func:`format_since`."""
-    return datetime.strptime(value, SINCE_FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, SINCE_FORMAT).replace(tzinfo=UTC)
 
 
 def attribute_time(obj: Any, field: str) -> datetime | None:

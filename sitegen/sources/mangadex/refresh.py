@@ -15,24 +15,39 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from ...config import FetchConfig
-from ..catalogue import CONTENT_RATINGS
 from ...errors import FetchError
+from ..catalogue import CONTENT_RATINGS
 from .client import ApiClient, ApiUnavailable
 from .crawl import (
-    Cursor, WindowExceeded, fetch_feed, fetch_statistics, fetch_tags, full_cursor,
-    incremental_cursor, walk,
+    Cursor,
+    WindowExceeded,
+    fetch_feed,
+    fetch_statistics,
+    fetch_tags,
+    full_cursor,
+    incremental_cursor,
+    walk,
 )
 from .records import accept, attribute_time, dumps, format_since, parse_time
 from .report import FetchReport, feed_path, snapshot_path, tags_path
 from .snapshot import (
-    JOURNAL, STATE, Journal, load_snapshot, locked, read_json, remove_stale_temps, write_json,
+    JOURNAL,
+    STATE,
+    Journal,
+    load_snapshot,
+    locked,
+    read_json,
+    remove_stale_temps,
+    write_json,
     write_snapshot,
 )
+
+if TYPE_CHECKING:
+    from ...config import FetchConfig
 
 log = logging.getLogger(__name__)
 JOURNAL_VERSION = 1
@@ -258,7 +273,7 @@ class _Run:
                 "manga": manga}
 
 
-def _report_offline(config: FetchConfig, client: ApiClient, err: Exception, seconds: float) -> "FetchReport":
+def _report_offline(config: FetchConfig, client: ApiClient, err: Exception, seconds: float) -> FetchReport:
     snapshot = snapshot_path(config)
     if not snapshot.exists():
         raise FetchError(

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...config import FetchConfig
 from ...errors import FetchError
 from .records import accept
 from .snapshot import FEED, SNAPSHOT, TAGS, read_json
+
+if TYPE_CHECKING:
+    from ...config import FetchConfig
 
 
 def snapshot_path(config: FetchConfig) -> Path:

@@ -18,11 +18,12 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
-from ..catalogue import read_lines
 from ...errors import CatalogueError, FetchError
+from ..catalogue import read_lines
 from .records import dumps, is_uuid, with_statistics
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ class Journal:
     def read(self) -> list[dict[str, Any]]:
         """Every intact entry, in order; a torn or corrupt tail is truncated away."""
         try:
-            fh = open(self.path, "rb")
+            fh = open(self.path, "rb")  # noqa: SIM115 - closed below, after the torn tail is cut
         except FileNotFoundError:
             return []
         entries, good = [], 0
@@ -223,7 +224,7 @@ class Journal:
         self._open()
 
     def _open(self) -> None:
-        self._fh = open(self.path, "ab")
+        self._fh = open(self.path, "ab")  # noqa: SIM115 - the journal stays open for the crawl
 
     def append(self, entry: dict[str, Any] | str) -> None:
         """Add one checkpoint (an object, or its JSON text on one line).
