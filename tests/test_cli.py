@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sitegen.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,6 +19,7 @@ def run(*args, cwd=None):
                           cwd=cwd, timeout=300)
 
 
+@pytest.mark.slow
 def test_demo_build_prints_one_summary_line(tmp_path):
     result = run("--demo", "--size", "120", "--out", str(tmp_path / "s"), "--models", "lsi")
     assert result.returncode == 0, result.stderr
@@ -48,6 +51,7 @@ def test_verbose_shows_the_traceback(tmp_path):
     assert "Traceback" in result.stderr and "error: " in result.stderr
 
 
+@pytest.mark.slow
 def test_catalogue_with_bad_lines_builds_and_reports_skips(tmp_path):
     sys.path.insert(0, str(ROOT / "tests"))
     from support.helpers import manga_object
@@ -70,6 +74,7 @@ def test_stranger_output_directory_is_refused(tmp_path, capsys):
     assert (tmp_path / "docs" / "keep.txt").read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_no_network_and_no_snapshot_is_one_line_naming_demo(tmp_path):
     # Nothing listens on this port: the API is unreachable, as MangaDex is from these machines.
     import socket
@@ -86,6 +91,7 @@ def test_no_network_and_no_snapshot_is_one_line_naming_demo(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.slow
 def test_real_path_fetches_then_builds_then_goes_on_offline(tmp_path):
     sys.path.insert(0, str(ROOT / "tests"))
     from support.fakedex import FakeDex, make_catalogue

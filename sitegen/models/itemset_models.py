@@ -46,6 +46,11 @@ class _ItemsetTerms:
     max_terms: int
     itemsets_: tuple[Items, ...]
 
+    def fit(self, catalogue: Catalogue) -> Self:
+        """Mine the itemsets, then fit the host model on tags plus itemset words."""
+        self._mine(catalogue)
+        return super().fit(catalogue)  # type: ignore[misc] - the host model's fit, next in the MRO
+
     def _mine(self, catalogue: Catalogue) -> None:
         found = frequent_itemsets(catalogue.matrix, min_support=self.min_support, max_size=self.max_size)
         self.itemsets_ = top_itemsets(found, self.max_terms, min_size=2)
@@ -78,10 +83,6 @@ class ItemsetLSI(_ItemsetTerms, LSI):
     summary = "LSI over tags plus frequent tag pairs and triples as extra words"
     params = {**LSI.params, **ITEMSET_PARAMS}
 
-    def fit(self, catalogue: Catalogue) -> Self:
-        self._mine(catalogue)
-        return super().fit(catalogue)
-
 
 class ItemsetWord2Vec(_ItemsetTerms, Word2Vec):
     """word2vec whose sentences are a manga's tags plus the frequent itemsets it contains.
@@ -93,7 +94,3 @@ class ItemsetWord2Vec(_ItemsetTerms, Word2Vec):
     label = "word2vec + tag itemsets"
     summary = "word2vec over tags plus frequent tag pairs and triples as extra words"
     params = {**Word2Vec.params, **ITEMSET_PARAMS}
-
-    def fit(self, catalogue: Catalogue) -> Self:
-        self._mine(catalogue)
-        return super().fit(catalogue)

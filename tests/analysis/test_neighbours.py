@@ -66,6 +66,7 @@ def test_k_is_capped_by_catalogue_size():
     assert exact(model, 4, 20, progress=False).indices.shape == (4, 3)
 
 
+@pytest.mark.slow
 def test_nndescent_agrees_with_exact_on_small_data():
     rng = np.random.default_rng(1)
     vectors = rng.normal(size=(400, 8))

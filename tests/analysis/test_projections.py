@@ -87,6 +87,7 @@ def test_knn_from_distances_matches_the_exact_neighbours(fitted, demo_catalogue)
         assert np.array_equal(dist[:, 1:], exact.distances)
 
 
+@pytest.mark.slow
 def test_umap_on_a_few_hundred_points_is_deterministic(fitted, demo_catalogue):
     """The one UMAP test: a custom model's map, twice, byte for byte, twins around their point."""
     config = ProjectionConfig(size=300, n_epochs=60)

@@ -183,10 +183,12 @@ def big() -> Catalogue:
     return awkward_catalogue(4000, seed=5, isolated=False)
 
 
+@pytest.mark.slow
 def test_deconvolution_is_exact(big):
     check_exact(Deconvolution(beta=BETA), dense.DenseIndirect("deconvolution", beta=BETA), big)
 
 
+@pytest.mark.slow
 def test_silencing_is_exact(big):
     model = Silencing()
     check_exact(model, dense.DenseIndirect("silencing"), big)

@@ -21,34 +21,20 @@ from sitegen.sources.mangadex import USER_AGENT, feed_path, load_feed, refresh, 
 from sitegen.sources.mangadex.crawl import Cursor, WindowExceeded, advance, full_cursor, incremental_cursor
 from sitegen.sources.mangadex.records import accept, check_collection, statistics_map, with_statistics
 from sitegen.sources.mangadex.snapshot import write_snapshot
+from support.fakedex import (
+    DEFAULT_RATINGS,
+    FakeDex,
+    FakeManga,
+    crawl_requests,
+    expected_ids,
+    fetch_config,
+    make_catalogue,
+    merge_run,
+    snapshot_lines,
+)
+from support.helpers import SHARED
 
-try:
-    from .fakedex import (
-        DEFAULT_RATINGS,
-        FakeDex,
-        FakeManga,
-        crawl_requests,
-        expected_ids,
-        fetch_config,
-        make_catalogue,
-        merge_run,
-        snapshot_lines,
-    )
-except ImportError:
-    from support.fakedex import (
-        DEFAULT_RATINGS,
-        FakeDex,
-        FakeManga,
-        crawl_requests,
-        expected_ids,
-        fetch_config,
-        make_catalogue,
-        merge_run,
-        snapshot_lines,
-    )
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-RESPONSES = REPO_ROOT.parent / "shared" / "mangadex" / "responses"
+RESPONSES = SHARED / "mangadex" / "responses"
 
 
 def _ids(path: Path) -> list[str]:
@@ -86,6 +72,7 @@ def big(tmp_path_factory):
         yield dex, manga, config, report, time.monotonic() - t0, straddle
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_big_crawl_is_complete_exact_and_cheap(big):
     dex, manga, config, report, seconds, straddle = big
@@ -106,6 +93,7 @@ def test_big_crawl_is_complete_exact_and_cheap(big):
     logging.getLogger(__name__).info("25k crawl: %s (%.1f s)", report.summary(), seconds)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_big_snapshot_loads_with_statistics(big):
     dex, manga, config, report, _, _ = big

@@ -12,19 +12,15 @@ from sitegen import HOMEPAGE, __version__
 from sitegen.errors import FetchError
 from sitegen.sources.mangadex import USER_AGENT, refresh
 from sitegen.sources.mangadex.client import ApiClient, ApiUnavailable, RateLimiter, retry_after
-
-try:
-    from .fakedex import FakeDex, Fault, expected_ids, fetch_config, make_catalogue, max_per_window, snapshot_lines
-except ImportError:
-    from support.fakedex import (
-        FakeDex,
-        Fault,
-        expected_ids,
-        fetch_config,
-        make_catalogue,
-        max_per_window,
-        snapshot_lines,
-    )
+from support.fakedex import (
+    FakeDex,
+    Fault,
+    expected_ids,
+    fetch_config,
+    make_catalogue,
+    max_per_window,
+    snapshot_lines,
+)
 
 
 def _closed_port_url() -> str:

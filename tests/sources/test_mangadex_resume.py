@@ -14,31 +14,17 @@ from sitegen.errors import FetchError
 from sitegen.sources.mangadex import refresh
 from sitegen.sources.mangadex.refresh import _Run
 from sitegen.sources.mangadex.snapshot import JOURNAL, Journal, locked, write_atomic
-
-try:
-    from .fakedex import (
-        FakeDex,
-        Fault,
-        crawl_requests,
-        expected_ids,
-        fetch_config,
-        make_catalogue,
-        merge_run,
-        snapshot_lines,
-    )
-except ImportError:
-    from support.fakedex import (
-        FakeDex,
-        Fault,
-        crawl_requests,
-        expected_ids,
-        fetch_config,
-        make_catalogue,
-        merge_run,
-        snapshot_lines,
-    )
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from support.fakedex import (
+    FakeDex,
+    Fault,
+    crawl_requests,
+    expected_ids,
+    fetch_config,
+    make_catalogue,
+    merge_run,
+    snapshot_lines,
+)
+from support.helpers import ROOT
 
 CHILD = """
 import sys
@@ -60,6 +46,7 @@ def _queries(hits) -> set[tuple]:
     return {tuple(h.query) for h in hits}
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_killed_crawl_resumes_where_it_stopped(tmp_path):
     """SIGKILL while a page is in flight; the next run fetches only what was not checkpointed."""
@@ -68,7 +55,7 @@ def test_killed_crawl_resumes_where_it_stopped(tmp_path):
     with FakeDex(manga, window=1_000) as dex:
         dex.hold("/manga", 16)
         child = subprocess.Popen([sys.executable, "-c", CHILD, dex.url, str(tmp_path), "1000"],
-                                 cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             assert dex.held.wait(60), child.communicate(timeout=5)[1].decode()[-2000:]
         finally:
