@@ -4,8 +4,8 @@
 (function () {
   "use strict";
 
-  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-  const $ = (id) => document.getElementById(id);
+  const { $, el } = Site;
+  const RATINGS = Site.contract.content_ratings;  // manga.rating[i] indexes these names
   const input = $("search-input");
   const list = $("search-results");
   const status = $("status");
@@ -15,24 +15,11 @@
   let current = null;     // selected index
   const shardCache = new Map();
 
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function mangadexUrl(id) {
-    return UUID.test(id) ? "https://mangadex.org/title/" + id : "https://mangadex.org/";
-  }
-
   async function loadIndex() {
-    const response = await fetch("data/catalogue.json");
-    if (!response.ok) throw new Error("catalogue index: HTTP " + response.status);
-    data = await response.json();
+    data = await Site.fetchData("catalogue");
     const m = data.manga;
     m.id.forEach((id, i) => byId.set(id, i));
-    TitleSearch.attach({
+    Site.titleSearch({
       input, list, prefix: "result-", manga: m, keys: m.id.map((_, i) => i),
       meta: (i) => (m.year[i] ? m.year[i] + " · " : "") + m.follows[i].toLocaleString("en") + " follows",
       onChoose: (i) => choose(i),
@@ -45,31 +32,16 @@
       " models. Type to search.";
   }
 
-  async function shardFor(i) {
+  function shardFor(i) {
     const number = Math.floor(i / data.shard_size);
-    if (!shardCache.has(number)) {
-      const name = String(number).padStart(4, "0");
-      shardCache.set(number, fetch("data/shards/" + name + ".json").then((r) => {
-        if (!r.ok) throw new Error("neighbour shard " + name + ": HTTP " + r.status);
-        return r.json();
-      }));
-    }
+    if (!shardCache.has(number)) shardCache.set(number, Site.fetchData("shard", number));
     return shardCache.get(number);
   }
 
   function choose(i, push = true) {
     input.value = data.manga.title[i];
-    if (push) history.pushState({ id: data.manga.id[i] }, "", urlFor(data.manga.id[i]));
+    if (push) Site.setUrl(urlParams(data.manga.id[i]), { push: true, state: { id: data.manga.id[i] } });
     select(i);
-  }
-
-  function tagChips(container, tagIdx, shared) {
-    container.replaceChildren();
-    for (const t of tagIdx) {
-      const tag = data.tags[t];
-      const li = el("li", { class: "tag g-" + tag.group + (shared && shared.has(t) ? " shared" : "") }, tag.name);
-      container.append(li);
-    }
   }
 
   async function select(i) {
@@ -81,11 +53,11 @@
     $("manga-title").textContent = m.title[i];
     status.textContent = "Its nearest manga under each model, closest first. Type to search again.";
     $("manga-alt").textContent = m.alt[i].join(" · ");
-    const meta = [m.year[i], m.status[i], data.content_ratings[m.rating[i]],
+    const meta = [m.year[i], m.status[i], RATINGS[m.rating[i]],
       m.follows[i].toLocaleString("en") + " follows", m.score[i] != null ? "rated " + m.score[i] : null];
-    $("manga-meta").textContent = meta.filter((x) => x !== null && x !== "").join(" · ");
-    tagChips($("manga-tags"), m.tags[i]);
-    $("manga-link").href = mangadexUrl(m.id[i]);
+    $("manga-meta").textContent = meta.filter((x) => x !== null && x !== undefined && x !== "").join(" · ");
+    Site.tagChips($("manga-tags"), data.tags, m.tags[i]);
+    $("manga-link").href = Site.mangadexUrl(m.id[i]);
     libraryButton();
     $("manga-desc").replaceChildren();
     $("columns").replaceChildren(el("p", { class: "status" }, "Loading neighbours…"));
@@ -103,21 +75,21 @@
 
   function filters() {
     const checked = (name) => Array.from(document.querySelectorAll("input[name=" + name + "]:checked")).map((x) => x.value);
-    return { ratings: new Set(checked("rating").map(Number)), models: new Set(checked("model")),
+    return { ratings: new Set(checked("rating")), models: new Set(checked("model")),
       minShared: Number($("min-shared").value) };
   }
 
   // The models shown travel in the URL (?models=a,b) when they are not all of them.
   function modelsFromUrl() {
-    const wanted = new URLSearchParams(location.search).get("models");
+    const wanted = Site.param("models");
     const names = wanted ? new Set(wanted.split(",")) : null;
     document.querySelectorAll("input[name=model]").forEach((box) => { box.checked = !names || names.has(box.value); });
   }
 
-  function urlFor(id) {
+  function urlParams(id) {
     const boxes = Array.from(document.querySelectorAll("input[name=model]"));
     const on = boxes.filter((b) => b.checked).map((b) => b.value);  // names are [a-z0-9_]
-    return "?id=" + encodeURIComponent(id) + (on.length !== boxes.length ? "&models=" + on.join(",") : "");
+    return { id, models: on.length !== boxes.length ? on : null };
   }
 
   function renderColumns(i, shard) {
@@ -138,18 +110,16 @@
       row.forEach((j, r) => {
         if (j < 0) return;
         const shared = new Set(m.tags[j].filter((t) => mine.has(t)));
-        if (!f.ratings.has(m.rating[j]) || shared.size < f.minShared) return;
+        if (!f.ratings.has(RATINGS[m.rating[j]]) || shared.size < f.minShared) return;
         shown++;
         const li = el("li", { class: "neighbour" });
         const head = el("div", { class: "n-head" });
-        const a = el("a", { href: urlFor(m.id[j]), class: "n-title" }, m.title[j]);
+        const a = el("a", { href: Site.query(urlParams(m.id[j])), class: "n-title" }, m.title[j]);
         a.addEventListener("click", (e) => { e.preventDefault(); choose(j); window.scrollTo(0, 0); });
         head.append(a, el("span", { class: "dist", title: "distance (lower is closer)" }, dist[r].toFixed(3)));
-        const md = el("a", { href: mangadexUrl(m.id[j]), class: "md", rel: "noopener", target: "_blank",
-          "aria-label": "Open " + m.title[j] + " on MangaDex" }, "MangaDex ↗");
-        head.append(md);
+        head.append(Site.mangadexLink(m.id[j], m.title[j]));
         const why = el("ul", { class: "tags small", "aria-label": "Shared tags" });
-        tagChips(why, Array.from(shared).sort((x, y) => x - y));
+        Site.tagChips(why, data.tags, Array.from(shared).sort((x, y) => x - y));
         li.append(head, why);
         ol.append(li);
       });
@@ -161,33 +131,33 @@
 
   function restoreFromUrl() {
     modelsFromUrl();
-    const id = new URLSearchParams(location.search).get("id");
+    const id = Site.param("id");
     if (id && byId.has(id)) { input.value = data.manga.title[byId.get(id)]; select(byId.get(id)); }
     else if (id) status.textContent = "No manga with id " + id + " in this catalogue.";
     else { $("selection").hidden = true; $("intro").hidden = false; current = null; }
   }
 
-  document.getElementById("filters").addEventListener("change", (e) => {
+  $("filters").addEventListener("change", (e) => {
     if (current === null) return;
-    if (e.target.name === "model") history.replaceState(history.state, "", urlFor(data.manga.id[current]));
-    shardFor(current).then((s) => renderColumns(current, s));
+    if (e.target.name === "model") Site.setUrl(urlParams(data.manga.id[current]));
+    shardFor(current).then((s) => renderColumns(current, s), () => {});  // select() said why it failed
   });
   window.addEventListener("popstate", restoreFromUrl);
 
   // The reader's library (static/js/library.js), which the feed page ranks by: add or remove
   // the selected manga.
   function libraryButton() {
-    const mine = current !== null && window.MangarecLibrary.has(data.manga.id[current]);
+    const mine = current !== null && Library.has(data.manga.id[current]);
     $("library-toggle").textContent = mine ? "Remove from my library" : "Add to my library";
   }
   $("library-toggle").addEventListener("click", () => {
     if (current === null) return;
     const id = data.manga.id[current];
-    if (window.MangarecLibrary.has(id)) window.MangarecLibrary.remove(id);
-    else window.MangarecLibrary.add(id);
+    if (Library.has(id)) Library.remove(id);
+    else Library.add(id);
     libraryButton();
   });
-  window.MangarecLibrary.onChange(libraryButton);
+  Library.onChange(libraryButton);
 
   loadIndex().then(restoreFromUrl).catch((err) => {
     status.textContent = "Could not load the catalogue: " + err.message;

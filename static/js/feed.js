@@ -1,4 +1,4 @@
-// Feed: recent updates (data/feed.json, taken at build time), re-ranked in the browser by how
+// Feed: recent updates (the feed data file, taken at build time), re-ranked in the browser by how
 // similar each is to the reader's library (static/js/library.js, kept in localStorage).
 // Similarity is LSI's: a tag set is folded into the LSI space with the build's own formula,
 // q_k = S_k^-1 V_k^T tfidf(q), and compared by cosine. All catalogue and feed text is inserted as
@@ -6,30 +6,15 @@
 (function () {
   "use strict";
 
-  const Library = window.MangarecLibrary;
-  const UUID = Library.UUID;
+  const { $, el } = Site;
   const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
-  const $ = (id) => document.getElementById(id);
   const input = $("library-search");
   const list = $("library-results");
 
-  let index = null;       // data/catalogue.json
-  let feed = null;        // data/feed.json
+  let index = null;       // the catalogue index
+  let feed = null;        // the feed
   let items = [];         // usable feed items, newest first
   let byId = new Map();   // catalogue manga id -> index
-
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  async function getJson(url, what) {
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(what + ": HTTP " + response.status);
-    return response.json();
-  }
 
   // --- the model ------------------------------------------------------------------------------
 
@@ -88,7 +73,7 @@
   function usableItems() {
     const nTags = feed.model.idf.length;
     return (Array.isArray(feed.items) ? feed.items : []).filter((it) =>
-      it && typeof it.id === "string" && UUID.test(it.id) && typeof it.title === "string" &&
+      it && Site.isId(it.id) && typeof it.title === "string" &&
       Array.isArray(it.tags) && it.tags.every((t) => Number.isInteger(t) && t >= 0 && t < nTags)
     ).map((it) => {
       const inCatalogue = Number.isInteger(it.index) && index.manga.id[it.index] === it.id;
@@ -99,10 +84,10 @@
   }
 
   async function load() {
-    [index, feed] = await Promise.all([getJson("data/catalogue.json", "catalogue index"), getJson("data/feed.json", "feed")]);
+    [index, feed] = await Promise.all([Site.fetchData("catalogue"), Site.fetchData("feed")]);
     const m = index.manga;
     m.id.forEach((id, i) => byId.set(id, i));
-    TitleSearch.attach({
+    Site.titleSearch({
       input, list, prefix: "library-result-", manga: m, keys: m.id.map((_, i) => i),
       meta: (i) => m.follows[i].toLocaleString("en") + " follows",
       onChoose: addToLibrary,
@@ -119,18 +104,9 @@
 
   // --- rendering ------------------------------------------------------------------------------
 
-  function tagChips(tagIdx, shared) {
-    const ul = el("ul", { class: "tags feed-tags", "aria-label": "Tags (shared with your library highlighted)" });
-    for (const t of tagIdx) {
-      const tag = index.tags[t];
-      ul.append(el("li", { class: "tag g-" + tag.group + (shared.has(t) ? " shared" : "") }, tag.name));
-    }
-    return ul;
-  }
-
   function titleNode(item) {
     if (item.index === null) return el("span", { class: "n-title" }, item.title);
-    return el("a", { class: "n-title", href: "index.html?id=" + item.id }, item.title);
+    return el("a", { class: "n-title", href: Site.pageUrl("explore", { id: item.id }) }, item.title);
   }
 
   function libraryButton(item, mine) {
@@ -150,8 +126,7 @@
       li.setAttribute("data-score", score.toFixed(3));
       head.append(el("span", { class: "feed-score", title: "cosine similarity to your library (higher is closer)" }, score.toFixed(3)));
     }
-    head.append(el("a", { class: "md", href: "https://mangadex.org/title/" + item.id, rel: "noopener", target: "_blank",
-      "aria-label": "Open " + item.title + " on MangaDex" }, "MangaDex ↗"));
+    head.append(Site.mangadexLink(item.id, item.title));
     const button = libraryButton(item, mine);
     if (button) head.append(button);
     const meta = el("p", { class: "meta" });
@@ -159,7 +134,8 @@
     const words = [item.rating];
     if (score !== null) words.push(shared.length + (shared.length === 1 ? " shared tag" : " shared tags"));
     meta.append(document.createTextNode((item.updatedAt ? " · " : "") + words.filter(Boolean).join(" · ")));
-    li.append(head, meta, tagChips(item.tags, new Set(shared)));
+    const chips = el("ul", { class: "tags feed-tags", "aria-label": "Tags (shared with your library highlighted)" });
+    li.append(head, meta, Site.tagChips(chips, index.tags, item.tags, new Set(shared)));
     return li;
   }
 
@@ -191,7 +167,7 @@
       const i = byId.get(id);
       const li = el("li", { class: "library-item", "data-id": id });
       const name = i === undefined ? "Not in this catalogue: " + id : index.manga.title[i];
-      li.append(i === undefined ? el("span", {}, name) : el("a", { href: "index.html?id=" + id }, name));
+      li.append(i === undefined ? el("span", {}, name) : el("a", { href: Site.pageUrl("explore", { id }) }, name));
       const remove = el("button", { type: "button", class: "library-remove", "aria-label": "Remove " + name + " from my library" }, "Remove");
       remove.addEventListener("click", () => { Library.remove(id); render(); });
       li.append(remove);

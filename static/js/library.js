@@ -1,20 +1,18 @@
 // The reader's library: the manga they like, kept in this browser only (localStorage), shared by
 // the explore page (its "Add to my library" button) and the feed page (which ranks by it).
-// Only manga ids are stored. Storage is untrusted on read: anything that is not a list of UUIDs is
+// Only manga ids are stored. Storage is untrusted on read: anything that is not a list of ids is
 // dropped, and storage that cannot be read or parsed counts as an empty library, never an error.
+// Its key, layout version and largest size come from the site contract (static/js/site.js).
 (function () {
   "use strict";
 
-  const KEY = "mangarec.library";
-  const VERSION = 1;
-  const MAX = 1000;  // far more than anyone curates by hand; keeps a corrupt entry from costing much
-  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const { key: KEY, version: VERSION, max: MAX } = Site.contract.library;
 
   function clean(ids) {
     const out = [];
     const seen = new Set();
     for (const id of Array.isArray(ids) ? ids : []) {
-      if (typeof id === "string" && UUID.test(id) && !seen.has(id)) { seen.add(id); out.push(id); }
+      if (Site.isId(id) && !seen.has(id)) { seen.add(id); out.push(id); }
       if (out.length === MAX) break;
     }
     return out;
@@ -43,7 +41,7 @@
   }
 
   function has(id) { return read().includes(id); }
-  function add(id) { return UUID.test(id) && write(read().concat([id])); }
+  function add(id) { return Site.isId(id) && write(read().concat([id])); }
   function remove(id) { return write(read().filter((x) => x !== id)); }
 
   // Another tab changed the library: call back with the new ids.
@@ -51,5 +49,5 @@
     window.addEventListener("storage", (e) => { if (e.key === KEY || e.key === null) callback(read()); });
   }
 
-  window.MangarecLibrary = Object.freeze({ KEY, UUID, read, write, has, add, remove, onChange });
+  window.Library = Object.freeze({ read, write, has, add, remove, onChange });
 })();

@@ -1,5 +1,5 @@
-// Maps: each model's 2-D projection of the most followed manga (data/projections.json), drawn with
-// Plotly. Colour by tag, find a title, hover for title and tags, click through to Explore.
+// Maps: each model's 2-D projection of the most followed manga (the projections data file), drawn
+// with Plotly. Colour by tag, find a title, hover for title and tags, click through to Explore.
 // Page text is inserted as text (textContent). Plotly renders hover and legend labels as its own
 // HTML-like markup, so every title and tag name handed to it is escaped first (esc).
 (function () {
@@ -7,7 +7,7 @@
 
   const SPAN = 0.25;  // half-width of the view when centring a found title (maps fill [-1, 1])
   const COLOURS = { all: "rgba(37, 99, 235, 0.55)", rest: "rgba(150, 150, 150, 0.3)", tagged: "#c2410c", focus: "#111" };
-  const $ = (id) => document.getElementById(id);
+  const { $, el } = Site;
   const plot = $("plot");
   const status = $("plot-status");
   const modelSelect = $("plot-model");
@@ -15,8 +15,8 @@
   const input = $("plot-search");
   const list = $("plot-results");
 
-  let cat = null;          // data/catalogue.json
-  let proj = null;         // data/projections.json
+  let cat = null;          // the catalogue index
+  let proj = null;         // the projections
   let hover = [];          // per sample position: escaped hover label
   let focus = -1;          // sample position of the found title, or -1
   let centred = "";        // model + focus last centred on, so tag changes keep the reader's view
@@ -33,19 +33,6 @@
     } catch (err) {
       return false;
     }
-  }
-
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  async function getJson(path) {
-    const response = await fetch(path);
-    if (!response.ok) throw new Error(path + ": HTTP " + response.status);
-    return response.json();
   }
 
   // Tag names wrapped into lines of about 60 characters: Plotly does not wrap hover labels.
@@ -65,7 +52,7 @@
   function prepare() {
     const m = cat.manga;
     hover = proj.sample.map(hoverLabel);
-    TitleSearch.attach({
+    Site.titleSearch({
       input, list, prefix: "plot-result-", manga: m, keys: proj.sample,
       onChoose: (i, position) => choose(position),
       onResults: (found, needle) => {
@@ -176,7 +163,7 @@
   }
 
   function exploreUrl(index) {
-    return "index.html?id=" + encodeURIComponent(cat.manga.id[index]);
+    return Site.pageUrl("explore", { id: cat.manga.id[index] });
   }
 
   // A click on a point opens that manga in Explore (customdata is its catalogue index).
@@ -187,21 +174,17 @@
   }
 
   function updateUrl() {
-    const params = new URLSearchParams();
-    params.set("model", modelSelect.value);
-    if (currentTag() >= 0) params.set("tag", cat.tags[currentTag()].name);
-    if (focus >= 0) params.set("id", cat.manga.id[proj.sample[focus]]);
-    history.replaceState(null, "", "?" + params.toString());
+    Site.setUrl({ model: modelSelect.value, tag: currentTag() >= 0 ? cat.tags[currentTag()].name : null,
+      id: focus >= 0 ? cat.manga.id[proj.sample[focus]] : null }, { state: null });
   }
 
   function restoreFromUrl() {
-    const params = new URLSearchParams(location.search);
-    const model = params.get("model");
+    const model = Site.param("model");
     if (model && proj.models[model] && Array.from(modelSelect.options).some((o) => o.value === model)) modelSelect.value = model;
-    const tag = params.get("tag");
+    const tag = Site.param("tag");
     const t = tag ? cat.tags.findIndex((x) => x.name === tag) : -1;
     if (t >= 0 && tagSelect.querySelector('option[value="' + t + '"]')) tagSelect.value = String(t);
-    const id = params.get("id");
+    const id = Site.param("id");
     const position = id ? proj.sample.findIndex((i) => cat.manga.id[i] === id) : -1;
     if (position >= 0) setFocus(position);
   }
@@ -224,7 +207,7 @@
   modelSelect.addEventListener("change", () => { updateUrl(); draw(); });
   tagSelect.addEventListener("change", () => { updateUrl(); draw(); });
 
-  Promise.all([getJson("data/catalogue.json"), getJson("data/projections.json")]).then(([c, p]) => {
+  Promise.all([Site.fetchData("catalogue"), Site.fetchData("projections")]).then(([c, p]) => {
     cat = c;
     proj = p;
     prepare();

@@ -2,36 +2,31 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from support.helpers import require_browser, serve
 
-from sitegen.build import build
-from sitegen.config import BuildConfig, replace
 from sitegen.models import REGISTRY
+from sitegen.site.contract import browser_constants
 
 pytestmark = pytest.mark.browser
 
+LOADED = "document.getElementById('status').textContent.includes('manga')"
+TITLED = "document.getElementById('manga-title').textContent.length > 0"
+
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    require_browser()
-    out = tmp_path_factory.mktemp("browser") / "_site"
-    build(replace(BuildConfig(seed=9), **{"catalogue.demo_size": 500, "site.out": out}))
-    with serve(out) as base:
-        yield base, json.loads((out / "data/catalogue.json").read_text("utf-8"))
+def index(served):
+    return served.data("catalogue")
 
 
-def test_search_pick_and_see_neighbours_under_every_model(served, page):
-    base, index = served
+def test_search_pick_and_see_neighbours_under_every_model(served, index, page):
     titles, ids = index["manga"]["title"], index["manga"]["id"]
     target = next(i for i, t in enumerate(titles) if len(t.split()) >= 3 and t.isascii() and "<" not in t)
     words = titles[target].split()
     query = " ".join(words[1:3])[:-1]  # part of the title, last letter missing
-    page.goto(base + "index.html")
-    page.wait_for_function("document.getElementById('status').textContent.includes('manga')")
+    page.goto(served.url("explore"))
+    page.wait_for_function(LOADED)
     page.fill("#search-input", query)
     option = page.locator("#search-results li", has_text=titles[target]).first
     option.wait_for()
@@ -49,10 +44,9 @@ def test_search_pick_and_see_neighbours_under_every_model(served, page):
         assert first.locator("a.md").get_attribute("href").startswith("https://mangadex.org/title/")
 
 
-def test_keyboard_selection_and_url_restores_on_reload(served, page):
-    base, index = served
-    page.goto(base + "index.html")
-    page.wait_for_function("document.getElementById('status').textContent.includes('manga')")
+def test_keyboard_selection_and_url_restores_on_reload(served, index, page):
+    page.goto(served.url("explore"))
+    page.wait_for_function(LOADED)
     page.focus("#search-input")
     page.keyboard.type(index["manga"]["title"][3][:6])
     page.locator("#search-results li").first.wait_for()
@@ -62,15 +56,14 @@ def test_keyboard_selection_and_url_restores_on_reload(served, page):
     page.wait_for_url("**?id=*")
     chosen = page.text_content("#manga-title")
     page.reload()
-    page.wait_for_function("document.getElementById('manga-title').textContent.length > 0")
+    page.wait_for_function(TITLED)
     assert page.text_content("#manga-title") == chosen
     page.locator("#columns .column").first.wait_for()
 
 
-def test_neighbour_click_back_and_filters(served, page):
-    base, index = served
+def test_neighbour_click_back_and_filters(served, index, page):
     first_id = index["manga"]["id"][0]
-    page.goto(f"{base}index.html?id={first_id}")
+    page.goto(served.url("explore", id=first_id))
     link = page.locator("#columns .column").first.locator("a.n-title").first
     link.wait_for()
     neighbour_title = link.text_content()
@@ -85,19 +78,56 @@ def test_neighbour_click_back_and_filters(served, page):
         assert item.locator(".tags.small li").count() >= 4
 
 
-def test_hostile_title_is_shown_as_text(served, page):
-    base, index = served
+def test_rating_filter_is_the_contracts_and_hides_neighbours_by_rating(served, index, page):
+    """The filter's boxes are the contract's ratings, its defaults checked; a neighbour is shown
+    when the rating the catalogue gives it (an index into the contract's list) is checked."""
+    contract = browser_constants()
+    ratings, manga = contract["content_ratings"], index["manga"]
+    rating_of = lambda j: ratings[manga["rating"][j]]  # noqa: E731
+    off = [r for r in ratings if r not in contract["default_ratings"]]
+    model = next(iter(REGISTRY))
+    i, row = next((i, row) for i, row in enumerate(neighbour_rows(served, index, model))
+                  if any(rating_of(j) in off for j in row))  # a manga with a neighbour hidden by default
+    page.goto(served.url("explore", id=manga["id"][i]))
+    column = page.locator(f'.column[data-model="{model}"]')
+    column.wait_for()
+    boxes = page.locator("#filters input[name=rating]")
+    assert boxes.evaluate_all("bs => bs.map(b => b.value)") == ratings
+    assert boxes.evaluate_all("bs => bs.filter(b => b.checked).map(b => b.value)") == contract["default_ratings"]
+
+    def shown():
+        hrefs = column.locator("a.n-title").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+        return [manga["id"].index(parse_qs(urlsplit(h).query)["id"][0]) for h in hrefs]
+
+    assert shown() == [j for j in row if rating_of(j) not in off]
+    for rating in off:
+        page.check(f'#filters input[name=rating][value="{rating}"]')
+    page.uncheck(f'#filters input[name=rating][value="{ratings[0]}"]')
+    wanted = [j for j in row if rating_of(j) != ratings[0]]
+    page.wait_for_function("([m, n]) => document.querySelector(`.column[data-model='${m}']`)"
+                           ".querySelectorAll('li.neighbour').length === n", arg=[model, len(wanted)])
+    assert shown() == wanted
+
+
+def neighbour_rows(served, index, model):
+    """Each manga's neighbours under ``model``, from the shards, in catalogue order."""
+    for number in range(-(-len(index["manga"]["id"]) // index["shard_size"])):
+        shard = served.data("shard", number)
+        for row in shard["models"][model]["idx"]:
+            yield [j for j in row if j >= 0]
+
+
+def test_hostile_title_is_shown_as_text(served, index, page):
     i = index["manga"]["title"].index("<img src=x onerror=alert(1)> Academy")
-    page.goto(f"{base}index.html?id={index['manga']['id'][i]}")
-    page.wait_for_function("document.getElementById('manga-title').textContent.length > 0")
+    page.goto(served.url("explore", id=index["manga"]["id"][i]))
+    page.wait_for_function(TITLED)
     assert page.text_content("#manga-title") == "<img src=x onerror=alert(1)> Academy"
     assert page.locator("#manga-title img").count() == 0
 
 
-def test_model_toggles_hide_columns_and_travel_in_the_url(served, page):
-    base, index = served
+def test_model_toggles_hide_columns_and_travel_in_the_url(served, index, page):
     first, second = list(REGISTRY)[:2]
-    page.goto(f"{base}index.html?id={index['manga']['id'][1]}")
+    page.goto(served.url("explore", id=index["manga"]["id"][1]))
     page.locator(f'.column[data-model="{second}"]').wait_for()
     page.uncheck(f'input[name=model][value="{second}"]')
     page.locator(f'.column[data-model="{second}"]').wait_for(state="detached")

@@ -6,33 +6,25 @@ import json
 
 import numpy as np
 import pytest
-from support.helpers import require_browser, serve
 
-from sitegen.build import build
-from sitegen.config import BuildConfig, replace
+from sitegen.site.contract import LIBRARY, browser_constants
 
 pytestmark = pytest.mark.browser
 
-KEY = "mangarec.library"
+KEY = LIBRARY["key"]
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """A small demo site (LSI only: the feed page needs nothing else), its catalogue and feed JSON."""
-    require_browser()
-    out = tmp_path_factory.mktemp("browser-feed") / "_site"
-    build(replace(BuildConfig(seed=9), **{"catalogue.demo_size": 500, "site.out": out, "models.names": ("lsi",),
-                                          "feed.size": 120}))
-    read = lambda name: json.loads((out / "data" / name).read_text("utf-8"))  # noqa: E731
-    with serve(out) as base:
-        yield base, read("catalogue.json"), read("feed.json")
+def site(served):
+    """The served demo site, its catalogue and its feed."""
+    return served, served.data("catalogue"), served.data("feed")
 
 
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def open_feed(page, base):
-    page.goto(base + "feed.html")
+def open_feed(page, served):
+    page.goto(served.url("feed"))
     page.locator("#feed-items li.feed-item").first.wait_for()
     page.wait_for_function("!document.getElementById('library-search').disabled")
 
@@ -46,8 +38,8 @@ def shown_scores(page):
 
 
 def time_order(feed):
-    """Ids the page shows with an empty library: the feed's order, pornographic hidden by default."""
-    return [i["id"] for i in feed["items"] if i["contentRating"] != "pornographic"]
+    """Ids the page shows with an empty library: the feed's order, in the contract's default ratings."""
+    return [i["id"] for i in feed["items"] if i["contentRating"] in browser_constants()["default_ratings"]]
 
 
 def library_pair(index):
@@ -95,9 +87,9 @@ def expected_scores(index, feed, library):
 # -- tests -------------------------------------------------------------------------------------
 
 
-def test_library_reranks_the_feed_survives_reload_and_removal(served, page):
-    base, index, feed = served
-    open_feed(page, base)
+def test_library_reranks_the_feed_survives_reload_and_removal(site, page):
+    served, index, feed = site
+    open_feed(page, served)
     before = shown_ids(page)
     assert before == time_order(feed)
     times = page.eval_on_selector_all("#feed-items time", "els => els.map(e => e.getAttribute('datetime'))")
@@ -133,10 +125,10 @@ def test_library_reranks_the_feed_survives_reload_and_removal(served, page):
     assert page.text_content("#library-status") == "Your library is empty."
 
 
-def test_explore_button_and_feed_button_add_to_the_same_library(served, page):
-    base, index, feed = served
+def test_explore_button_and_feed_button_add_to_the_same_library(site, page):
+    served, index, feed = site
     target = index["manga"]["id"][7]
-    page.goto(f"{base}index.html?id={target}")
+    page.goto(served.url("explore", id=target))
     button = page.locator("#library-toggle")
     page.wait_for_function("document.getElementById('manga-title').textContent.length > 0")
     assert button.text_content() == "Add to my library"
@@ -144,7 +136,7 @@ def test_explore_button_and_feed_button_add_to_the_same_library(served, page):
     assert button.text_content() == "Remove from my library"
     assert json.loads(page.evaluate(f"localStorage.getItem('{KEY}')"))["ids"] == [target]
 
-    open_feed(page, base)
+    open_feed(page, served)
     page.locator(f'#library-list li[data-id="{target}"]').wait_for()
     page.locator("#feed-items .feed-score").first.wait_for()
     add = page.locator("#feed-items .library-add").first
@@ -153,16 +145,16 @@ def test_explore_button_and_feed_button_add_to_the_same_library(served, page):
     page.locator(f'#library-list li[data-id="{added}"]').wait_for()
     assert page.locator("#library-list li").count() == 2
 
-    page.goto(f"{base}index.html?id={target}")
+    page.goto(served.url("explore", id=target))
     page.wait_for_function("document.getElementById('library-toggle').textContent === 'Remove from my library'")
     button.click()
     assert button.text_content() == "Add to my library"
     assert json.loads(page.evaluate(f"localStorage.getItem('{KEY}')"))["ids"] == [added]
 
 
-def test_corrupt_or_hostile_storage_is_ignored(served, page):
-    base, index, feed = served
-    open_feed(page, base)
+def test_corrupt_or_hostile_storage_is_ignored(site, page):
+    served, index, feed = site
+    open_feed(page, served)
     page.evaluate(f"localStorage.setItem('{KEY}', '{{not json')")
     page.reload()
     page.locator("#feed-items li.feed-item").first.wait_for()
@@ -170,7 +162,7 @@ def test_corrupt_or_hostile_storage_is_ignored(served, page):
     assert shown_ids(page) == time_order(feed)
 
     good = index["manga"]["id"][3]
-    stored = {"version": 1, "ids": ["<img src=x onerror=alert(1)>", 42, good, good, "../etc"]}
+    stored = {"version": LIBRARY["version"], "ids": ["<img src=x onerror=alert(1)>", 42, good, good, "../etc"]}
     page.evaluate("([k, v]) => localStorage.setItem(k, v)", [KEY, json.dumps(stored)])
     page.reload()
     page.locator(f'#library-list li[data-id="{good}"]').wait_for()

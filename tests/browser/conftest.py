@@ -1,0 +1,58 @@
+"""The browser tests' site: the session's demo site (``built_site``), served once over HTTP."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from sitegen.site.contract import FILES, PAGES
+from support.helpers import copy_site, require_browser, serve
+
+PAGE_FILES = {p.key: p.file for p in PAGES}
+
+
+@dataclass(frozen=True)
+class Served:
+    """A built site on a local server: its base URL and directory."""
+
+    base: str
+    root: Path
+
+    def data(self, kind: str, n: int | None = None) -> Any:
+        """A data file, found where the site contract says it lives."""
+        return json.loads((self.root / FILES[kind].name(n)).read_text("utf-8"))
+
+    def url(self, page: str, **params: str) -> str:
+        """The address of a page by its contract key ("explore", "maps", "feed"), with a query."""
+        return self.base + PAGE_FILES[page] + ("?" + urlencode(params) if params else "")
+
+
+@pytest.fixture(scope="session")
+def served(request):
+    """The shared demo site (``built_site``) on a local server. Tests read it, never change it:
+    one that must change files serves a copy (``support.helpers.copy_site``)."""
+    require_browser()  # first: without a browser, there is no need to build the site
+    out, _, _ = request.getfixturevalue("built_site")
+    with serve(out) as base:
+        yield Served(base, out)
+
+
+
+@pytest.fixture(scope="session")
+def serve_copy(served, tmp_path_factory):
+    """Serve a changed copy of the demo site: ``with serve_copy(change) as site``, where
+    ``change(root)`` edits the copy's files before it is served."""
+    @contextmanager
+    def serving(change):
+        root = copy_site(served.root, tmp_path_factory.mktemp("changed") / "_site")
+        change(root)
+        with serve(root) as base:
+            yield Served(base, root)
+
+    return serving
