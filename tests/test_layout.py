@@ -15,11 +15,11 @@ PACKAGE = ROOT / "sitegen"
 ALLOWED = {
     "sources": {"sources"},
     "models": {"sources", "models", "analysis"},  # models use the public top-k, measures, itemsets
-    "analysis": {"sources", "models", "analysis"},
+    "analysis": {"sources", "analysis"},  # models only as types: the pipeline hands them fitted
     "site": {"sources", "models", "analysis", "site"},
 }
 #: Modules at the package root; ``params``, ``errors`` and the package itself are open to all.
-SHARED = {"sitegen", "sitegen.params", "sitegen.errors"}
+SHARED = {"sitegen", "sitegen.params", "sitegen.errors", "sitegen.linalg"}
 
 
 def module_name(path: Path) -> str:

@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..models.base import Model, fixed_signs
+from ..linalg import fixed_signs
 from .neighbours import exact
 
 if TYPE_CHECKING:
     from ..config import ProjectionConfig
+    from ..models.base import Model
 
 log = logging.getLogger(__name__)
 

@@ -174,19 +174,3 @@ class Model(ABC):
                 cached = cached / np.where(norms > 0, norms, 1)
             self._keys_cache = cached
         return cached
-
-
-def fixed_signs(vectors: np.ndarray) -> np.ndarray:
-    """Flip each column so that its largest-magnitude entry is positive.
-
-    Eigen- and singular vectors are defined up to sign; fixing it makes fits reproducible
-    across LAPACK builds.
-
-    Parameters
-    ----------
-    vectors : ndarray, shape (n, d)
-    """
-    pivots = np.argmax(np.abs(vectors), axis=0)
-    signs = np.sign(vectors[pivots, np.arange(vectors.shape[1])])
-    signs[signs == 0] = 1
-    return vectors * signs

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.linalg as la
 
+from ..linalg import fixed_signs
 from ..params import Param, between
-from .base import fixed_signs
 from .network import QueryKeyModel, degrees, tag_matrix, top_eigenpairs
 
 if TYPE_CHECKING:

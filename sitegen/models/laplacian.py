@@ -54,7 +54,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from .base import fixed_signs
+from ..linalg import fixed_signs
 from .indirect import max_offdiagonal
 from .network import QueryKeyModel, degrees, laplacian_factors, tag_matrix
 

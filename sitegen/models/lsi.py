@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from ..linalg import fixed_signs
 from ..params import Param, at_least
-from .base import Model, fixed_signs
+from .base import Model
 
 if TYPE_CHECKING:
     from typing import Self
