@@ -11,6 +11,20 @@ from sitegen.sources.catalogue import Catalogue, build_catalogue, parse_lines
 from support.helpers import CHROMIUM, CHROMIUM_ARGS, require_browser
 
 
+# Layers in order: unit tests of each folder, then end-to-end, CLI and layout tests, browser tests last.
+_LAYERS = ("sources", "models", "analysis", "site")
+
+
+def pytest_collection_modifyitems(items):
+    def layer(item):
+        parts = item.path.relative_to(item.config.rootpath / "tests").parts
+        if parts[0] in _LAYERS:
+            return _LAYERS.index(parts[0])
+        return len(_LAYERS) + (1 if parts[0] == "browser" else 0)
+
+    items.sort(key=layer)  # stable: the order within a layer is kept
+
+
 @pytest.fixture(scope="session")
 def demo_records():
     return synthetic.generate(600, seed=7)
