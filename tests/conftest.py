@@ -10,7 +10,6 @@ from sitegen.sources import synthetic
 from sitegen.sources.catalogue import Catalogue, build_catalogue, parse_lines
 from support.helpers import CHROMIUM, CHROMIUM_ARGS, require_browser
 
-
 # Layers in order: unit tests of each folder, then end-to-end, CLI and layout tests, browser tests last.
 _LAYERS = ("sources", "models", "analysis", "site")
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from . import contract
 from .data import ModelInfo, catalogue_index, model_details, shards, tag_statistics
-from .render import SiteWriter, read_pages
+from .pages import read_pages
+from .render import SiteWriter
 
 if TYPE_CHECKING:
     from ..analysis.evaluation import Evaluation
