@@ -31,6 +31,20 @@ FOLD_IN_MODEL = "lsi"
 LIBRARY = {"key": "mangarec.library", "version": 1, "max": 1000}
 
 
+#: The Content-Security-Policy of every page (a ``<meta>`` tag: GitHub Pages sets no headers).
+#: ``frame-ancestors`` cannot be set from a meta tag and is left to the host.
+CSP = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",  # Plotly positions its hover boxes and legends with inline styles
+    "img-src 'self' data:",  # the empty favicon and Plotly's data: images
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+))
+
+
 @dataclass(frozen=True)
 class Page:
     """A page of the site rendered from a template of its own."""

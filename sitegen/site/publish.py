@@ -55,6 +55,7 @@ def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
         "nav": [(p.file, p.label) for p in contract.PAGES] + [(p.slug + ".html", p.title) for p in pages],
         "version": __version__,
         "contract": contract.browser_constants(),
+        "csp": contract.CSP,
     }
     with SiteWriter(site.out, site.templates_dir) as writer:
         writer.write_data("catalogue", catalogue_index(catalogue, infos, site.shard_size, inputs.k))

@@ -144,6 +144,10 @@
     describe();
   }
 
+  // Said beside every status: the map still works without WebGL, only slower (SVG).
+  const FALLBACK = traceType === "scatter"
+    ? " WebGL is not available in this browser, so the map is drawn without it and may be slow." : "";
+
   function describe() {
     const info = cat.models.find((m) => m.name === modelSelect.value);
     const p = proj.params;
@@ -155,10 +159,10 @@
     if (tag >= 0) {
       const n = proj.sample.filter((i) => cat.manga.tags[i].includes(tag)).length;
       status.textContent = n.toLocaleString("en") + " of " + proj.sample.length.toLocaleString("en") +
-        " mapped manga are tagged " + cat.tags[tag].name + ".";
+        " mapped manga are tagged " + cat.tags[tag].name + "." + FALLBACK;
     } else {
       status.textContent = proj.sample.length.toLocaleString("en") + " manga mapped by " + modelSelect.options.length +
-        " models. Hover a point for its title and tags; click it to see its recommendations.";
+        " models. Hover a point for its title and tags; click it to see its recommendations." + FALLBACK;
     }
   }
 

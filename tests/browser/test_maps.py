@@ -120,3 +120,29 @@ def test_click_handler_opens_explore_and_hostile_titles_stay_text(hostile_site, 
         page.evaluate("i => document.getElementById('plot').emit('plotly_click', {points: [{customdata: i}]})", i)
     assert query(page.url) == {"id": manga["id"][i]}
     page.wait_for_function("t => document.getElementById('manga-title').textContent === t", arg=HOSTILE)
+
+
+NO_WEBGL = """(() => {
+    const original = HTMLCanvasElement.prototype.getContext;
+    HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+        return /webgl/.test(kind) ? null : original.call(this, kind, ...rest);
+    };
+})();"""
+
+
+def test_without_webgl_the_map_says_so_and_still_draws(site, page):
+    served, data = site
+    page.add_init_script(NO_WEBGL)
+    page.goto(served.url("maps"))
+    page.wait_for_function(DRAWN, arg=list(REGISTRY)[0])
+    assert page.evaluate("document.getElementById('plot')._fullData[0].type") == "scatter"
+    assert "WebGL is not available" in page.inner_text("#plot-status")
+    assert page.evaluate("document.getElementById('plot')._fullData[0].x.length") == len(data["projections"]["sample"])
+
+
+def test_with_webgl_the_map_is_drawn_in_webgl_with_no_webgl_note(site, page):
+    served, _ = site
+    page.goto(served.url("maps"))
+    page.wait_for_function(DRAWN, arg=list(REGISTRY)[0])
+    assert page.evaluate("document.getElementById('plot')._fullData[0].type") == "scattergl"
+    assert "WebGL" not in page.inner_text("#plot-status")
