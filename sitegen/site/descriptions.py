@@ -16,10 +16,24 @@ _ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
 
 
+_SLOT = re.compile("\x00(\\d+)\x00")
+
+
+def _emphasis(text: str) -> str:
+    return _ITALIC.sub(r"<em>\1</em>", _BOLD.sub(r"<strong>\1</strong>", text))
+
+
 def _inline(line: str) -> str:
-    line = _LINK.sub(r'<a href="\2">\1</a>', line)
-    line = _BOLD.sub(r"<strong>\1</strong>", line)
-    return _ITALIC.sub(r"<em>\1</em>", line)
+    """Emphasis first, links last: a link is set aside while bold and italic are found, so that
+    ``*`` inside a URL can never be read as emphasis and rewrite the address."""
+    links: list[tuple[str, str]] = []
+
+    def set_aside(m: re.Match[str]) -> str:
+        links.append((m[1], m[2]))
+        return f"\x00{len(links) - 1}\x00"
+
+    line = _emphasis(_LINK.sub(set_aside, line))
+    return _SLOT.sub(lambda m: f'<a href="{links[int(m[1])][1]}">{_emphasis(links[int(m[1])][0])}</a>', line)
 
 
 def sanitize_description(text: str) -> str:
@@ -33,6 +47,7 @@ def sanitize_description(text: str) -> str:
     if not text:
         return ""
     blocks: list[str] = []
+    text = text.replace("\x00", "")  # the placeholder of a link set aside (see _inline)
     for block in re.split(r"\n\s*\n", html.escape(text.strip(), quote=False)):
         lines: list[str] = []
         for line in [*block.splitlines(), "---"]:  # a closing rule flushes the last paragraph

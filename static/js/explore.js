@@ -52,7 +52,8 @@
     $("selection").hidden = false;
     $("manga-title").textContent = m.title[i];
     status.textContent = "Its nearest manga under each model, closest first. Type to search again.";
-    $("manga-alt").textContent = m.alt[i].join(" · ");
+    // each alternative title isolated: one right-to-left title must not reorder its neighbours
+    $("manga-alt").replaceChildren(...m.alt[i].flatMap((t, n) => (n ? [" · "] : []).concat([el("bdi", {}, t)])));
     const meta = [m.year[i], m.status[i], RATINGS[m.rating[i]],
       m.follows[i].toLocaleString("en") + " follows", m.score[i] != null ? "rated " + m.score[i] : null];
     $("manga-meta").textContent = meta.filter((x) => x !== null && x !== undefined && x !== "").join(" · ");
@@ -114,7 +115,7 @@
         shown++;
         const li = el("li", { class: "neighbour" });
         const head = el("div", { class: "n-head" });
-        const a = el("a", { href: Site.query(urlParams(m.id[j])), class: "n-title" }, m.title[j]);
+        const a = el("a", { href: Site.query(urlParams(m.id[j])), class: "n-title", dir: "auto" }, m.title[j]);
         a.addEventListener("click", (e) => { e.preventDefault(); choose(j); window.scrollTo(0, 0); });
         head.append(a, el("span", { class: "dist", title: "distance (lower is closer)" }, dist[r].toFixed(3)));
         head.append(Site.mangadexLink(m.id[j], m.title[j]));

@@ -105,8 +105,8 @@
   // --- rendering ------------------------------------------------------------------------------
 
   function titleNode(item) {
-    if (item.index === null) return el("span", { class: "n-title" }, item.title);
-    return el("a", { class: "n-title", href: Site.pageUrl("explore", { id: item.id }) }, item.title);
+    if (item.index === null) return el("span", { class: "n-title", dir: "auto" }, item.title);
+    return el("a", { class: "n-title", dir: "auto", href: Site.pageUrl("explore", { id: item.id }) }, item.title);
   }
 
   function libraryButton(item, mine) {
@@ -167,7 +167,7 @@
       const i = byId.get(id);
       const li = el("li", { class: "library-item", "data-id": id });
       const name = i === undefined ? "Not in this catalogue: " + id : index.manga.title[i];
-      li.append(i === undefined ? el("span", {}, name) : el("a", { href: Site.pageUrl("explore", { id }) }, name));
+      li.append(i === undefined ? el("span", {}, name) : el("a", { href: Site.pageUrl("explore", { id }), dir: "auto" }, name));
       const remove = el("button", { type: "button", class: "library-remove", "aria-label": "Remove " + name + " from my library" }, "Remove");
       remove.addEventListener("click", () => { Library.remove(id); render(); });
       li.append(remove);

@@ -35,18 +35,27 @@
     }
   }
 
-  // Tag names wrapped into lines of about 60 characters: Plotly does not wrap hover labels.
-  function hoverLabel(i) {
-    const m = cat.manga;
+  // Plotly does not wrap hover labels, so a long title or tag list would make a box wider than the
+  // page: words are wrapped into lines of about WRAP characters, a longer word cut.
+  const WRAP = 60;
+
+  function wrap(words, joiner) {
     const lines = [];
     let line = "";
-    for (const t of m.tags[i]) {
-      const name = cat.tags[t].name;
-      if (line && line.length + name.length > 60) { lines.push(line); line = ""; }
-      line += (line ? ", " : "") + name;
+    for (let word of words) {
+      while (word.length > WRAP) { if (line) { lines.push(line); line = ""; } lines.push(word.slice(0, WRAP)); word = word.slice(WRAP); }
+      if (line && line.length + joiner.length + word.length > WRAP) { lines.push(line); line = ""; }
+      line += (line ? joiner : "") + word;
     }
     if (line) lines.push(line);
-    return "<b>" + esc(m.title[i]) + "</b>" + lines.map((l) => "<br>" + esc(l)).join("");
+    return lines;
+  }
+
+  function hoverLabel(i) {
+    const m = cat.manga;
+    const title = wrap(m.title[i].split(/\s+/).filter(Boolean), " ").map((l) => "<b>" + esc(l) + "</b>");
+    const tags = wrap(m.tags[i].map((t) => cat.tags[t].name), ", ").map(esc);
+    return title.concat(tags).join("<br>");
   }
 
   function prepare() {

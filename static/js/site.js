@@ -156,7 +156,7 @@
       positions.forEach((p, n) => {
         const i = keys[p];
         const li = el("li", { role: "option", id: prefix + n, "data-index": String(i) });
-        li.append(el("span", { class: "r-title" }, manga.title[i]));
+        li.append(el("span", { class: "r-title", dir: "auto" }, manga.title[i]));
         if (meta) li.append(el("span", { class: "r-meta" }, meta(i)));
         li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(p); });
         list.append(li);
