@@ -21,11 +21,13 @@ from .models import REGISTRY, Model
 from .site.contract import FOLD_IN_MODEL
 from .site.feed import catalogue_feed, snapshot_feed
 from .site.publish import SiteInputs, write_site
+from .site.render import check_extra_dir, check_output
 from .sources import synthetic
 from .sources.catalogue import Catalogue, LoadReport, build_catalogue, load_catalogue, parse_lines
 from .sources.mangadex import FetchReport, feed_path, load_feed, refresh
 
 log = logging.getLogger(__name__)
+
 
 def resident_bytes() -> int:
     """The process's resident memory now (Linux), or 0 where /proc is not there."""
@@ -101,7 +103,7 @@ def load_source(config: BuildConfig) -> tuple[Catalogue, LoadReport]:
     source = config.catalogue.source
     if source == "demo":
         records = synthetic.generate(config.catalogue.demo_size, config.seed)
-        manga, vocabulary, _, report = parse_lines(synthetic.lines(records))
+        manga, vocabulary, report = parse_lines(synthetic.lines(records))
         catalogue = build_catalogue(manga, vocabulary, synthetic=True, source="synthetic demo")
         return catalogue, report
     if source == "file":
@@ -179,8 +181,18 @@ def feed_data(catalogue: Catalogue, models: list[Model], config: BuildConfig) ->
 
 
 def build(config: BuildConfig) -> BuildReport:
-    """Build the whole site as ``config`` says; returns what was done."""
+    """Build the whole site as ``config`` says; returns what was done.
+
+    Raises
+    ------
+    SitegenError
+        A :class:`~sitegen.errors.RenderError` before any work when ``site.out`` cannot be
+        written (a file, a directory sitegen did not make, no permission), and any error of the
+        stages below.
+    """
     validate(config)
+    check_output(config.site.out)  # minutes of fitting are wasted if the site cannot be written
+    check_extra_dir(config.site.extra_dir)
     start = time.perf_counter()
     timings = Timings()
     with timings.stage("catalogue"):

@@ -46,7 +46,10 @@ class FetchConfig:
 
     api_url: str = _f("https://api.mangadex.org", "base URL of the MangaDex API")
     data_dir: Path = _f(Path("data"), "where the snapshot and crawl checkpoints live")
-    rate: float = _f(5.0, "most requests per second sent to the API", positive)
+    # 4/s, not MangaDex's 5: requests arrive after varying network delays, and starts spaced
+    # exactly 1/5 s apart land six in one second often enough to be banned for it.
+    rate: float = _f(4.0, "most requests per second sent to the API (MangaDex allows 5; slowed after a 429)",
+                     positive)
     content_ratings: tuple[str, ...] = _f(
         DEFAULT_CONTENT_RATINGS, "content ratings to crawl (sent explicitly)", subset_of(CONTENT_RATINGS, nonempty=True)
     )
@@ -62,6 +65,9 @@ class FetchConfig:
     )
     result_window: int = _f(10_000, "largest offset + limit the API answers (its result window)", at_least(100))
     fetch_only: bool = _f(False, "stop after refreshing the snapshot")
+    allow_shrink: bool = _f(
+        False, "let a full refresh replace the snapshot with a listing that loses over a tenth of it, or is empty"
+    )
 
 
 def _model_section(cls: type) -> type:
@@ -141,6 +147,8 @@ class SiteConfig:
     templates_dir: Path = _f(PROJECT_ROOT / "templates", "Jinja2 templates")
     static_dir: Path = _f(PROJECT_ROOT / "static", "CSS, JS and vendored browser libraries")
     content_dir: Path = _f(PROJECT_ROOT / "content", "Markdown pages")
+    extra_dir: Path = _f(PROJECT_ROOT / "extra", "files copied into every build as they are (CNAME, robots.txt), "
+                                                 "all but its README.md; none when the folder is missing")
 
 
 @dataclass(frozen=True)

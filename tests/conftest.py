@@ -31,8 +31,8 @@ def demo_records():
 
 @pytest.fixture(scope="session")
 def demo_catalogue(demo_records) -> Catalogue:
-    manga, vocabulary, flag, _ = parse_lines(synthetic.lines(demo_records))
-    return build_catalogue(manga, vocabulary, synthetic=flag)
+    manga, vocabulary, _ = parse_lines(synthetic.lines(demo_records))
+    return build_catalogue(manga, vocabulary, synthetic=True, source="synthetic demo")
 
 
 # Chromium's own notes from its software WebGL renderer, logged when Plotly probes WebGL: they

@@ -57,7 +57,7 @@ def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
         "contract": contract.browser_constants(),
         "csp": contract.CSP,
     }
-    with SiteWriter(site.out, site.templates_dir) as writer:
+    with SiteWriter(site.out, site.templates_dir, extra_dir=site.extra_dir) as writer:
         writer.write_data("catalogue", catalogue_index(catalogue, infos, site.shard_size, inputs.k))
         for number, shard in shards(catalogue, inputs.neighbours, site.shard_size):
             writer.write_data("shard", shard, number)

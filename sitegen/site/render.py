@@ -1,8 +1,14 @@
 """Writing the site: templates, data files and assets, swapped in atomically.
 
-The site is built in a staging directory beside ``--out`` and renamed into place only when every
-file is written, so a failed build leaves the previous site intact. A directory that sitegen did
-not make (no ``sitegen.json`` inside) is never replaced.
+The site is built in a staging directory beside ``--out`` (``.<out>.building-<pid>``) and renamed
+into place only when every file is written, so a failed build leaves the previous site intact; the
+previous site is moved aside (``.<out>.old-<pid>``) for the instant of the swap. A build killed
+before it could tidy up leaves these behind: the next build removes those whose process is gone,
+and puts a previous site back if it was killed in the middle of the swap. A directory that sitegen
+did not make (no ``sitegen.json`` inside) is never replaced.
+
+Files a maintainer keeps in the published site (``CNAME``, ``robots.txt``) live in a folder of
+extra files copied into every build as they are (:attr:`SiteWriter.extra_dir`).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +31,8 @@ from . import contract
 log = logging.getLogger(__name__)
 
 MARKER = "sitegen.json"
+#: The file of the extra folder that explains it; it is not copied.
+EXTRA_README = "README.md"
 
 
 def json_text(data: Any) -> str:
@@ -31,16 +40,111 @@ def json_text(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_output(out: Path) -> Path:
+    """Check that a build may write ``out``, before any work is done; returns it resolved.
+
+    Raises
+    ------
+    RenderError
+        When ``out`` is a file, a non-empty directory sitegen did not make, or where no directory
+        can be written, each with the fix.
+    """
+    out = out.resolve()
+    if out.exists() and not out.is_dir():
+        raise RenderError(f"Output path {out} is a file, not a directory: give --out a new or sitegen-made directory")
+    try:
+        stranger = out.is_dir() and not (out / MARKER).is_file() and any(out.iterdir())
+    except OSError as err:
+        raise RenderError(f"Output directory {out} cannot be read ({err.strerror}): fix its permissions "
+                          "or choose another --out") from None
+    if stranger:
+        raise RenderError(f"Output directory {out} exists and was not made by sitegen: choose another --out or empty it")
+    base = _nearest_existing(out.parent)
+    if not base.is_dir():
+        raise RenderError(f"Output directory {out} cannot be made: {base} is a file; choose another --out")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise RenderError(f"Output directory {out} cannot be written: no write permission in {base}; "
+                          "choose another --out or fix its permissions")
+    return out
+
+
+def check_extra_dir(directory: Path | None) -> None:
+    """Check the folder of extra files before any work: missing is fine (nothing to copy).
+
+    Raises
+    ------
+    RenderError
+        When the path exists but is not a directory.
+    """
+    if directory is not None and directory.exists() and not directory.is_dir():
+        raise RenderError(f"Extra files folder {directory} is a file: point site.extra_dir at a directory")
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists; unsure counts as yes, so nothing alive is ever touched."""
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        return True
+    if pid <= 0:  # 0 and negative numbers name process groups, not a process
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    except (OverflowError, OSError):
+        return False
+    return True
+
+
+def remove_stale_staging(out: Path) -> list[Path]:
+    """Remove the staging directories of builds of ``out`` whose process no longer runs.
+
+    When ``out`` is missing and such a build had moved the previous site aside, that site is put
+    back first. Returns the directories removed.
+    """
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(building|old)-(\d+)")
+    try:
+        entries = sorted(out.parent.iterdir())
+    except OSError:
+        return []
+    stale = [(m[1], p) for p in entries if (m := pattern.fullmatch(p.name)) and p.is_dir() and not p.is_symlink()
+             and not _running(int(m[2]))]
+    previous = [p for kind, p in stale if kind == "old" and (p / MARKER).is_file()]
+    if previous and not out.exists() and not out.is_symlink():
+        newest = max(previous, key=lambda p: p.stat().st_mtime)
+        os.replace(newest, out)
+        log.warning("put back the previous site %s from %s, left by a build that was stopped", out, newest.name)
+    removed = []
+    for _, path in stale:
+        if path.exists():
+            shutil.rmtree(path, ignore_errors=True)
+            if path.exists():
+                log.warning("could not remove %s, left by a stopped build: remove it by hand", path)
+            else:
+                log.info("removed %s, left by a stopped build", path.name)
+                removed.append(path)
+    return removed
+
+
 @dataclass
 class SiteWriter:
     """Collects the files of one build in a staging directory, then swaps it in.
 
     Use as a context manager: on a clean exit :meth:`commit` has to be called to publish;
-    on an exception or without commit the staging directory is removed.
+    on an exception or without commit the staging directory is removed. ``extra_dir`` (none by
+    default) is copied in at :meth:`commit`.
     """
 
     out: Path
     templates_dir: Path
+    extra_dir: Path | None = None
     files: int = 0
     bytes: int = 0
     _env: Environment = field(init=False, repr=False)
@@ -56,25 +160,24 @@ class SiteWriter:
         )
 
     def __enter__(self) -> SiteWriter:
-        if self.out.exists() and any(self.out.iterdir()) and not (self.out / MARKER).exists():
-            raise RenderError(
-                f"Output directory {self.out} exists and was not made by sitegen: "
-                "choose another --out or empty it"
-            )
-        shutil.rmtree(self.stage, ignore_errors=True)
-        self.stage.mkdir(parents=True)
+        check_output(self.out)
+        try:
+            remove_stale_staging(self.out)
+            shutil.rmtree(self.stage, ignore_errors=True)
+            self.stage.mkdir(parents=True)
+        except OSError as err:
+            raise RenderError(f"Staging directory {self.stage} cannot be made ({err.strerror}): "
+                              "check free space and permissions beside --out") from err
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full disk or a permission: one line, not a traceback
+            raise RenderError(f"Writing the site to {self.out} failed ({exc.strerror or exc}): "
+                              "check free space and permissions; the previous site is untouched") from exc
 
     def write_text(self, relative: str, text: str) -> None:
-        path = self.stage / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = text.encode("utf-8")
-        path.write_bytes(data)
-        self.files += 1
-        self.bytes += len(data)
+        self.write_bytes(relative, text.encode("utf-8"))
 
     def write_json(self, relative: str, data: Any) -> None:
         self.write_text(relative, json_text(data))
@@ -100,11 +203,44 @@ class SiteWriter:
         self.files += 1
         self.bytes += len(data)
 
+    def copy_extras(self) -> None:
+        """Copy the extra folder into the site as it is, all but its README.
+
+        Raises
+        ------
+        RenderError
+            When an extra file would replace a file or folder the build writes (or the marker).
+        """
+        source = self.extra_dir
+        if source is None or not source.is_dir():
+            return
+        for path in sorted(source.rglob("*")):
+            relative = path.relative_to(source).as_posix()
+            if not path.is_file() or relative == EXTRA_README:
+                continue
+            if relative == MARKER or self._taken(relative):
+                raise RenderError(f"Extra file {path} would replace {relative} of the built site: "
+                                  f"rename or remove it in {source}")
+            self.write_bytes(relative, path.read_bytes())
+
+    def _taken(self, relative: str) -> bool:
+        """Whether the build wrote ``relative``, or a file where one of its folders would go."""
+        folders = list(Path(relative).parents)[:-1]  # "a/b/c" -> a/b, a (not the site itself)
+        return (self.stage / relative).exists() or any((self.stage / f).is_file() for f in folders)
+
     def commit(self, info: dict[str, Any]) -> None:
-        """Publish: write the marker, then rename the staging directory over ``out``."""
+        """Publish: copy the extra files, write the marker, then rename the staging directory over
+        ``out``."""
+        self.copy_extras()
         self.write_json(MARKER, info)
         old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
-        if self.out.exists():
+        moved = self.out.exists()
+        if moved:
             os.replace(self.out, old)
-        os.replace(self.stage, self.out)
+        try:
+            os.replace(self.stage, self.out)
+        except OSError:
+            if moved:  # the new site cannot go in: the previous one goes back where it was
+                os.replace(old, self.out)
+            raise
         shutil.rmtree(old, ignore_errors=True)

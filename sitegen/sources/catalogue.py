@@ -3,7 +3,11 @@
 A catalogue file is JSON Lines (optionally gzipped), one manga per line exactly as ``GET /manga``
 returns it in ``data[]``, with an optional top-level ``statistics`` member
 (``{follows, rating: {average, bayesian}}``). Every field is untrusted: a line that cannot be
-read is skipped and counted by reason, never fatal; unknown fields are ignored.
+read (not JSON, nested too deep, a number Python will not parse, a required field missing or of the
+wrong type) is skipped and counted by reason, never fatal; an optional field of the wrong type is
+left out; unknown fields are ignored. Text is cleaned by :mod:`.fields`.
+
+Whether a catalogue is synthetic is up to whoever builds it (:func:`build_catalogue`), never a line.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -24,18 +27,21 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import CatalogueError
+from .fields import clean_text, display_title, language_map, localized_paragraphs, number, other_titles
 from .vocabulary import GROUPS, Tag
 
 log = logging.getLogger(__name__)
 
+#: A MangaDex id. Match it with ``fullmatch``: ``$`` also matches before a final newline, and the
+#: pattern cannot use ``\Z`` because the browser reads it too (:mod:`sitegen.site.contract`).
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 #: MangaDex's content ratings, mildest first; the order is the one every filter shows.
 CONTENT_RATINGS = ("safe", "suggestive", "erotica", "pornographic")
 #: The ratings crawled and shown unless a reader or maintainer asks for more.
 DEFAULT_CONTENT_RATINGS = ("safe", "suggestive", "erotica")
-MAX_ALT_TITLES = 8
-MAX_TEXT = 200  # longest title kept, in characters: longer ones are junk or abuse
-MAX_DESCRIPTION = 4000
+#: Most follows believed: MangaDex has a few million readers, so more is junk that would put the
+#: manga first in every tie-break.
+MAX_FOLLOWS = 10**9
 
 
 class BadRecord(ValueError):
@@ -141,52 +147,6 @@ class LoadReport:
         return sum(self.skipped.values())
 
 
-def _text(value: Any, limit: int = MAX_TEXT) -> str:
-    """A clean single-line string, or '' when ``value`` is not a usable string."""
-    if not isinstance(value, str):
-        return ""
-    return " ".join(value.split())[:limit]
-
-
-def _language_map(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict):
-        return {}
-    return {k: t for k, v in value.items() if isinstance(k, str) and (t := _text(v))}
-
-
-def display_title(title: dict[str, str], alt: list[dict[str, str]]) -> str:
-    """English, then romanized Japanese, then any language, then alt titles (English first)."""
-    for lang in ("en", "ja-ro"):
-        if title.get(lang):
-            return title[lang]
-    if title:
-        return next(iter(title.values()))
-    for want_en in (True, False):
-        for entry in alt:
-            for lang, text in entry.items():
-                if (lang == "en") == want_en:
-                    return text
-    return ""
-
-
-def _alt_titles(title: dict[str, str], alt: list[dict[str, str]], chosen: str) -> tuple[str, ...]:
-    seen, out = {chosen.casefold()}, []
-    for text in [*title.values(), *(t for entry in alt for t in entry.values())]:
-        if text.casefold() not in seen:
-            seen.add(text.casefold())
-            out.append(text)
-    return tuple(out[:MAX_ALT_TITLES])
-
-
-def _description(value: Any) -> str:
-    """English description, else any; paragraphs kept, length capped. Sanitized at render."""
-    if not isinstance(value, dict):
-        return ""
-    texts = {k: v.strip() for k, v in value.items() if isinstance(v, str) and v.strip()}
-    text = texts.get("en") or next(iter(texts.values()), "")
-    return text[:MAX_DESCRIPTION]
-
-
 def _tags(value: Any, vocabulary: dict[str, Tag]) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise BadRecord("tags not a list")
@@ -194,9 +154,9 @@ def _tags(value: Any, vocabulary: dict[str, Tag]) -> tuple[str, ...]:
     for tag in value:
         attrs = tag.get("attributes") if isinstance(tag, dict) else None
         tag_id = tag.get("id") if isinstance(tag, dict) else None
-        names = _language_map(attrs.get("name")) if isinstance(attrs, dict) else {}
+        names = language_map(attrs.get("name")) if isinstance(attrs, dict) else {}
         group = attrs.get("group") if isinstance(attrs, dict) else None
-        if not (isinstance(tag_id, str) and UUID_RE.match(tag_id) and names and group in GROUPS):
+        if not (isinstance(tag_id, str) and UUID_RE.fullmatch(tag_id) and names and isinstance(group, str) and group in GROUPS):
             raise BadRecord("malformed tag")
         name = names.get("en") or next(iter(names.values()))
         vocabulary.setdefault(tag_id, Tag(tag_id, name, group))
@@ -210,82 +170,117 @@ def _content_rating(value: Any) -> str:
     return value if value in CONTENT_RATINGS else CONTENT_RATINGS[-1]
 
 
-def _number(value: Any, kind: type) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return kind(value)
-
-
 def _relations(value: Any) -> tuple[Relation, ...]:
     out = []
     for rel in value if isinstance(value, list) else ():
         if isinstance(rel, dict) and rel.get("type") == "manga":
             rid, kind = rel.get("id"), rel.get("related")
-            if isinstance(rid, str) and UUID_RE.match(rid) and isinstance(kind, str):
-                out.append(Relation(rid, _text(kind, 40)))
+            if isinstance(rid, str) and UUID_RE.fullmatch(rid) and (kind := clean_text(kind, 40)):
+                out.append(Relation(rid, kind))
     return tuple(out)
 
 
-def parse_manga(obj: Any, vocabulary: dict[str, Tag]) -> Manga:
-    """Turn one MangaDex manga object into a :class:`Manga`.
-
-    Tags seen are added to ``vocabulary`` (id -> Tag). Raises :class:`BadRecord` with a short
-    reason when the object cannot be used.
-    """
+def _identity(obj: Any) -> tuple[str, dict[str, Any]]:
+    """The manga's id and its ``attributes``, or :class:`BadRecord`."""
     if not isinstance(obj, dict):
         raise BadRecord("not an object")
     manga_id = obj.get("id")
     if not isinstance(manga_id, str) or not manga_id:
         raise BadRecord("no id")
-    if not UUID_RE.match(manga_id):
+    if not UUID_RE.fullmatch(manga_id):
         raise BadRecord("id not a UUID")
     attrs = obj.get("attributes")
     if not isinstance(attrs, dict):
         raise BadRecord("no attributes")
-    title = _language_map(attrs.get("title"))
+    return manga_id, attrs
+
+
+def _titles(attrs: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The display title and the other titles; a title with no visible character is none."""
+    title = language_map(attrs.get("title"))
     alt_raw = attrs.get("altTitles")
-    alt = [_language_map(a) for a in alt_raw] if isinstance(alt_raw, list) else []
+    alt = [language_map(a) for a in alt_raw] if isinstance(alt_raw, list) else []
     chosen = display_title(title, alt)
     if not chosen:
         raise BadRecord("no title")
-    tag_ids = _tags(attrs.get("tags", []), vocabulary)
-    stats = obj.get("statistics") if isinstance(obj.get("statistics"), dict) else {}
+    return chosen, other_titles(title, alt, chosen)
+
+
+def _statistics(value: Any) -> tuple[int, float | None, float | None]:
+    """Follows, average rating and Bayesian rating; a value of the wrong type or out of range is
+    unknown (0 follows, no rating) rather than a reason to drop the manga."""
+    stats = value if isinstance(value, dict) else {}
     rating = stats.get("rating") if isinstance(stats.get("rating"), dict) else {}
-    description = _description(attrs.get("description"))
-    languages = attrs.get("availableTranslatedLanguages")
-    year = _number(attrs.get("year"), int)
+    return (
+        number(stats.get("follows"), int, 0, MAX_FOLLOWS) or 0,
+        number(rating.get("average"), float, 0, 10),
+        number(rating.get("bayesian"), float, 0, 10),
+    )
+
+
+def _languages(value: Any) -> tuple[str, ...]:
+    codes = (clean_text(x, 10) for x in value) if isinstance(value, list) else ()
+    return tuple(sorted({code for code in codes if code}))
+
+
+def _parse_manga(obj: Any, vocabulary: dict[str, Tag]) -> Manga:
+    manga_id, attrs = _identity(obj)
+    title, alt_titles = _titles(attrs)
+    tag_ids = _tags(attrs.get("tags", []), vocabulary)
+    follows, rating, bayesian = _statistics(obj.get("statistics"))
     return Manga(
         id=manga_id,
-        title=chosen,
-        alt_titles=_alt_titles(title, alt, chosen),
-        description=description,
+        title=title,
+        alt_titles=alt_titles,
+        description=localized_paragraphs(attrs.get("description")),
         tag_ids=tag_ids,
         content_rating=_content_rating(attrs.get("contentRating")),
-        status=_text(attrs.get("status"), 20),
-        year=year if year and 1900 <= year <= 2200 else None,
-        original_language=_text(attrs.get("originalLanguage"), 10),
-        demographic=_text(attrs.get("publicationDemographic"), 20),
-        languages=tuple(sorted({_text(x, 10) for x in languages if _text(x, 10)}))
-        if isinstance(languages, list)
-        else (),
-        created_at=_text(attrs.get("createdAt"), 40),
-        updated_at=_text(attrs.get("updatedAt"), 40),
-        follows=max(0, _number(stats.get("follows"), int) or 0),
-        rating=_number(rating.get("average"), float),
-        bayesian=_number(rating.get("bayesian"), float),
+        status=clean_text(attrs.get("status"), 20),
+        year=number(attrs.get("year"), int, 1900, 2200),
+        original_language=clean_text(attrs.get("originalLanguage"), 10),
+        demographic=clean_text(attrs.get("publicationDemographic"), 20),
+        languages=_languages(attrs.get("availableTranslatedLanguages")),
+        created_at=clean_text(attrs.get("createdAt"), 40),
+        updated_at=clean_text(attrs.get("updatedAt"), 40),
+        follows=follows,
+        rating=rating,
+        bayesian=bayesian,
         relations=_relations(obj.get("relationships")),
     )
 
 
+def parse_manga(obj: Any, vocabulary: dict[str, Tag]) -> Manga:
+    """Turn one MangaDex manga object into a :class:`Manga`.
+
+    Tags seen are added to ``vocabulary`` (id -> Tag).
+
+    Raises
+    ------
+    BadRecord
+        With a short reason when the object cannot be used, and for nothing else: whatever the
+        object holds, no other exception leaves this function.
+    """
+    try:
+        return _parse_manga(obj, vocabulary)
+    except BadRecord:
+        raise
+    except (TypeError, ValueError, LookupError, AttributeError, ArithmeticError, RecursionError) as err:
+        # Every field is checked above and the fuzz test finds no way here; this is the last line
+        # of the promise that one record cannot stop a build, crawl or feed, if a case was missed.
+        log.debug("unexpected value in manga object: %r", err, exc_info=True)
+        raise BadRecord("unreadable record") from err
+
+
 def read_lines(path: Path) -> Iterator[str]:
-    """Lines of a JSON Lines file, gunzipped when the file starts with gzip's magic bytes."""
+    """Lines of a JSON Lines file, gunzipped when the file starts with gzip's magic bytes.
+
+    A UTF-8 byte order mark at the start is dropped; bytes that are not UTF-8 become U+FFFD.
+    """
     try:
         with open(path, "rb") as fh:
             gzipped = fh.read(2) == b"\x1f\x8b"
         opener = gzip.open if gzipped else open
-        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
             yield from fh
     except FileNotFoundError:
         raise CatalogueError(
@@ -296,31 +291,54 @@ def read_lines(path: Path) -> Iterator[str]:
         raise CatalogueError(f"Catalogue file {path} cannot be read ({err}): check the file") from None
 
 
-def parse_lines(lines: Iterable[str]) -> tuple[list[Manga], dict[str, Tag], bool, LoadReport]:
-    """Parse JSON lines into manga, skipping and counting bad ones; the last copy of an id wins."""
+def decode_line(line: str) -> Any:
+    """One line's JSON value.
+
+    Raises
+    ------
+    BadRecord
+        "not JSON"; "nested too deep" (deeper than Python's recursion limit lets the parser go);
+        "number too long" (an integer longer than Python converts, 4,300 digits by default).
+    """
+    try:
+        # A byte order mark may start any line: files concatenated after being saved by an editor.
+        return json.loads(line.lstrip("\ufeff"))
+    except json.JSONDecodeError:
+        raise BadRecord("not JSON") from None
+    except RecursionError:
+        raise BadRecord("nested too deep") from None
+    except ValueError:  # json raises a plain ValueError only for sys.get_int_max_str_digits()
+        raise BadRecord("number too long") from None
+
+
+def parse_lines(lines: Iterable[str]) -> tuple[list[Manga], dict[str, Tag], LoadReport]:
+    """Parse JSON lines into manga, skipping and counting bad ones; the last copy of an id wins.
+
+    Returns
+    -------
+    tuple
+        ``(manga, vocabulary, report)``. Whether a catalogue is synthetic is decided by whoever
+        makes it (:func:`build_catalogue`), never by its lines.
+        Every non-blank line is either loaded or counted in ``report.skipped`` (a replaced
+        duplicate counts as "duplicate id"), so ``loaded + skipped_total`` is the non-blank lines.
+    """
     vocabulary: dict[str, Tag] = {}
     by_id: dict[str, Manga] = {}
     skipped: Counter[str] = Counter()
-    synthetic = False
     count = 0
     for count, line in enumerate(lines, 1):  # noqa: B007 - after the loop, count is the lines read
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-            manga = parse_manga(obj, vocabulary)
-        except json.JSONDecodeError:
-            skipped["not JSON"] += 1
-            continue
+            manga = parse_manga(decode_line(line), vocabulary)
         except BadRecord as bad:
             skipped[bad.reason] += 1
             continue
         if manga.id in by_id:
             skipped["duplicate id"] += 1
         by_id[manga.id] = manga
-        synthetic = synthetic or obj.get("synthetic") is True
     report = LoadReport(lines=count, loaded=len(by_id), skipped=dict(sorted(skipped.items())))
-    return list(by_id.values()), vocabulary, synthetic, report
+    return list(by_id.values()), vocabulary, report
 
 
 def build_catalogue(
@@ -344,7 +362,7 @@ def load_catalogue(path: Path) -> tuple[Catalogue, LoadReport]:
     CatalogueError
         When the file is missing, unreadable, or has no usable manga.
     """
-    manga, vocabulary, synthetic, report = parse_lines(read_lines(path))
+    manga, vocabulary, report = parse_lines(read_lines(path))
     for reason, n in report.skipped.items():
         log.warning("skipped %d line(s) of %s: %s", n, path, reason)
     usable = [m for m in manga if m.tag_ids]
@@ -356,5 +374,5 @@ def load_catalogue(path: Path) -> tuple[Catalogue, LoadReport]:
             f"Catalogue file {path} has no usable manga ({report.lines} lines, "
             f"{report.skipped_total} skipped, none with tags): check it is MangaDex manga JSON Lines"
         )
-    catalogue = build_catalogue(usable, vocabulary, synthetic=synthetic, source=str(path))
+    catalogue = build_catalogue(usable, vocabulary, source=str(path))
     return catalogue, report

@@ -204,7 +204,6 @@ def _record(rng: Dice, tags: np.ndarray, theme: str, created: np.datetime64, tit
         },
         "relationships": [],
         "statistics": _statistics(rng, z),
-        "synthetic": True,
     }
 
 

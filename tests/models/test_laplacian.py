@@ -52,8 +52,8 @@ def reference(model, catalogue: Catalogue) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def mid() -> Catalogue:
-    manga, vocabulary, flag, _ = parse_lines(synthetic.lines(synthetic.generate(2000, seed=1)))
-    return build_catalogue(manga, vocabulary, synthetic=flag)
+    manga, vocabulary, _ = parse_lines(synthetic.lines(synthetic.generate(2000, seed=1)))
+    return build_catalogue(manga, vocabulary, synthetic=True)
 
 
 @pytest.fixture(scope="module")

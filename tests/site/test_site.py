@@ -1,19 +1,25 @@
-"""Site data and the writer: sanitized descriptions, bounded shards, atomic publication."""
+"""Site data and the writer: sanitized descriptions, bounded shards, atomic publication, the output
+check before a build, stale staging left by stopped builds, and the extra files."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from html.parser import HTMLParser
 
 import numpy as np
 import pytest
 
+import sitegen.build as build_module
 from sitegen.analysis.neighbours import Neighbours
+from sitegen.config import BuildConfig, SiteConfig, replace
 from sitegen.errors import RenderError
 from sitegen.site.data import catalogue_index, shards
 from sitegen.site.descriptions import sanitize_description
-from sitegen.site.render import MARKER, SiteWriter, json_text
+from sitegen.site.render import MARKER, SiteWriter, check_output, json_text
 
-TEMPLATES = __import__("sitegen.config", fromlist=["SiteConfig"]).SiteConfig().templates_dir
+TEMPLATES = SiteConfig().templates_dir
 
 
 class Markup(HTMLParser):
@@ -106,3 +112,197 @@ def test_writer_replaces_its_own_site_but_not_a_stranger(tmp_path):
     with pytest.raises(RenderError, match="not made by sitegen"), SiteWriter(stranger, TEMPLATES):
         pass
     assert (stranger / "precious.txt").read_text() == "keep"
+
+
+# -- staging left by killed builds, the output path, extra files -----------------------------------
+
+def dead_pid() -> int:
+    """The id of a process that has exited (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def published(out, files=None):
+    """A site made by sitegen at ``out``, holding ``files`` ({name: text})."""
+    with SiteWriter(out, TEMPLATES) as w:
+        for name, text in (files or {"index.html": "old"}).items():
+            w.write_text(name, text)
+        w.commit({})
+    return out
+
+
+def test_staging_of_stopped_builds_is_removed_and_only_that(tmp_path):
+    out = published(tmp_path / "site")
+    dead, alive = dead_pid(), os.getppid()
+    stale = [tmp_path / f".site.building-{dead}", tmp_path / f".site.old-{dead}", tmp_path / ".site.building-0"]
+    kept = [tmp_path / f".site.building-{alive}", tmp_path / f".other.building-{dead}", tmp_path / f".site.built-{dead}"]
+    for d in stale + kept:
+        (d / "sub").mkdir(parents=True)
+        (d / "sub" / "f").write_text("x")
+    published(out, {"index.html": "new"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["site", *(d.name for d in kept)])
+    assert (out / "index.html").read_text() == "new"
+
+
+def test_a_build_stopped_mid_swap_gets_the_previous_site_back(tmp_path):
+    out = published(tmp_path / "site")
+    aside = tmp_path / f".site.old-{dead_pid()}"
+    os.replace(out, aside)  # what a build killed between its two renames leaves
+    half = tmp_path / f".site.building-{dead_pid()}"
+    half.mkdir()
+    with SiteWriter(out, TEMPLATES):
+        assert (out / "index.html").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def file_at(tmp_path):
+    (tmp_path / "site").write_text("a file")
+    return tmp_path / "site"
+
+
+def stranger_at(tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "precious.txt").write_text("keep")
+    return tmp_path / "site"
+
+
+def under_a_file(tmp_path):
+    (tmp_path / "blocker").write_text("a file where a folder goes")
+    return tmp_path / "blocker" / "deeper" / "site"
+
+
+UNWRITABLE = [(file_at, "is a file, not a directory"), (stranger_at, "was not made by sitegen"),
+              (under_a_file, "blocker is a file; choose another --out")]
+
+
+@pytest.mark.parametrize("make, message", UNWRITABLE)
+def test_output_paths_that_cannot_be_written_are_clear_errors(tmp_path, make, message):
+    out = make(tmp_path)
+    with pytest.raises(RenderError, match=message) as caught:
+        check_output(out)
+    assert str(out.resolve()) in str(caught.value) and "\n" not in str(caught.value)
+    with pytest.raises(RenderError, match=message), SiteWriter(out, TEMPLATES):
+        pass
+    if make is stranger_at:
+        assert (out / "precious.txt").read_text() == "keep"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_an_unwritable_parent_is_a_clear_error(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        with pytest.raises(RenderError, match="no write permission in .*locked"):
+            check_output(locked / "site")
+    finally:
+        locked.chmod(0o755)
+
+
+def test_check_output_accepts_new_empty_and_own_directories(tmp_path):
+    assert check_output(tmp_path / "new" / "deeper" / "site") == (tmp_path / "new/deeper/site").resolve()
+    (tmp_path / "empty").mkdir()
+    check_output(tmp_path / "empty")
+    check_output(published(tmp_path / "own"))
+
+
+def test_an_os_error_while_writing_is_one_line_and_keeps_the_old_site(tmp_path):
+    out = published(tmp_path / "site")
+    with pytest.raises(RenderError, match="Writing the site to .* failed"), SiteWriter(out, TEMPLATES) as w:
+        w.write_text("index.html", "new")
+        raise OSError(28, "No space left on device")
+    assert (out / "index.html").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def extra_folder(path, files):
+    for name, text in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text)
+    return path
+
+
+def test_extra_files_are_copied_as_they_are_but_their_readme(tmp_path):
+    extra = extra_folder(tmp_path / "extra", {"CNAME": "manga.example.org\n", "robots.txt": "User-agent: *\n",
+                                              ".well-known/security.txt": "Contact: x", "README.md": "about"})
+    out = tmp_path / "site"
+    with SiteWriter(out, TEMPLATES, extra_dir=extra) as w:
+        w.write_text("index.html", "page")
+        w.commit({})
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        ".well-known/security.txt", "CNAME", "index.html", "robots.txt", MARKER]
+    assert (out / "CNAME").read_text() == "manga.example.org\n"
+    assert w.files == 5
+
+
+def test_a_missing_extra_folder_copies_nothing(tmp_path):
+    assert SiteWriter(tmp_path / "c", TEMPLATES).extra_dir is None
+    with SiteWriter(tmp_path / "d", TEMPLATES, extra_dir=tmp_path / "missing") as w:  # nothing to copy
+        w.commit({})
+    assert [p.name for p in (tmp_path / "d").iterdir()] == [MARKER]
+
+
+@pytest.mark.parametrize("name", ["index.html", MARKER, "static", "index.html/inside", "data/catalogue.json"])
+def test_an_extra_file_may_not_replace_one_of_the_build(tmp_path, name):
+    out = published(tmp_path / "site")
+    extra = extra_folder(tmp_path / "extra", {name: "mine"})
+    with pytest.raises(RenderError, match=f"would replace {name} of the built site") as caught, \
+            SiteWriter(out, TEMPLATES, extra_dir=extra) as w:
+        w.write_text("index.html", "new")
+        w.write_text("static/site.css", "css")
+        w.write_text("data/catalogue.json", "{}")
+        w.commit({})
+    assert str(extra) in str(caught.value)
+    assert (out / "index.html").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["extra", "site"]
+
+
+# -- the build checks its output before any work, and publishes the extra files --------------------
+
+def tiny(tmp_path, **changes):
+    return replace(BuildConfig(seed=1), **{"catalogue.demo_size": 60, "models.names": ("lsi",),
+                                           "projection.method": "pca", "site.out": tmp_path / "_site", **changes})
+
+
+@pytest.mark.parametrize("make, message", UNWRITABLE)
+def test_build_checks_the_output_before_loading_anything(tmp_path, monkeypatch, make, message):
+    def no_work(_config):
+        raise AssertionError("the catalogue was loaded before --out was checked")
+
+    monkeypatch.setattr(build_module, "load_source", no_work)
+    with pytest.raises(RenderError, match=message):
+        build_module.build(tiny(tmp_path, **{"site.out": make(tmp_path)}))
+
+
+def test_build_publishes_extra_files_and_keeps_them_across_builds(tmp_path):
+    extra = extra_folder(tmp_path / "extra", {"CNAME": "manga.example.org\n", "robots.txt": "User-agent: *\n",
+                                              "README.md": "explains the folder"})
+    config = tiny(tmp_path, **{"site.extra_dir": extra})
+    build_module.build(config)
+    stale = tmp_path / f"._site.building-{dead_pid()}"
+    stale.mkdir()
+    report = build_module.build(config)
+    out = config.site.out
+    assert (out / "CNAME").read_text() == "manga.example.org\n" and (out / "robots.txt").is_file()
+    assert not (out / "README.md").exists() and (out / "index.html").is_file()
+    assert report.files == sum(1 for p in out.rglob("*") if p.is_file())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_site", "extra"]
+
+
+def test_build_refuses_an_extra_file_that_replaces_a_page(tmp_path):
+    config = tiny(tmp_path)
+    build_module.build(config)
+    before = (config.site.out / "index.html").read_bytes()
+    extra = extra_folder(tmp_path / "extra", {"index.html": "<p>mine</p>"})
+    with pytest.raises(RenderError, match="would replace index.html"):
+        build_module.build(replace(config, **{"site.extra_dir": extra}))
+    assert (config.site.out / "index.html").read_bytes() == before
+    with pytest.raises(RenderError, match="is a file: point site.extra_dir"):
+        build_module.build(replace(config, **{"site.extra_dir": extra / "index.html"}))
+
+
+def test_the_project_extra_folder_explains_itself_and_adds_nothing_by_default():
+    default = SiteConfig().extra_dir
+    assert default.name == "extra" and (default / "README.md").is_file()
+    assert "CNAME" in (default / "README.md").read_text(encoding="utf-8")

@@ -51,16 +51,13 @@ def manga_object(title="A Title", tags=("Romance", "Comedy"), *, manga_id=None, 
 
 
 def catalogue_of(objects) -> Catalogue:
-    manga, vocabulary, synthetic_flag, _ = parse_lines(json.dumps(o) for o in objects)
-    return build_catalogue(manga, vocabulary, synthetic=synthetic_flag)
-
-
-
+    manga, vocabulary, _ = parse_lines(json.dumps(o) for o in objects)
+    return build_catalogue(manga, vocabulary)
 
 
 def awkward_catalogue(n: int, seed: int, *, isolated: bool = True, pair: bool = True) -> Catalogue:
     """``n`` synthetic manga, plus an isolated manga and/or a pair linked only to each other."""
-    manga, vocabulary, flag, _ = parse_lines(synthetic.lines(synthetic.generate(n, seed=seed)))
+    manga, vocabulary, _ = parse_lines(synthetic.lines(synthetic.generate(n, seed=seed)))
     extra = []
     for number, (wanted, copies) in enumerate(((isolated, 1), (pair, 2)), start=1):
         if wanted:
@@ -70,7 +67,7 @@ def awkward_catalogue(n: int, seed: int, *, isolated: bool = True, pair: bool = 
                 Manga(id=str(uuid.UUID(int=100 * number + c)), title=f"x{number}{c}", tag_ids=(tag.id,))
                 for c in range(copies)
             ]
-    return build_catalogue([*manga, *extra], vocabulary, synthetic=flag)
+    return build_catalogue([*manga, *extra], vocabulary, synthetic=True)
 
 
 # -- browser tests -------------------------------------------------------------------------------
