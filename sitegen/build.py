@@ -113,15 +113,16 @@ def load_source(config: BuildConfig) -> tuple[Catalogue, LoadReport]:
 
 
 def fetch_snapshot(config: BuildConfig) -> FetchReport:
-    """Refresh the local MangaDex snapshot (``--fetch-only`` stops here)."""
+    """Refresh the local MangaDex snapshot (``--fetch-only`` stops here, and the CLI prints the
+    report's summary)."""
     validate(config)
-    fetched = refresh(config.fetch, progress=sys.stderr.isatty())
-    log.info("%s", fetched.summary())
-    return fetched
+    return refresh(config.fetch, progress=sys.stderr.isatty())
 
 
 def _load_snapshot(config: BuildConfig) -> tuple[Catalogue, LoadReport]:
-    return load_catalogue(fetch_snapshot(config).snapshot)
+    fetched = fetch_snapshot(config)
+    log.info("%s", fetched.summary())  # logged here, once: --fetch-only prints it instead
+    return load_catalogue(fetched.snapshot)
 
 
 def fit_models(catalogue: Catalogue, config: BuildConfig, timings: Timings) -> list[Model]:

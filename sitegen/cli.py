@@ -64,6 +64,7 @@ def parser() -> argparse.ArgumentParser:
     fetch.add_argument("--rate", type=float, default=FetchConfig.rate, help=_help(FetchConfig, "rate"))
     fetch.add_argument("--content-ratings", default=",".join(FetchConfig.content_ratings),
                        help=_help(FetchConfig, "content_ratings"))
+    fetch.add_argument("--allow-shrink", action="store_true", help=_help(FetchConfig, "allow_shrink"))
     _model_options(p)
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
     return p
@@ -112,7 +113,7 @@ def config_from_args(args: argparse.Namespace) -> BuildConfig:
         "catalogue.source": source, "catalogue.path": args.catalogue, "catalogue.demo_size": args.size,
         "fetch.api_url": args.api_url, "fetch.data_dir": args.data_dir, "fetch.rate": args.rate,
         "fetch.refresh": args.refresh, "fetch.content_ratings": _names(args.content_ratings),
-        "fetch.fetch_only": args.fetch_only,
+        "fetch.fetch_only": args.fetch_only, "fetch.allow_shrink": args.allow_shrink,
         "models.names": _names(args.models),
         "neighbours.k": args.k, "neighbours.method": args.search,
         "projection.size": args.projection_size, "projection.method": args.projection,

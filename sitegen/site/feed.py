@@ -101,7 +101,7 @@ def feed_item(manga: Manga, catalogue: Catalogue) -> dict[str, Any]:
     BadRecord
         When the id, title, update time or content rating cannot be used.
     """
-    if not UUID_RE.match(manga.id):
+    if not UUID_RE.fullmatch(manga.id):
         raise BadRecord("id not a UUID")
     if not manga.title:
         raise BadRecord("no title")

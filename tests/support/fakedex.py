@@ -8,10 +8,14 @@ It speaks the shapes and rules of the real API that the crawler depends on:
   ``strict_since``), ``order[createdAt|updatedAt|latestUploadedChapter]``,
   ``hasAvailableChapters``, ``availableTranslatedLanguage[]``; ties broken by id;
 * ``GET /manga/tag``; ``GET /statistics/manga?manga[]=`` (at most 100 UUIDs, else 400);
-* an optional rate limit answering 429 with ``X-RateLimit-*`` headers;
-* scripted faults: 429 (``Retry-After`` and/or ``X-RateLimit-Retry-After``), 500/503, slow
-  answers, truncated JSON, dropped connections; and a hook that holds one request open so a
-  test can kill the client mid-crawl.
+* an optional rate limit answering 429 with ``X-RateLimit-*`` headers: strict, over a sliding
+  window, so that a request is refused when ``rate_limit`` requests (refused ones included)
+  already arrived less than ``rate_window`` seconds before it;
+* optional network jitter: each request is held a random ``0 .. jitter`` seconds (seeded) before
+  the server sees it arrive, as a varying network delay would;
+* scripted faults: 429 (``Retry-After`` and/or ``X-RateLimit-Retry-After``), 4xx refusals,
+  500/503, slow answers, truncated JSON, dropped connections; and a hook that holds one request
+  open so a test can kill the client mid-crawl.
 
 Every request is recorded (arrival time, path, query, headers). The server refuses to answer
 more than ``max_requests`` requests, so a runaway crawler fails fast instead of spinning.
@@ -40,7 +44,8 @@ SINCE_RE = re.compile(r"^\d{4}-[0-1]\d-([0-2]\d|3[0-1])T([0-1]\d|2[0-3]):[0-5]\d
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_HOLD = 30.0  # seconds a held request may stay open
 MAX_DELAY = 5.0  # longest scripted slow answer
-RATE_WINDOW = 0.95  # seconds over which rate_limit is counted
+RATE_WINDOW = 1.0  # seconds over which rate_limit is counted: "5 per second", to the letter
+MAX_JITTER = 1.0  # longest network delay the fake may simulate
 
 
 def iso(epoch: int) -> str:
@@ -163,8 +168,9 @@ class Fault:
     """One scripted misbehaviour for the next ``times`` requests to ``path`` ("/" means any).
 
     ``kind``: "429" (with ``retry_after`` seconds and/or ``reset_in`` seconds, sent as the UNIX
-    time ``X-RateLimit-Retry-After``), "500", "503", "slow" (answer after ``delay`` s),
-    "truncate" (200 with half the JSON) or "drop" (close the connection without an answer).
+    time ``X-RateLimit-Retry-After``), "400", "403" or "404" (a refusal, ErrorResponse body),
+    "500", "503", "slow" (answer after ``delay`` s), "truncate" (200 with half the JSON) or
+    "drop" (close the connection without an answer).
     """
 
     kind: str
@@ -232,9 +238,12 @@ class FakeDex:
     """The fake API. Use as a context manager; ``url`` is its base URL."""
 
     def __init__(self, manga: list[FakeManga], *, window: int = WINDOW, strict_since: bool = False,
-                 max_requests: int = 3000, rate_limit: float | None = None):
+                 max_requests: int = 3000, rate_limit: float | None = None, rate_window: float = RATE_WINDOW,
+                 jitter: float = 0.0, seed: int = 0):
         self.window, self.strict_since, self.max_requests = window, strict_since, max_requests
-        self.rate_limit = rate_limit
+        self.rate_limit, self.rate_window = rate_limit, rate_window
+        self.jitter = min(jitter, MAX_JITTER)
+        self._rng = random.Random(seed)
         self.faults: list[Fault] = []
         self.hits: list[Hit] = []
         self.overflow = False
@@ -301,6 +310,10 @@ class FakeDex:
 
     def handle(self, h: _Handler) -> None:
         parts = urlsplit(h.path)
+        if self.jitter:
+            with self._lock:
+                delay = self._rng.uniform(0.0, self.jitter)
+            time.sleep(delay)  # the request is still on its way: it arrives after the delay
         hit = Hit(time.monotonic(), parts.path, parse_qsl(parts.query, keep_blank_values=True),
                   {k: v for k, v in h.headers.items()})
         with self._lock:
@@ -335,11 +348,16 @@ class FakeDex:
         return None
 
     def _over_rate(self, hit: Hit) -> Fault | None:
-        # A window a little under one second: arrival times jitter by a few milliseconds (thread
-        # scheduling), and a client spacing requests exactly 1/rate apart is within the limit.
+        # Strict: every arrival counts, refused ones too, and no slack for jitter; a client
+        # that leaves no margin under the limit is caught as the real API would catch it.
         with self._lock:
-            recent = [x for x in self.hits if x.status != 429 and hit.t - x.t < RATE_WINDOW]
-        if len(recent) > self.rate_limit:
+            earlier = 0
+            for x in reversed(self.hits):
+                if hit.t - x.t >= self.rate_window + MAX_JITTER:
+                    break  # hits are appended in arrival order, give or take a thread switch
+                if x is not hit and 0.0 <= hit.t - x.t < self.rate_window:
+                    earlier += 1
+        if earlier >= self.rate_limit:
             return Fault("429", reset_in=1.0)
         return None
 
@@ -358,6 +376,8 @@ class FakeDex:
                 headers["X-RateLimit-Retry-After"] = str(int(time.time() + fault.reset_in + 0.999))
                 headers["X-RateLimit-Remaining"] = "0"
             self._answer(h, hit, 429, _error(429, "You have been rate limited"), headers)
+        elif fault.kind in ("400", "403", "404"):
+            self._answer(h, hit, int(fault.kind), _error(int(fault.kind), f"Scripted refusal of {hit.path}"))
         elif fault.kind in ("500", "503"):
             self._answer(h, hit, int(fault.kind), _error(int(fault.kind), "Internal error"))
         elif fault.kind == "slow":

@@ -8,15 +8,18 @@ updated manga, see :func:`load_feed`), ``tags.json`` (the tag vocabulary), ``sta
 
 Modules: :mod:`.client` (HTTP, rate limit, retries), :mod:`.crawl` (what is asked of the API),
 :mod:`.records` (validating and holding manga), :mod:`.snapshot` (files, atomic writes,
-journal), :mod:`.refresh` (one run, end to end), :mod:`.report` (paths, report, feed reader).
+journal), :mod:`.refresh` (one run, end to end), :mod:`.guard` (when the previous snapshot
+stands: outages, refusals, listings that would lose much of it), :mod:`.report` (paths, report,
+feed reader).
 """
 
-from .client import USER_AGENT, ApiUnavailable
+from .client import USER_AGENT, ApiRefused, ApiUnavailable
 from .refresh import refresh
 from .report import FetchReport, feed_path, load_feed, snapshot_path, tags_path
 
 __all__ = [
     "USER_AGENT",
+    "ApiRefused",
     "ApiUnavailable",
     "FetchReport",
     "feed_path",

@@ -4,10 +4,11 @@ Every request goes through :meth:`ApiClient.get_json`, which
 
 * waits its turn so that at most ``rate`` requests start per second;
 * sends an honest ``User-Agent`` and no ``Via`` header;
-* honours HTTP 429 (``Retry-After`` seconds or date, ``X-RateLimit-Retry-After`` UNIX time);
+* honours HTTP 429 (``Retry-After`` seconds or date, ``X-RateLimit-Retry-After`` UNIX time) and
+  slows down for the rest of the run after each one;
 * retries 5xx answers, timeouts, dropped connections and broken JSON with exponential backoff
   and jitter (tenacity), up to ``max_retries``, then raises :class:`ApiUnavailable`;
-* turns any other refusal (4xx) into a one-line :class:`~sitegen.errors.FetchError`.
+* turns any other refusal (4xx) into a one-line :class:`ApiRefused`.
 """
 
 from __future__ import annotations
@@ -38,12 +39,31 @@ PUBLIC_HOSTS = frozenset({"api.mangadex.org"})
 PUBLIC_MAX_RATE = 5.0
 #: A longer wait than this is a ban or a bogus header: stop and say so rather than hang.
 MAX_RETRY_AFTER = 900.0
+#: After a 429 the rate is cut by this factor for the rest of the run, down to MIN_RATE. One 429
+#: means our margin under the limit was too thin for this network; MangaDex bans IPs that keep
+#: hitting 429, so widen it at once and for good rather than probe back up. A quarter off the
+#: default 4/s gives 3/s, a 1.67 s span for six starts, which no plausible jitter squeezes into 1 s.
+SLOWDOWN = 0.75
+MIN_RATE = 1.0
 
 Params = Sequence[tuple[str, str]]
 
 
 class ApiUnavailable(FetchError):
     """The API could not be reached, or kept failing after every retry."""
+
+
+class ApiRefused(FetchError):
+    """The API answered a request with a 4xx other than 429.
+
+    ``what`` says which request and why (``refused /manga (HTTP 400: ...)``), ``answer`` the
+    same as the server put it; the message adds what to do about it.
+    """
+
+    def __init__(self, path: str, status: int, detail: str):
+        self.what = f"refused {path} (HTTP {status}: {detail})"
+        self.answer = f"GET {path} answered HTTP {status}: {detail}"
+        super().__init__(f"The MangaDex API {self.what}: the API may have changed; update sitegen or report it")
 
 
 class _Transient(Exception):
@@ -68,12 +88,16 @@ class Counters:
 class RateLimiter:
     """Spaces request starts at least ``1 / rate`` seconds apart (a steady, burst-free ceiling).
 
-    A plain interval is enough for one sequential crawler and is exact: no window of one second
-    ever holds more than ``rate`` starts.
+    Spacing *starts* bounds what we send, not what the server counts: each request reaches it
+    after a varying network delay, so starts exactly ``1 / limit`` apart arrive, every so often,
+    six to a second. The rate must therefore stay under the server's limit by more than the
+    network's jitter (see ``FetchConfig.rate``), and :meth:`slow_down` widens the margin when a
+    429 shows it was not enough.
     """
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
+        self.rate = rate
         self.interval = 1.0 / rate
         self._clock, self._sleep = clock, sleep
         self._next = 0.0
@@ -87,6 +111,17 @@ class RateLimiter:
             self._next = start + self.interval
         if start > now:
             self._sleep(start - now)
+            # A busy machine wakes late; the next gap counts from when this request really
+            # starts, else an oversleep here would shorten it.
+            with self._lock:
+                self._next = max(self._next, self._clock() + self.interval)
+
+    def slow_down(self, factor: float, floor: float) -> float:
+        """Multiply the rate by ``factor`` (never below ``floor``, nor raising it); the new rate."""
+        with self._lock:
+            self.rate = max(min(self.rate, floor), self.rate * factor)
+            self.interval = 1.0 / self.rate
+            return self.rate
 
     def hold(self, seconds: float) -> None:
         """Start no request for ``seconds`` from now (the server said its budget is spent)."""
@@ -231,7 +266,7 @@ class ApiClient:
         ApiUnavailable
             When every attempt failed (unreachable, 5xx, timeouts, bad JSON, repeated 429).
         FetchError
-            When the API refuses the request itself (other 4xx).
+            When the API refuses the request itself (other 4xx): :class:`ApiRefused`.
         """
         try:
             return self._retrying(self._once, path, params, check)
@@ -265,10 +300,7 @@ class ApiClient:
         if resp.status_code >= 500:
             raise _Transient(f"HTTP {resp.status_code}")
         if resp.status_code >= 400:
-            raise FetchError(
-                f"The MangaDex API refused {path} (HTTP {resp.status_code}: {_error_detail(resp)}): "
-                "the API may have changed; update sitegen or report it"
-            )
+            raise ApiRefused(path, resp.status_code, _error_detail(resp))
         self._respect_budget(resp)
         try:
             body = resp.json()
@@ -286,10 +318,11 @@ class ApiClient:
                 f"The MangaDex API asks to wait {wait:.0f} s (HTTP 429, rate limited or banned): "
                 "try again later, with a lower --rate"
             )
+        rate = self._limiter.slow_down(SLOWDOWN, MIN_RATE)
         if wait is not None:
             # Never come back sooner than one request interval, even if the clocks disagree.
             wait = max(wait, self._limiter.interval)
-        raise _Transient("HTTP 429", wait=wait)
+        raise _Transient(f"HTTP 429 (slowing to {rate:.3g} requests/s)", wait=wait)
 
     def _respect_budget(self, resp: requests.Response) -> None:
         """When the server says our budget is spent, start nothing until it refills."""

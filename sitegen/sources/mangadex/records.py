@@ -29,7 +29,7 @@ def dumps(obj: Any) -> str:
 
 def is_uuid(value: Any) -> bool:
     """True for a lowercase canonical UUID string (safe in URLs and file names)."""
-    return isinstance(value, str) and bool(UUID_RE.match(value))
+    return isinstance(value, str) and bool(UUID_RE.fullmatch(value))  # match() lets "id\n" through
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -1,10 +1,12 @@
 """One refresh of the local MangaDex snapshot: decide, crawl, checkpoint, merge, write, report.
 
 A run goes: tags (one request, which also tells whether the API is there) -> manga pages ->
-statistics -> feed -> snapshot, feed, tags and state written atomically -> journal deleted.
-Pages and statistics batches are checkpointed in the journal as they arrive, so a run that
-dies anywhere resumes at its last checkpoint; until the new snapshot replaces the old one in a
-single rename, the old one stays whole and usable.
+listing checked against the snapshot -> statistics -> feed -> snapshot, feed, tags and state
+written atomically -> journal deleted. Pages and statistics batches are checkpointed in the
+journal as they arrive, so a run that dies anywhere resumes at its last checkpoint; until the
+new snapshot replaces the old one in a single rename, the old one stays whole and usable. When
+the previous snapshot must stand (outage, refusal, a listing that lost much of it), :mod:`.guard`
+says so and reports it stale.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tqdm import tqdm
 
 from ...errors import FetchError
 from ..catalogue import CONTENT_RATINGS
-from .client import ApiClient, ApiUnavailable
+from .client import ApiClient, ApiRefused, ApiUnavailable
 from .crawl import (
     Cursor,
     WindowExceeded,
@@ -32,6 +34,7 @@ from .crawl import (
     incremental_cursor,
     walk,
 )
+from .guard import ListingRejected, check_listing, fall_back
 from .records import accept, attribute_time, dumps, format_since, parse_time
 from .report import FetchReport, feed_path, snapshot_path, tags_path
 from .snapshot import (
@@ -205,6 +208,19 @@ class _Run:
             self.bar.close()
             self.bar = None
 
+    def check(self, old: dict[str, str], state: dict[str, Any]) -> None:
+        """Refuse a full listing that would lose much of the snapshot (see :mod:`.guard`),
+        resumed or not. A refused crawl is discarded: resuming it would only refuse it again,
+        where a fresh run may find the API mended."""
+        if self.header["mode"] != "full":
+            return  # an incremental run only adds to the snapshot, it cannot shrink it
+        try:
+            check_listing(old, self.records, self.ratings, state.get("ratings"),
+                          allow=self.config.allow_shrink, api_url=self.config.api_url)
+        except FetchError:
+            self.journal.remove()
+            raise
+
     def statistics(self, old: dict[str, str]) -> None:
         """Fetch statistics for new and changed manga (all of them on a full crawl or a sweep)."""
         if self.header["mode"] == "full" or self.header["sweep"]:
@@ -273,22 +289,6 @@ class _Run:
                 "manga": manga}
 
 
-def _report_offline(config: FetchConfig, client: ApiClient, err: Exception, seconds: float) -> FetchReport:
-    snapshot = snapshot_path(config)
-    if not snapshot.exists():
-        raise FetchError(
-            f"The MangaDex API at {config.api_url} is unavailable ({err}) and there is no snapshot "
-            f"in {config.data_dir} yet: check the network and retry, or build offline with --demo"
-        ) from None
-    log.warning("MangaDex API unavailable (%s): building from the previous snapshot %s, which may be stale",
-                err, snapshot)
-    c = client.counters
-    feed = feed_path(config)
-    return FetchReport(snapshot=snapshot, feed=feed if feed.exists() else None, mode="offline",
-                       requests=c.requests, retries=c.retries, rate_limited=c.rate_limited,
-                       rate_limit_wait=c.rate_limit_wait, seconds=seconds, stale=True, error=str(err))
-
-
 def _execute(config: FetchConfig, client: ApiClient, progress: bool, t0: float) -> FetchReport:
     data_dir = Path(config.data_dir)
     state = read_json(data_dir / STATE)
@@ -299,6 +299,7 @@ def _execute(config: FetchConfig, client: ApiClient, progress: bool, t0: float) 
     try:
         run.plan(state, bool(old))
         run.crawl()
+        run.check(old, state)
         run.statistics(old)
         merged, stats, counts = run.merge(old, old_stats)
         feed = run.feed(stats)
@@ -322,8 +323,7 @@ def _execute(config: FetchConfig, client: ApiClient, progress: bool, t0: float) 
                          requests=c.requests, retries=c.retries, rate_limited=c.rate_limited,
                          rate_limit_wait=c.rate_limit_wait, seconds=time.monotonic() - t0,
                          resumed=run.resumed, **counts)
-    log.info("%s", report.summary())
-    return report
+    return report  # the caller logs report.summary(), once
 
 
 def refresh(config: FetchConfig, *, progress: bool = True) -> FetchReport:
@@ -339,14 +339,15 @@ def refresh(config: FetchConfig, *, progress: bool = True) -> FetchReport:
     Returns
     -------
     FetchReport
-        Counts and figures; ``stale=True`` when the API was unavailable and an older snapshot
-        is used instead (a warning is logged).
+        Counts and figures; ``stale=True`` when the previous snapshot is used instead (the API
+        was unavailable or refused a request, or a full listing would lose much of the
+        snapshot; a warning is logged). Its summary line is for the caller to log.
 
     Raises
     ------
     FetchError
-        When the API is unavailable and there is no snapshot (the message names ``--demo``),
-        or the API refuses the crawl's requests.
+        When the refresh cannot be used and there is no snapshot to fall back on (the message
+        names ``--demo``), or the data directory cannot be used.
     KeyboardInterrupt
         Passed on after the checkpoint is safe; the next run resumes.
     """
@@ -368,8 +369,8 @@ def _refresh_locked(config: FetchConfig, progress: bool, t0: float) -> FetchRepo
                        max_retries=config.max_retries, backoff_cap=config.backoff_cap)
     try:
         return _execute(config, client, progress, t0)
-    except ApiUnavailable as err:
-        return _report_offline(config, client, err, time.monotonic() - t0)
+    except (ApiUnavailable, ApiRefused, ListingRejected) as err:
+        return fall_back(config, client.counters, err, time.monotonic() - t0)
     except KeyboardInterrupt:
         log.warning("refresh interrupted: progress is checkpointed in %s; the next run resumes",
                     config.data_dir)

@@ -30,10 +30,17 @@ def tags_path(config: FetchConfig) -> Path:
     return Path(config.data_dir) / TAGS
 
 
+#: Why the previous snapshot stands, by a stale report's mode: the API was unavailable, refused
+#: a request (4xx), or listed much less than the snapshot holds (see :mod:`.guard`).
+STALE_MODES = {"offline": "MangaDex unavailable", "refused": "MangaDex refused a request",
+               "kept": "MangaDex refresh not applied"}
+
+
 @dataclass(frozen=True)
 class FetchReport:
-    """What a refresh did. Counts are of manga; ``stale`` means the API could not be used and
-    the previous snapshot stands (``error`` says why)."""
+    """What a refresh did. Counts are of manga; ``stale`` means the refresh could not be used
+    and the previous snapshot stands (``mode`` is a key of :data:`STALE_MODES`, ``error`` says
+    why)."""
 
     snapshot: Path
     feed: Path | None
@@ -58,8 +65,8 @@ class FetchReport:
         calls = (f"{self.requests} requests ({self.retries} retries, {self.rate_limited} rate-limited) "
                  f"in {self.seconds:.1f} s")
         if self.stale:
-            return (f"MangaDex unavailable ({self.error}); using the previous snapshot "
-                    f"{self.snapshot}; {calls}")
+            return (f"{STALE_MODES.get(self.mode, 'MangaDex refresh failed')} ({self.error}); "
+                    f"using the previous snapshot {self.snapshot}; {calls}")
         resumed = ", resumed" if self.resumed else ""
         return (f"MangaDex {self.mode} refresh{resumed}: {self.total} manga; {self.new} new, "
                 f"{self.updated} updated, {self.unchanged} unchanged, {self.removed} removed, "
