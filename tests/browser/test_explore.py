@@ -8,6 +8,7 @@ import pytest
 
 from sitegen.models import REGISTRY
 from sitegen.site.contract import browser_constants
+from support.helpers import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ def test_search_pick_and_see_neighbours_under_every_model(served, index, page):
     words = titles[target].split()
     query = " ".join(words[1:3])[:-1]  # part of the title, last letter missing
     page.goto(served.url("explore"))
-    page.wait_for_function(LOADED)
+    wait_until(page, LOADED)
     page.fill("#search-input", query)
     option = page.locator("#search-results li", has_text=titles[target]).first
     option.wait_for()
@@ -46,7 +47,7 @@ def test_search_pick_and_see_neighbours_under_every_model(served, index, page):
 
 def test_keyboard_selection_and_url_restores_on_reload(served, index, page):
     page.goto(served.url("explore"))
-    page.wait_for_function(LOADED)
+    wait_until(page, LOADED)
     page.focus("#search-input")
     page.keyboard.type(index["manga"]["title"][3][:6])
     page.locator("#search-results li").first.wait_for()
@@ -56,7 +57,7 @@ def test_keyboard_selection_and_url_restores_on_reload(served, index, page):
     page.wait_for_url("**?id=*")
     chosen = page.text_content("#manga-title")
     page.reload()
-    page.wait_for_function(TITLED)
+    wait_until(page, TITLED)
     assert page.text_content("#manga-title") == chosen
     page.locator("#columns .column").first.wait_for()
 
@@ -68,9 +69,9 @@ def test_neighbour_click_back_and_filters(served, index, page):
     link.wait_for()
     neighbour_title = link.text_content()
     link.click()
-    page.wait_for_function("t => document.getElementById('manga-title').textContent === t", arg=neighbour_title)
+    wait_until(page, "t => document.getElementById('manga-title').textContent === t", arg=neighbour_title)
     page.go_back()
-    page.wait_for_function("t => document.getElementById('manga-title').textContent === t", arg=index["manga"]["title"][0])
+    wait_until(page, "t => document.getElementById('manga-title').textContent === t", arg=index["manga"]["title"][0])
     page.locator("#columns .column").first.wait_for()
     page.select_option("#min-shared", "4")
     page.wait_for_timeout(200)
@@ -104,7 +105,7 @@ def test_rating_filter_is_the_contracts_and_hides_neighbours_by_rating(served, i
         page.check(f'#filters input[name=rating][value="{rating}"]')
     page.uncheck(f'#filters input[name=rating][value="{ratings[0]}"]')
     wanted = [j for j in row if rating_of(j) != ratings[0]]
-    page.wait_for_function("([m, n]) => document.querySelector(`.column[data-model='${m}']`)"
+    wait_until(page, "([m, n]) => document.querySelector(`.column[data-model='${m}']`)"
                            ".querySelectorAll('li.neighbour').length === n", arg=[model, len(wanted)])
     assert shown() == wanted
 
@@ -120,7 +121,7 @@ def neighbour_rows(served, index, model):
 def test_hostile_title_is_shown_as_text(served, index, page):
     i = index["manga"]["title"].index("<img src=x onerror=alert(1)> Academy")
     page.goto(served.url("explore", id=index["manga"]["id"][i]))
-    page.wait_for_function(TITLED)
+    wait_until(page, TITLED)
     assert page.text_content("#manga-title") == "<img src=x onerror=alert(1)> Academy"
     assert page.locator("#manga-title img").count() == 0
 

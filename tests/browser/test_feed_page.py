@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sitegen.site.contract import LIBRARY, browser_constants
+from support.helpers import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ def site(served):
 def open_feed(page, served):
     page.goto(served.url("feed"))
     page.locator("#feed-items li.feed-item").first.wait_for()
-    page.wait_for_function("!document.getElementById('library-search').disabled")
+    wait_until(page, "!document.getElementById('library-search').disabled")
 
 
 def shown_ids(page):
@@ -120,7 +121,7 @@ def test_library_reranks_the_feed_survives_reload_and_removal(site, page):
 
     for _ in range(2):
         page.locator("#library-list .library-remove").first.click()
-    page.wait_for_function("document.querySelectorAll('#library-list li').length === 0")
+    wait_until(page, "document.querySelectorAll('#library-list li').length === 0")
     assert shown_ids(page) == before and shown_scores(page) == []
     assert page.text_content("#library-status") == "Your library is empty."
 
@@ -130,7 +131,7 @@ def test_explore_button_and_feed_button_add_to_the_same_library(site, page):
     target = index["manga"]["id"][7]
     page.goto(served.url("explore", id=target))
     button = page.locator("#library-toggle")
-    page.wait_for_function("document.getElementById('manga-title').textContent.length > 0")
+    wait_until(page, "document.getElementById('manga-title').textContent.length > 0")
     assert button.text_content() == "Add to my library"
     button.click()
     assert button.text_content() == "Remove from my library"
@@ -146,7 +147,7 @@ def test_explore_button_and_feed_button_add_to_the_same_library(site, page):
     assert page.locator("#library-list li").count() == 2
 
     page.goto(served.url("explore", id=target))
-    page.wait_for_function("document.getElementById('library-toggle').textContent === 'Remove from my library'")
+    wait_until(page, "document.getElementById('library-toggle').textContent === 'Remove from my library'")
     button.click()
     assert button.text_content() == "Add to my library"
     assert json.loads(page.evaluate(f"localStorage.getItem('{KEY}')"))["ids"] == [added]

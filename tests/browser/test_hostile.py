@@ -17,7 +17,7 @@ import pytest
 from sitegen.build import build
 from sitegen.config import BuildConfig, replace
 from sitegen.site.contract import PAGES
-from support.helpers import require_browser, serve
+from support.helpers import require_browser, serve, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -97,7 +97,7 @@ def guarded(page, hostile):
 def test_explore_picks_a_hostile_manga_and_shows_it_as_text(guarded):
     page, base = guarded
     page.goto(base + PAGES[0].file)
-    page.wait_for_function("document.getElementById('status').textContent.includes('Type to search')")
+    wait_until(page, "document.getElementById('status').textContent.includes('Type to search')")
     page.fill("#search-input", "onerror")
     page.wait_for_selector("#search-results li")
     page.keyboard.press("Enter")
@@ -120,7 +120,7 @@ def test_every_page_and_every_map_point(guarded):
     rows = page.locator("table").last.locator("tbody tr")  # tags.html: one row per tag, pipes and all
     assert rows.count() >= len(PAYLOADS)
     page.goto(base + "plots.html")
-    page.wait_for_function("document.querySelector('.js-plotly-plot') && document.getElementById('plot')._fullData")
+    wait_until(page, "document.querySelector('.js-plotly-plot') && document.getElementById('plot')._fullData")
     points = page.evaluate("""() => {
         const gd = document.getElementById('plot'), fl = gd._fullLayout, r = gd.getBoundingClientRect();
         const t = gd._fullData[0];

@@ -13,6 +13,7 @@ import pytest
 
 from sitegen.models import REGISTRY
 from sitegen.site.contract import FILES, PAGES
+from support.helpers import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # Plotly: every test takes over 5 s
 
@@ -59,21 +60,21 @@ def test_map_draws_and_model_and_tag_travel_in_the_url(site, page):
     served, data = site
     first, second = list(REGISTRY)[:2]
     page.goto(served.url("maps"))
-    page.wait_for_function(DRAWN, arg=first)
+    wait_until(page, DRAWN, arg=first)
     assert page.locator(".js-plotly-plot canvas").count() >= 1  # scattergl draws on WebGL canvases
     mapped = len(data["projections"]["sample"])
     assert f"{mapped} manga mapped by {len(REGISTRY)} models" in page.text_content("#plot-status")
     page.select_option("#plot-model", second)
-    page.wait_for_function(DRAWN, arg=second)
+    wait_until(page, DRAWN, arg=second)
     tags = data["catalogue"]["tags"]
     romance = next(str(t) for t, tag in enumerate(tags) if tag["name"] == "Romance")
     page.select_option("#plot-tag", romance)
-    page.wait_for_function("document.getElementById('plot-status').textContent.includes('tagged Romance')")
+    wait_until(page, "document.getElementById('plot-status').textContent.includes('tagged Romance')")
     assert query(page.url) == {"model": second, "tag": "Romance"}
     legend = page.text_content(".legend")
     assert "with Romance" in legend and "without Romance" in legend
     page.reload()
-    page.wait_for_function(DRAWN, arg=second)
+    wait_until(page, DRAWN, arg=second)
     assert page.input_value("#plot-model") == second and page.input_value("#plot-tag") == romance
 
 
@@ -83,12 +84,12 @@ def test_search_centres_a_title_and_a_click_opens_explore(site, page):
     target = next(i for i in sample[5:] if len(manga["title"][i].split()) >= 2 and manga["title"][i].isascii()
                   and "<" not in manga["title"][i])
     page.goto(served.url("maps"))
-    page.wait_for_function(DRAWN, arg=list(REGISTRY)[0])
+    wait_until(page, DRAWN, arg=list(REGISTRY)[0])
     page.fill("#plot-search", manga["title"][target].split()[0] + " " + manga["title"][target].split()[1][:3])
     option = page.locator("#plot-results li", has_text=manga["title"][target]).first
     option.wait_for()
     option.click()
-    page.wait_for_function("document.querySelector('.legend') && document.querySelectorAll('.legend .traces').length === 2")
+    wait_until(page, "document.querySelector('.legend') && document.querySelectorAll('.legend .traces').length === 2")
     assert query(page.url)["id"] == manga["id"][target]
     assert page.get_attribute("#plot-focus-link", "href") == f"{EXPLORE}?id={manga['id'][target]}"
     x, y = data["projections"]["models"][list(REGISTRY)[0]][sample.index(target)]
@@ -100,7 +101,7 @@ def test_search_centres_a_title_and_a_click_opens_explore(site, page):
     assert urlsplit(page.url).path.endswith("/" + EXPLORE)
     j = manga["id"].index(opened)  # a manga of the map, drawn on that very spot (twins share a spot)
     assert data["projections"]["models"][list(REGISTRY)[0]][sample.index(j)] == [x, y]
-    page.wait_for_function("id => document.getElementById('manga-title').textContent.length > 0", arg=opened)
+    wait_until(page, "id => document.getElementById('manga-title').textContent.length > 0", arg=opened)
 
 
 def test_click_handler_opens_explore_and_hostile_titles_stay_text(hostile_site, page):
@@ -109,17 +110,17 @@ def test_click_handler_opens_explore_and_hostile_titles_stay_text(hostile_site, 
     i = manga["title"].index(HOSTILE)
     model = list(REGISTRY)[2]
     page.goto(served.url("maps", model=model, id=manga["id"][i]))
-    page.wait_for_function(DRAWN, arg=model)
+    wait_until(page, DRAWN, arg=model)
     assert page.text_content("#plot-focus-title") == HOSTILE
     assert HOSTILE in page.text_content(".legend")  # escaped for Plotly, shown as text
     page.mouse.move(*ringed_point(page))
-    page.wait_for_function("document.querySelector('.hoverlayer') && document.querySelector('.hoverlayer').textContent.length > 0")
+    wait_until(page, "document.querySelector('.hoverlayer') && document.querySelector('.hoverlayer').textContent.length > 0")
     assert HOSTILE in page.text_content(".hoverlayer")
     assert page.locator("#plot img, .hoverlayer img").count() == 0
     with page.expect_navigation():  # the handler Plotly calls on a click, given that point
         page.evaluate("i => document.getElementById('plot').emit('plotly_click', {points: [{customdata: i}]})", i)
     assert query(page.url) == {"id": manga["id"][i]}
-    page.wait_for_function("t => document.getElementById('manga-title').textContent === t", arg=HOSTILE)
+    wait_until(page, "t => document.getElementById('manga-title').textContent === t", arg=HOSTILE)
 
 
 NO_WEBGL = """(() => {
@@ -134,7 +135,7 @@ def test_without_webgl_the_map_says_so_and_still_draws(site, page):
     served, data = site
     page.add_init_script(NO_WEBGL)
     page.goto(served.url("maps"))
-    page.wait_for_function(DRAWN, arg=list(REGISTRY)[0])
+    wait_until(page, DRAWN, arg=list(REGISTRY)[0])
     assert page.evaluate("document.getElementById('plot')._fullData[0].type") == "scatter"
     assert "WebGL is not available" in page.inner_text("#plot-status")
     assert page.evaluate("document.getElementById('plot')._fullData[0].x.length") == len(data["projections"]["sample"])
@@ -143,6 +144,6 @@ def test_without_webgl_the_map_says_so_and_still_draws(site, page):
 def test_with_webgl_the_map_is_drawn_in_webgl_with_no_webgl_note(site, page):
     served, _ = site
     page.goto(served.url("maps"))
-    page.wait_for_function(DRAWN, arg=list(REGISTRY)[0])
+    wait_until(page, DRAWN, arg=list(REGISTRY)[0])
     assert page.evaluate("document.getElementById('plot')._fullData[0].type") == "scattergl"
     assert "WebGL" not in page.inner_text("#plot-status")

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from sitegen.site.contract import FILES, browser_constants
-from support.helpers import ROOT
+from support.helpers import ROOT, wait_until
 
 SCRIPTS = sorted((ROOT / "static/js").glob("*.js"))  # the pages' own; vendored libraries live elsewhere
 RESTATED = ("data/", "index.html", "plots.html", "feed.html", "pornographic", "[0-9a-f]{8}", "padStart(4")
@@ -83,7 +83,7 @@ def test_rating_filters_are_rendered_from_the_contract(built_site):
 @pytest.mark.browser
 def test_site_module_agrees_with_the_python_contract(served, page):
     page.goto(served.url("explore"))
-    page.wait_for_function("window.Site && window.Library")
+    wait_until(page, "window.Site && window.Library")
     assert page.evaluate("Site.contract") == browser_constants()
     for kind, spec in FILES.items():
         numbers = (0, 7, 12345) if "{n}" in spec.path else (None,)
@@ -130,7 +130,7 @@ def test_a_data_file_of_another_layout_version_asks_for_a_rebuild(stale, page, k
     site = stale(kind)
     spec = FILES[kind]
     page.goto(site.url(key, id=site.data("catalogue")["manga"]["id"][0]) if kind == "shard" else site.url(key))
-    page.wait_for_function("s => { const e = document.querySelector(s); return e && e.classList.contains('error'); }",
+    wait_until(page, "s => { const e = document.querySelector(s); return e && e.classList.contains('error'); }",
                            arg=status)
     name = spec.name(0 if "{n}" in spec.path else None)
     assert page.text_content(status) == (f"{doing}{name} holds layout version {spec.version + 1}, "
@@ -148,7 +148,7 @@ def test_a_missing_data_file_is_named_with_its_http_status(served, browser):
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.route("**/" + FILES["feed"].name(), lambda route: route.fulfill(status=404, body="not here"))
     page.goto(served.url("feed"))
-    page.wait_for_function("document.getElementById('feed-status').classList.contains('error')")
+    wait_until(page, "document.getElementById('feed-status').classList.contains('error')")
     assert page.text_content("#feed-status") == f"Could not load the feed: {FILES['feed'].name()}: HTTP 404"
     context.close()
     assert problems == []

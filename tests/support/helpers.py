@@ -178,3 +178,28 @@ def page_parts(path: Path) -> PageParts:
     parts = PageParts()
     parts.feed(path.read_text(encoding="utf-8"))
     return parts
+
+
+def wait_until(page, expression: str, arg=None, *, timeout: float = 30.0) -> None:
+    """Wait until ``expression`` (a JS expression or function of ``arg``) is truthy in ``page``.
+
+    Playwright's own ``wait_for_function`` polls inside the page with ``new Function``, which the
+    pages' Content-Security-Policy forbids ('unsafe-eval'), so it fails whenever the condition is
+    not already true at its first look. ``page.evaluate`` runs through the DevTools protocol,
+    which the policy does not govern, so polling from here keeps the policy on in every test.
+    """
+    import time
+
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression, arg) if arg is not None else page.evaluate(expression):
+                return
+        except Error as err:  # a navigation replaced the page's context: look again
+            if "context was destroyed" not in str(err) and "navigat" not in str(err):
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {expression}")
+        page.wait_for_timeout(50)
