@@ -188,8 +188,9 @@ def build(config: BuildConfig) -> BuildReport:
     ------
     SitegenError
         A :class:`~sitegen.errors.RenderError` before any work when ``site.out`` cannot be
-        written (a file, a directory sitegen did not make, no permission), and any error of the
-        stages below.
+        written (a file, a directory sitegen did not make, no permission), after it when the site
+        is over GitHub Pages' size limits and ``site.pages_limits`` is on (the previous site is
+        kept), and any error of the stages below.
     """
     validate(config)
     check_output(config.site.out)  # minutes of fitting are wasted if the site cannot be written

@@ -1,4 +1,5 @@
-"""The command line: parse arguments into a config, run the build, report in one line.
+"""The command line: parse arguments into a config, run the build, report in one line; then, with
+``--serve``, serve the site locally (``--serve-only`` serves the last build without building).
 
 This is the only place that prints and the only place that catches :class:`SitegenError`.
 """
@@ -24,6 +25,7 @@ from .config import (
 )
 from .errors import ConfigError, SitegenError
 from .params import param_of, parse_value
+from .serve import SiteServer, check_site, open_server
 
 log = logging.getLogger("sitegen")
 NOISY = ("gensim", "numba", "pynndescent", "urllib3", "matplotlib", "markdown")
@@ -56,6 +58,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--projection", default=ProjectionConfig.method, help=_help(ProjectionConfig, "method"))
     p.add_argument("--projection-size", type=int, default=ProjectionConfig.size, metavar="N",
                    help=_help(ProjectionConfig, "size"))
+    p.add_argument("--no-pages-limits", dest="pages_limits", action="store_false",
+                   help="publish even over GitHub Pages' size limits (1 GB per site, 100 MB per file), for a "
+                        "site hosted elsewhere (site.pages_limits off)")
     fetch = p.add_argument_group("MangaDex")
     fetch.add_argument("--fetch-only", action="store_true", help=_help(FetchConfig, "fetch_only"))
     fetch.add_argument("--api-url", default=FetchConfig.api_url, help=_help(FetchConfig, "api_url"))
@@ -65,9 +70,20 @@ def parser() -> argparse.ArgumentParser:
     fetch.add_argument("--content-ratings", default=",".join(FetchConfig.content_ratings),
                        help=_help(FetchConfig, "content_ratings"))
     fetch.add_argument("--allow-shrink", action="store_true", help=_help(FetchConfig, "allow_shrink"))
+    _serve_options(p)
     _model_options(p)
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
     return p
+
+
+def _serve_options(p: argparse.ArgumentParser) -> None:
+    """``--serve``, ``--serve-only``, ``--host`` and ``--port``: a local preview, as GitHub Pages serves."""
+    group = p.add_argument_group("local preview", "serve the site as GitHub Pages would, until Ctrl-C")
+    what = group.add_mutually_exclusive_group()
+    what.add_argument("--serve", action="store_true", help="after the build, serve --out")
+    what.add_argument("--serve-only", action="store_true", help="serve the site already in --out, without building")
+    group.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
+    group.add_argument("--port", type=int, default=8000, help="port to serve on; 0 picks a free one (default 8000)")
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
@@ -117,7 +133,7 @@ def config_from_args(args: argparse.Namespace) -> BuildConfig:
         "models.names": _names(args.models),
         "neighbours.k": args.k, "neighbours.method": args.search,
         "projection.size": args.projection_size, "projection.method": args.projection,
-        "site.out": args.out,
+        "site.out": args.out, "site.pages_limits": args.pages_limits,
         **_model_changes(args),
     })
 
@@ -136,11 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = parser().parse_args(argv)
     setup_logging(args.verbose)
-    from .build import build, fetch_snapshot  # heavy imports after argument errors are reported
-
     try:
-        config = config_from_args(args)
-        report = fetch_snapshot(config) if args.fetch_only and not (args.demo or args.catalogue) else build(config)
+        return _run(args)
     except SitegenError as err:
         if args.verbose:
             log.exception("build failed")
@@ -154,5 +167,37 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"internal error: {type(err).__name__}: {err} (run again with -v for the traceback)", file=sys.stderr)
         return 1
-    print(report.summary())
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Build (or only fetch), print the summary, then serve when asked."""
+    serving = args.serve or args.serve_only
+    if serving and args.fetch_only:
+        raise ConfigError("--fetch-only builds no site to serve: drop --serve, or run the two one after the other")
+    if args.serve_only:
+        check_site(args.out)
+    # Bound before the build, so a port in use is reported before minutes of work, not after.
+    server = open_server(args.out, args.host, args.port) if serving else None
+    try:
+        if not args.serve_only:
+            _build(args)
+        if server is not None:
+            _serve(server, check_site(args.out))
+    finally:
+        if server is not None:
+            server.server_close()
     return 0
+
+
+def _build(args: argparse.Namespace) -> None:
+    from .build import build, fetch_snapshot  # heavy imports after argument errors are reported
+
+    config = config_from_args(args)
+    report = fetch_snapshot(config) if args.fetch_only and not (args.demo or args.catalogue) else build(config)
+    print(report.summary(), flush=True)
+
+
+def _serve(server: SiteServer, site: Path) -> None:
+    """Print the address (one line), then serve until Ctrl-C."""
+    print(f"Serving {site} at {server.url} (Ctrl-C stops)", flush=True)
+    server.run()

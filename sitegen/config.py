@@ -149,6 +149,8 @@ class SiteConfig:
     content_dir: Path = _f(PROJECT_ROOT / "content", "Markdown pages")
     extra_dir: Path = _f(PROJECT_ROOT / "extra", "files copied into every build as they are (CNAME, robots.txt), "
                                                  "all but its README.md; none when the folder is missing")
+    pages_limits: bool = _f(True, "refuse to publish a site over GitHub Pages' limits (1 GB per site, 100 MB per "
+                                  "file), keeping the previous one; turn off for a host without them")
 
 
 @dataclass(frozen=True)

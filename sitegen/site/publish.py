@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from . import contract
+from . import budget, contract
 from .data import ModelInfo, catalogue_index, model_details, shards, tag_statistics
 from .pages import read_pages
 from .render import SiteWriter
@@ -57,7 +57,8 @@ def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
         "contract": contract.browser_constants(),
         "csp": contract.CSP,
     }
-    with SiteWriter(site.out, site.templates_dir, extra_dir=site.extra_dir) as writer:
+    with SiteWriter(site.out, site.templates_dir, extra_dir=site.extra_dir,
+                    check=budget.checker(site.pages_limits)) as writer:
         writer.write_data("catalogue", catalogue_index(catalogue, infos, site.shard_size, inputs.k))
         for number, shard in shards(catalogue, inputs.neighbours, site.shard_size):
             writer.write_data("shard", shard, number)

@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,12 +139,15 @@ class SiteWriter:
 
     Use as a context manager: on a clean exit :meth:`commit` has to be called to publish;
     on an exception or without commit the staging directory is removed. ``extra_dir`` (none by
-    default) is copied in at :meth:`commit`.
+    default) is copied in at :meth:`commit`. ``check`` (none by default) is called with the staging
+    directory once everything is in it, just before the swap: raising there keeps the previous site
+    (:mod:`sitegen.site.budget` checks the host's size limits this way).
     """
 
     out: Path
     templates_dir: Path
     extra_dir: Path | None = None
+    check: Callable[[Path], None] | None = None
     files: int = 0
     bytes: int = 0
     _env: Environment = field(init=False, repr=False)
@@ -229,10 +232,12 @@ class SiteWriter:
         return (self.stage / relative).exists() or any((self.stage / f).is_file() for f in folders)
 
     def commit(self, info: dict[str, Any]) -> None:
-        """Publish: copy the extra files, write the marker, then rename the staging directory over
-        ``out``."""
+        """Publish: copy the extra files, write the marker, run :attr:`check`, then rename the staging
+        directory over ``out``."""
         self.copy_extras()
         self.write_json(MARKER, info)
+        if self.check is not None:
+            self.check(self.stage)
         old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
         moved = self.out.exists()
         if moved:
