@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import logging
 import mimetypes
+import signal
 import socket
 import socketserver
 import sys
@@ -174,12 +175,21 @@ class SiteServer(ThreadingHTTPServer):
             log.exception("answering %s failed", client_address)
 
     def run(self) -> None:
-        """Serve until Ctrl-C, then close the socket: the interrupt ends serving, not the program."""
+        """Serve until Ctrl-C (or SIGTERM), then close the socket: the signal ends serving, not the
+        program.
+
+        The handlers are set here because a process started from a non-interactive shell in the
+        background inherits SIGINT *ignored*, and Python then never raises KeyboardInterrupt.
+        """
+        stop = signal.default_int_handler
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             self.serve_forever()
         except KeyboardInterrupt:
             log.info("stopped serving %s", self.directory)
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             self.server_close()
 
 
