@@ -11,7 +11,6 @@ allowlist (nh3), a second line of defence that holds even if a page itself were 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,8 @@ import markdown
 import nh3
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
+
+from ..sources.fields import clean_text
 
 #: What Markdown (with tables) reads as syntax and lets a backslash escape (its ESCAPED_CHARS, less
 #: ">", which HTML escaping already turns into an entity that starts no quote).
@@ -35,9 +36,8 @@ def plain_text(value: Any) -> Any:
     template itself (``Markup``) and ``None`` pass unchanged."""
     if value is None or isinstance(value, Markup):
         return value
-    text = "".join(" " if c in "\t\n\r" else c for c in str(value)
-                   if c in "\t\n\r" or unicodedata.category(c) not in ("Cc", "Cf"))
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    text = str(value)
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", clean_text(text, limit=len(text)))
 
 
 def sanitize_page(html: str) -> str:
