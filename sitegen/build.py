@@ -146,7 +146,8 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
     for model in models:
         with timings.stage(f"neighbours {model.name}"):
             found.append(search(model, len(catalogue), nb.k, method=nb.method, exact_max=nb.exact_max,
-                                seed=config.seed, groups=catalogue.tag_groups if model.rows_by_tag_set else None))
+                                seed=config.seed, groups=catalogue.tag_groups if model.rows_by_tag_set else None,
+                                candidates=nb.candidates, min_recall=nb.min_recall, sample=nb.sample))
     return found
 
 

@@ -11,6 +11,8 @@ from sitegen.build import build
 from sitegen.config import replace
 from sitegen.models import REGISTRY
 from sitegen.site import contract
+from sitegen.site.contract import FILES
+from sitegen.site.packed import Scale, unpack
 from support.helpers import page_parts as parse
 
 SIZE = 500  # the session's built site (conftest.built_site)
@@ -54,20 +56,21 @@ def test_catalogue_index_and_shards_agree(site):
     n = len(index["manga"]["id"])
     assert n == SIZE and index["synthetic"] is True
     assert [m["name"] for m in index["models"]] == list(REGISTRY)
+    model_scales = [Scale(m["lo"], m["step"]) for m in index["models"]]
     shard_files = sorted((out / "data/shards").glob("*.json"))
-    assert len(shard_files) == -(-n // 32)
+    assert len(shard_files) == -(-n // 32) == len(list((out / "data/neighbours").glob("*.bin")))
     seen = 0
-    for path in shard_files:
+    for number, path in enumerate(shard_files):
         shard = json.loads(path.read_text(encoding="utf-8"))
-        assert shard["start"] == seen
+        start, indices, distances = unpack((out / FILES["neighbours"].name(number)).read_bytes(), model_scales)
+        assert shard["start"] == seen == start
         rows = len(shard["desc"])
-        for block in shard["models"].values():
-            assert len(block["idx"]) == rows
-            for offset, (idx, dist) in enumerate(zip(block["idx"], block["dist"])):
-                assert len(idx) == config.neighbours.k
+        for idx_rows, dist_rows in zip(indices, distances):
+            assert idx_rows.shape == (rows, config.neighbours.k)
+            for offset, (idx, dist) in enumerate(zip(idx_rows, dist_rows)):
                 assert seen + offset not in idx
                 assert all(0 <= j < n for j in idx)
-                assert dist == sorted(dist)
+                assert list(dist) == sorted(dist)
         assert not any("<script" in d for d in shard["desc"])
         seen += rows
     assert seen == n

@@ -7,7 +7,8 @@ by catalogue index, which orders manga by follows (most first) and then id. The 
 deterministic and, among equals, shows the better-known manga first.
 
 Exact search multiplies blocks of rows against the whole catalogue and keeps the k best with a
-compiled scan; NN-Descent (pynndescent) is used for catalogues past ``exact_max``.
+compiled scan; past ``exact_max`` manga the partitioned search (:mod:`.partitioned`) compares each
+manga with a share of the catalogue only, or NN-Descent (pynndescent) when asked for.
 """
 
 from __future__ import annotations
@@ -39,13 +40,17 @@ class Neighbours:
     indices : ndarray, shape (n_manga, k), int32
     distances : ndarray, shape (n_manga, k), float32 (rounded to the tie grid)
     method : str
-        ``"exact"`` or ``"nndescent"``.
+        ``"exact"``, ``"nndescent"`` or ``"partitioned"``.
+    recall : float or None
+        For an approximate search, its measured tie-aware recall against the exact lists on a
+        sample of manga (:func:`sitegen.analysis.partitioned.recall`); None for the exact search.
     """
 
     model: str
     indices: np.ndarray
     distances: np.ndarray
     method: str = "exact"
+    recall: float | None = None
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -168,16 +173,21 @@ def approximate(model: Model, k: int, seed: int) -> Neighbours:
 
 
 def search(model: Model, n: int, k: int, *, method: str = "auto", exact_max: int = 200_000, seed: int = 0,
-           groups: np.ndarray | None = None) -> Neighbours:
-    """Top-k neighbours of every manga, choosing exact or NN-Descent search.
+           groups: np.ndarray | None = None, candidates: float = 0.02, min_recall: float = 0.99,
+           sample: int = 200) -> Neighbours:
+    """Top-k neighbours of every manga: exact, partitioned or NN-Descent search.
 
-    ``auto`` searches exactly up to ``exact_max`` manga: measured here, the compiled exact scan is
-    faster than building an NN-Descent index below a few hundred thousand manga, and exact.
-    Models without a plain vector metric are always searched exactly. ``groups`` (see
-    :func:`exact`) lets the exact search compute each distinct tag set's row once.
+    ``auto`` searches exactly up to ``exact_max`` manga, then partitioned
+    (:func:`~sitegen.analysis.partitioned.partitioned`: candidates from clusters of the model's
+    vector form, ranked by its true distance, so it serves the models without a plain vector
+    metric too; a model it cannot serve at ``min_recall`` is searched exactly). ``nndescent``
+    (pynndescent) applies to models with a vector metric; the others are searched partitioned.
+    ``groups`` (see :func:`exact`) lets the searches compute each distinct tag set's row once.
     """
-    use_ann = method == "nndescent" or (method == "auto" and n > exact_max)
-    if use_ann and model.vector_search:
-        return approximate(model, k, seed)
-    return exact(model, n, k, groups=groups)
+    from .partitioned import partitioned
 
+    if method == "exact" or (method == "auto" and n <= exact_max) or n <= k + 1:
+        return exact(model, n, k, groups=groups)
+    if method == "nndescent" and model.vector_search:
+        return approximate(model, k, seed)
+    return partitioned(model, n, k, candidates=candidates, min_recall=min_recall, groups=groups, sample=sample, seed=seed)

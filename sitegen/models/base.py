@@ -139,28 +139,31 @@ class Model(ABC):
         """True when neighbours are a plain metric on ``embedding_`` (so an ANN index works)."""
         return self.metric in ("cosine", "euclidean")
 
-    def distances(self, rows: np.ndarray) -> np.ndarray:
-        """Distances from manga ``rows`` to every manga.
+    def distances(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+        """Distances from manga ``rows`` to every manga, or to manga ``cols`` only.
 
         Parameters
         ----------
         rows : ndarray of int, shape (n_rows,)
+        cols : ndarray of int, shape (n_cols,), optional
+            Distinct manga; all of them, in catalogue order, when left out.
 
         Returns
         -------
-        ndarray, shape (n_rows, n_manga), float32; lower is closer.
+        ndarray, shape (n_rows, n_manga) or (n_rows, n_cols), float32; lower is closer.
         """
         keys = self._keys()
+        other = keys if cols is None else keys[cols]
         # In place on the product: at catalogue scale the block is hundreds of MB and memory
         # traffic, not arithmetic, is what costs.
-        d = keys[rows] @ keys.T
+        d = keys[rows] @ other.T
         if self.metric == "cosine":
             return np.subtract(np.float32(1.0), d, out=d)
         if self.metric == "euclidean":
             sq = np.einsum("ij,ij->i", keys, keys)
             d *= np.float32(-2.0)
             d += sq[rows][:, None]
-            d += sq[None, :]
+            d += (sq if cols is None else sq[cols])[None, :]
             return np.sqrt(np.maximum(d, 0, out=d), out=d)
         raise NotImplementedError(f"model {self.name!r} must override distances()")
 

@@ -308,17 +308,35 @@ class QueryKeyModel(Model):
     queries_: np.ndarray
     keys_: np.ndarray
 
-    def distances(self, rows: np.ndarray) -> np.ndarray:
+    def distances(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         rows = np.asarray(rows)
-        out = self.queries_[rows] @ self.keys_.T
+        out = self.queries_[rows] @ (self.keys_ if cols is None else self.keys_[cols]).T
         if self.finish == "sqrt":
             _sqrt_clipped(out)
         elif self.finish == "cap1":
             # scores clipped at zero all become "no edge": distance 1, listed after every edge
             np.minimum(out, 1, out=out)
         # the off-diagonal formulas do not hold on the diagonal; a manga is at 0 from itself
-        out[np.arange(len(rows)), rows] = 0
+        at, where = self_positions(rows, cols)
+        out[at, where] = 0
         return out
+
+
+def self_positions(rows: np.ndarray, cols: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``rows`` sits among ``cols`` (distinct; every manga when ``None``).
+
+    Returns
+    -------
+    at, where : ndarray of int
+        Row positions and the column positions holding the same manga, for rows found in ``cols``.
+    """
+    rows = np.asarray(rows)
+    if cols is None:
+        return np.arange(len(rows)), rows
+    order = np.argsort(cols, kind="stable")
+    found = np.minimum(np.searchsorted(cols[order], rows), len(cols) - 1)
+    hit = np.flatnonzero(cols[order][found] == rows) if len(cols) else np.zeros(0, dtype=np.int64)
+    return hit, order[found[hit]]
 
 
 class _RowModel(QueryKeyModel):

@@ -274,15 +274,18 @@ class PopularityBlend(Model):
         self.embedding_ = self.base_.embedding_
         return self
 
-    def distances(self, rows: np.ndarray) -> np.ndarray:
-        """Blended distances, shape (n_rows, n_manga), float32; lower is closer."""
+    def distances(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+        """Blended distances, shape (n_rows, n_manga or n_cols), float32; lower is closer."""
         # The base block is a fresh array: blending it in place saves a copy of a large block.
-        return self._blend(self.base_.distances(rows), self.weight_, inplace=True)
+        return self._blend(self.base_.distances(rows, cols), self.weight_, inplace=True, cols=cols)
 
-    def _blend(self, base: np.ndarray, weight: float, *, inplace: bool = False) -> np.ndarray:
+    def _keys(self) -> np.ndarray:
+        return self.base_._keys()  # the vector form the partitioned search clusters
+
+    def _blend(self, base: np.ndarray, weight: float, *, inplace: bool = False, cols: np.ndarray | None = None) -> np.ndarray:
         """``base + w / (1 - w) * penalty``, float32; written into ``base`` when ``inplace``."""
         if weight == 0:
             return base
         blended = base if inplace and base.dtype == np.float32 else base.astype(np.float32)
-        blended += np.float32(weight / (1.0 - weight)) * self.penalty_
+        blended += np.float32(weight / (1.0 - weight)) * (self.penalty_ if cols is None else self.penalty_[:, cols])
         return blended

@@ -98,7 +98,9 @@ class DataFile:
 FILES: dict[str, DataFile] = {
     "catalogue": DataFile("data/catalogue.json", 1, {
         "synthetic": bool, "shard_size": int, "k": int, "tags": list, "models": list, "manga": dict}),
-    "shard": DataFile("data/shards/{n}.json", 1, {"start": int, "models": dict, "desc": list}, digits=4),
+    "shard": DataFile("data/shards/{n}.json", 2, {"start": int, "desc": list}, digits=4),
+    # binary (sitegen.site.packed): its version is in its header, not a JSON member
+    "neighbours": DataFile("data/neighbours/{n}.bin", 1, {}, digits=4),
     "feed": DataFile("data/feed.json", 1, {"source": str, "model": dict, "items": list, "skipped": dict}),
     "projections": DataFile("data/projections.json", 1, {"method": str, "params": dict, "sample": list,
                                                          "models": dict}),

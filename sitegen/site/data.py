@@ -1,4 +1,4 @@
-"""What the browser reads: the compact catalogue index and the neighbour shards, as plain data.
+"""What the browser reads: the compact catalogue index, description shards and neighbour shards.
 
 Everything here is pure (records in, JSON-ready dicts out); :mod:`sitegen.site.render` writes it.
 Manga are referred to by their integer index into the catalogue index, which keeps shards small.
@@ -20,6 +20,7 @@ from ..analysis.neighbours import Neighbours
 from ..sources.catalogue import CONTENT_RATINGS, Catalogue
 from .contract import versioned
 from .descriptions import sanitize_description
+from .packed import Scale, pack
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,15 @@ def _rounded(value: float | None, digits: int = 2) -> float | None:
     return round(value, digits)
 
 
-def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], shard_size: int, k: int) -> dict[str, Any]:
+def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], shard_size: int, k: int,
+                    model_scales: Sequence[Scale]) -> dict[str, Any]:
     """The compact index the explore page searches: column arrays, one entry per manga.
 
     Returns
     -------
     dict
-        ``version``, ``tags`` (name, group per column), ``models``, ``shard_size``, ``k``,
+        ``version``, ``tags`` (name, group per column), ``models`` (with the ``lo`` and ``step`` that
+        turn their shards' distance bytes into distances), ``shard_size``, ``k``,
         ``synthetic``, and ``manga`` with parallel lists ``id``, ``title``, ``alt``, ``tags``
         (column indices), ``year``, ``status``, ``rating`` (index into
         :data:`~sitegen.sources.catalogue.CONTENT_RATINGS`), ``score``
@@ -58,7 +61,8 @@ def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], shard_siz
         "shard_size": shard_size,
         "k": k,
         "tags": [{"name": t.name, "group": t.group} for t in catalogue.tags],
-        "models": [{"name": m.name, "label": m.label, "summary": m.summary, "metric": m.metric} for m in models],
+        "models": [{"name": m.name, "label": m.label, "summary": m.summary, "metric": m.metric,
+                    "lo": sc.lo, "step": sc.step} for m, sc in zip(models, model_scales)],
         "manga": {
             "id": [m.id for m in manga],
             "title": [m.title for m in manga],
@@ -74,29 +78,30 @@ def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], shard_siz
     })
 
 
-def shards(catalogue: Catalogue, neighbours: Sequence[Neighbours], shard_size: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Neighbour shards: manga ``[start, start + shard_size)`` under every model.
+def shards(catalogue: Catalogue, shard_size: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Description shards: manga ``[start, start + shard_size)``.
 
     Yields
     ------
     (shard number, dict)
-        ``start``, ``models`` ({name: {"idx": rows of indices, "dist": rows of distances}}) and
-        ``desc`` (sanitized description HTML per manga).
+        ``start`` and ``desc`` (sanitized description HTML per manga).
     """
     n = len(catalogue)
     for number, start in enumerate(range(0, n, shard_size)):
         stop = min(n, start + shard_size)
         yield number, versioned("shard", {
             "start": start,
-            "models": {
-                nb.model: {
-                    "idx": nb.indices[start:stop].tolist(),
-                    "dist": [[round(float(d), 3) for d in row] for row in nb.distances[start:stop]],
-                }
-                for nb in neighbours
-            },
             "desc": [sanitize_description(m.description) for m in catalogue.manga[start:stop]],
         })
+
+
+def neighbour_shards(neighbours: Sequence[Neighbours], n: int, shard_size: int,
+                     model_scales: Sequence[Scale]) -> Iterator[tuple[int, bytes]]:
+    """Binary neighbour shards (:mod:`sitegen.site.packed`), the same runs of manga as :func:`shards`."""
+    for number, start in enumerate(range(0, n, shard_size)):
+        stop = min(n, start + shard_size)
+        yield number, pack(start, [nb.indices[start:stop] for nb in neighbours],
+                           [nb.distances[start:stop] for nb in neighbours], model_scales)
 
 
 def model_details(models: Sequence[Any], infos: Sequence[ModelInfo]) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from . import budget, contract
-from .data import ModelInfo, catalogue_index, model_details, shards, tag_statistics
+from .data import ModelInfo, catalogue_index, model_details, neighbour_shards, shards, tag_statistics
+from .packed import scales
 from .pages import read_pages
 from .render import SiteWriter
 
@@ -59,9 +60,12 @@ def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
     }
     with SiteWriter(site.out, site.templates_dir, extra_dir=site.extra_dir,
                     check=budget.checker(site.pages_limits)) as writer:
-        writer.write_data("catalogue", catalogue_index(catalogue, infos, site.shard_size, inputs.k))
-        for number, shard in shards(catalogue, inputs.neighbours, site.shard_size):
+        model_scales = scales([nb.distances for nb in inputs.neighbours])
+        writer.write_data("catalogue", catalogue_index(catalogue, infos, site.shard_size, inputs.k, model_scales))
+        for number, shard in shards(catalogue, site.shard_size):
             writer.write_data("shard", shard, number)
+        for number, packed in neighbour_shards(inputs.neighbours, len(catalogue), site.shard_size, model_scales):
+            writer.write_bytes(contract.FILES["neighbours"].name(number), packed)
         writer.write_data("evaluation", contract.versioned("evaluation", data["evaluation"]))
         writer.write_data("models", contract.versioned("models", {"models": data["models"]}))
         writer.write_data("tag_rules", contract.versioned("tag_rules", inputs.rules))

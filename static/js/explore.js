@@ -34,7 +34,10 @@
 
   function shardFor(i) {
     const number = Math.floor(i / data.shard_size);
-    if (!shardCache.has(number)) shardCache.set(number, Site.fetchData("shard", number));
+    if (!shardCache.has(number)) {
+      shardCache.set(number, Promise.all([Site.fetchData("shard", number),
+        Site.fetchNeighbours(number, data.models, data.k)]).then(([text, lists]) => ({ ...text, models: lists.models })));
+    }
     return shardCache.get(number);
   }
 
@@ -109,7 +112,7 @@
       const row = block.idx[i - shard.start], dist = block.dist[i - shard.start];
       let shown = 0;
       row.forEach((j, r) => {
-        if (j < 0) return;
+        if (j < 0 || dist[r] === null) return;
         const shared = new Set(m.tags[j].filter((t) => mine.has(t)));
         if (!f.ratings.has(RATINGS[m.rating[j]]) || shared.size < f.minShared) return;
         shown++;

@@ -57,6 +57,50 @@
     return data;
   }
 
+  // Neighbour shards are binary (sitegen/site/packed.py): a 20-byte header, then per model of the
+  // catalogue index the indices (3 bytes each, little-endian; all ones: none) and the distance
+  // bytes (lo + byte * step; 255: none). Returns {start, models: {name: {idx: [[...]], dist: [[...]]}}}.
+  async function fetchNeighbours(n, models, k) {
+    const path = dataPath("neighbours", n);
+    const response = await fetch(path);
+    if (!response.ok) throw new Error(path + ": HTTP " + response.status);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const view = new DataView(bytes.buffer);
+    const rebuild = ": rebuild the site with python build.py";
+    const magic = bytes.length >= 20 ? String.fromCharCode(...bytes.subarray(0, 4)) : "";
+    if (magic !== "MRNB") throw new Error(path + " is not a neighbour shard" + rebuild);
+    const version = view.getUint8(4), width = view.getUint8(5), kk = view.getUint16(6, true);
+    const start = view.getUint32(8, true), count = view.getUint32(12, true), nModels = view.getUint16(16, true);
+    if (version !== contract.files.neighbours.version || width !== 3) {
+      throw new Error(path + " holds layout version " + version + ", this page reads version " +
+        contract.files.neighbours.version + rebuild);
+    }
+    const cells = count * kk;
+    if (kk !== k || nModels !== models.length || bytes.length !== 20 + nModels * cells * 4) {
+      throw new Error(path + " does not match the catalogue index" + rebuild);
+    }
+    const out = { start, models: {} };
+    let at = 20;
+    for (const model of models) {
+      const idx = [], dist = [];
+      for (let r = 0; r < count; r++) {
+        const ir = [], dr = [];
+        for (let c = 0; c < kk; c++) {
+          const p = at + 3 * (r * kk + c);
+          const j = bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16);
+          const q = bytes[at + 3 * cells + r * kk + c];
+          ir.push(j === 0xffffff ? -1 : j);
+          dr.push(q === 255 ? null : model.lo + q * model.step);
+        }
+        idx.push(ir);
+        dist.push(dr);
+      }
+      out.models[model.name] = { idx, dist };
+      at += 4 * cells;
+    }
+    return out;
+  }
+
   // --- ids and addresses ------------------------------------------------------------------------
 
   function isId(id) {
@@ -191,7 +235,7 @@
   }
 
   window.Site = Object.freeze({
-    contract, $, el, dataPath, fetchData, isId, query, pageUrl, mangadexUrl, mangadexLink,
+    contract, $, el, dataPath, fetchData, fetchNeighbours, isId, query, pageUrl, mangadexUrl, mangadexLink,
     param, setUrl, tagChips, titleSearch,
   });
 })();

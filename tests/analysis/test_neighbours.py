@@ -6,24 +6,7 @@ import numpy as np
 import pytest
 
 from sitegen.analysis.neighbours import GRID, approximate, exact, search
-from sitegen.models.base import Model
-
-
-class Fixed(Model):
-    """A model whose vectors are given, for checking the search itself."""
-
-    name = "fixed"
-    label = "Fixed"
-    summary = "given vectors"
-
-    def __init__(self, vectors, metric="cosine"):
-        super().__init__(seed=0)
-        self.vectors = np.asarray(vectors, dtype=np.float32)
-        self.metric = metric
-
-    def fit(self, catalogue=None):
-        self.embedding_ = self.vectors
-        return self
+from support.helpers import Fixed
 
 
 def brute_force(vectors, k, metric):
@@ -82,7 +65,8 @@ def test_nndescent_agrees_with_exact_on_small_data():
 def test_search_chooses_exact_below_the_threshold():
     model = Fixed(np.random.default_rng(2).normal(size=(50, 3))).fit()
     assert search(model, 50, 5, method="auto", exact_max=100).method == "exact"
-    assert search(model, 50, 5, method="auto", exact_max=10).method == "nndescent"
+    assert search(model, 50, 5, method="auto", exact_max=10).method == "partitioned"
+    assert search(model, 50, 5, method="nndescent").method == "nndescent"
 
 
 def test_shared_rows_give_the_same_lists_as_computing_every_row():

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from sitegen.site.contract import FILES, PAGES
+from sitegen.site.packed import Scale, unpack
 from support.helpers import copy_site, require_browser, serve
 
 PAGE_FILES = {p.key: p.file for p in PAGES}
@@ -27,6 +28,13 @@ class Served:
     def data(self, kind: str, n: int | None = None) -> Any:
         """A data file, found where the site contract says it lives."""
         return json.loads((self.root / FILES[kind].name(n)).read_text("utf-8"))
+
+    def neighbours(self, n: int) -> dict[str, list[list[int]]]:
+        """Binary neighbour shard ``n``, unpacked: each model's lists of catalogue indices."""
+        index = self.data("catalogue")
+        scales = [Scale(m["lo"], m["step"]) for m in index["models"]]
+        _, indices, _ = unpack((self.root / FILES["neighbours"].name(n)).read_bytes(), scales)
+        return {m["name"]: idx.tolist() for m, idx in zip(index["models"], indices)}
 
     def url(self, page: str, **params: str) -> str:
         """The address of a page by its contract key ("explore", "maps", "feed"), with a query."""

@@ -113,8 +113,7 @@ def test_rating_filter_is_the_contracts_and_hides_neighbours_by_rating(served, i
 def neighbour_rows(served, index, model):
     """Each manga's neighbours under ``model``, from the shards, in catalogue order."""
     for number in range(-(-len(index["manga"]["id"]) // index["shard_size"])):
-        shard = served.data("shard", number)
-        for row in shard["models"][model]["idx"]:
+        for row in served.neighbours(number)[model]:
             yield [j for j in row if j >= 0]
 
 

@@ -109,6 +109,11 @@ def stale(served, serve_copy):
             if kind not in copies:
                 def change(root):
                     path = root / FILES[kind].name(0 if "{n}" in FILES[kind].path else None)
+                    if path.suffix == ".bin":  # the version is the header's fifth byte
+                        raw = bytearray(path.read_bytes())
+                        raw[4] = FILES[kind].version + 1
+                        path.write_bytes(bytes(raw))
+                        return
                     data = json.loads(path.read_text("utf-8"))
                     data["version"] = FILES[kind].version + 1
                     path.write_text(json.dumps(data), "utf-8")
@@ -123,13 +128,15 @@ def stale(served, serve_copy):
     ("catalogue", "feed", "#feed-status", "Could not load the feed: "),
     ("catalogue", "maps", "#plot-status", "Could not draw the maps: "),
     ("shard", "explore", "#columns .error", "Could not load the neighbours: "),
+    ("neighbours", "explore", "#columns .error", "Could not load the neighbours: "),
     ("feed", "feed", "#feed-status", "Could not load the feed: "),
     ("projections", "maps", "#plot-status", "Could not draw the maps: "),
 ])
 def test_a_data_file_of_another_layout_version_asks_for_a_rebuild(stale, page, kind, key, status, doing):
     site = stale(kind)
     spec = FILES[kind]
-    page.goto(site.url(key, id=site.data("catalogue")["manga"]["id"][0]) if kind == "shard" else site.url(key))
+    page.goto(site.url(key, id=site.data("catalogue")["manga"]["id"][0]) if kind in ("shard", "neighbours")
+              else site.url(key))
     wait_until(page, "s => { const e = document.querySelector(s); return e && e.classList.contains('error'); }",
                            arg=status)
     name = spec.name(0 if "{n}" in spec.path else None)

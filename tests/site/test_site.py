@@ -15,8 +15,9 @@ import sitegen.build as build_module
 from sitegen.analysis.neighbours import Neighbours
 from sitegen.config import BuildConfig, SiteConfig, replace
 from sitegen.errors import RenderError
-from sitegen.site.data import catalogue_index, shards
+from sitegen.site.data import catalogue_index, neighbour_shards, shards
 from sitegen.site.descriptions import sanitize_description
+from sitegen.site.packed import pack, scales, unpack
 from sitegen.site.render import MARKER, SiteWriter, check_output, json_text
 
 TEMPLATES = SiteConfig().templates_dir
@@ -72,15 +73,47 @@ def test_shards_cover_every_manga_once(demo_catalogue):
     n = len(demo_catalogue)
     rng = np.random.default_rng(0)
     nb = Neighbours("m", rng.integers(0, n, size=(n, 3)).astype(np.int32), np.zeros((n, 3), np.float32))
-    out = list(shards(demo_catalogue, [nb], 64))
+    out = list(shards(demo_catalogue, 64))
     assert len(out) == -(-n // 64)
     assert sum(len(s["desc"]) for _, s in out) == n
     number, last = out[-1]
-    assert last["start"] == number * 64 and len(last["models"]["m"]["idx"]) == n - number * 64
+    assert last["start"] == number * 64
+    packed = list(neighbour_shards([nb], n, 64, scales([nb.distances])))
+    assert [p[0] for p in packed] == [p[0] for p in out]
+    start, (idx,), _ = unpack(packed[-1][1], scales([nb.distances]))
+    assert start == number * 64 and np.array_equal(idx, nb.indices[start:])
+
+
+def test_packed_shards_round_trip_lists_and_gaps():
+    idx = np.array([[5, 2, -1], [0, 16_000_000, 7]], dtype=np.int64)
+    dist = np.array([[0.1, 0.25, np.inf], [0.0, 0.5, 2.0]], dtype=np.float32)
+    other = np.array([[1, 1, 1], [2, 2, 2]])
+    model_scales = scales([dist, np.zeros((2, 3))])
+    data = pack(40, [idx, other], [dist, np.zeros((2, 3))], model_scales)
+    assert len(data) == 20 + 2 * 6 * 4  # header, then 4 bytes per listed neighbour and model
+    start, (got_idx, got_other), (got_dist, zeros) = unpack(data, model_scales)
+    assert start == 40 and np.array_equal(got_idx, idx) and np.array_equal(got_other, other)
+    assert np.isnan(got_dist[0, 2]) and np.allclose(zeros, 0)
+    step = model_scales[0].step
+    assert np.allclose(got_dist[~np.isnan(got_dist)], dist[np.isfinite(dist)], atol=step / 2 + 1e-9)
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[:10], lambda b: b"XXXX" + b[4:], lambda b: b[:4] + b"\x09" + b[5:],
+                                    lambda b: b + b"\x00"])
+def test_unpack_refuses_what_is_not_a_shard(damage):
+    idx, dist = np.zeros((1, 2), dtype=np.int64), np.zeros((1, 2))
+    with pytest.raises(RenderError, match="Neighbour shard"):
+        unpack(damage(pack(0, [idx], [dist], scales([dist]))), scales([dist]))
+
+
+def test_pack_refuses_indices_past_three_bytes():
+    idx, dist = np.array([[2**24 - 1]]), np.zeros((1, 1))
+    with pytest.raises(RenderError, match="indices below"):
+        pack(0, [idx], [dist], scales([dist]))
 
 
 def test_index_columns_are_parallel(demo_catalogue):
-    index = catalogue_index(demo_catalogue, [], 64, 20)
+    index = catalogue_index(demo_catalogue, [], 64, 20, [])
     lengths = {k: len(v) for k, v in index["manga"].items()}
     assert set(lengths.values()) == {len(demo_catalogue)}
 

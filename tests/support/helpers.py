@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sitegen.models.base import Model
 from sitegen.sources import synthetic
 from sitegen.sources.catalogue import Catalogue, Manga, build_catalogue, parse_lines
 from sitegen.sources.vocabulary import VOCABULARY, Tag
@@ -203,3 +204,20 @@ def wait_until(page, expression: str, arg=None, *, timeout: float = 30.0) -> Non
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for: {expression}")
         page.wait_for_timeout(50)
+
+
+class Fixed(Model):
+    """A model whose vectors are given, for checking the search itself."""
+
+    name = "fixed"
+    label = "Fixed"
+    summary = "given vectors"
+
+    def __init__(self, vectors, metric="cosine"):
+        super().__init__(seed=0)
+        self.vectors = np.asarray(vectors, dtype=np.float32)
+        self.metric = metric
+
+    def fit(self, catalogue=None):
+        self.embedding_ = self.vectors
+        return self

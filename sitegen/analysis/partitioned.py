@@ -1,0 +1,231 @@
+"""Neighbours past the exact search's reach: candidates from a partition, re-ranked exactly.
+
+The exact search compares every manga with every other, which grows with the square of the
+catalogue: at 1,000,000 manga that is the best part of an hour per model. Here the catalogue is
+split into clusters of manga that rank the others alike, by k-means over a vector form of the
+model (:func:`search_vectors`: the query side of its distance, in unit rows). For each cluster a few
+members are compared with the whole catalogue through the model's *true* distance, and the manga
+nearest to any of them, with the cluster itself and the sample's most listed manga (the hubs that
+models on the shared-tag network put in many lists), form the candidates every member of the
+cluster is compared with, exactly. The lists are ranked with the model's own distance and tie rule
+(rounded distances, then catalogue order), so the only approximation is which manga are looked at.
+
+How much that misses is measured, not assumed. The exact lists of a sample of manga are computed
+first; the candidate share is the smallest on a ladder whose lists for those manga reach the wanted
+recall, and a model that no share on the ladder serves is searched exactly. The recall reported
+is measured afterwards on a second sample. Recall is tie-aware: a listed manga counts as found when
+it is at most as far as the exact k-th, so breaking a tie differently from the exact search costs
+nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from tqdm import tqdm
+
+from .neighbours import BLOCK_BYTES, GRID, Neighbours, _share_rows, exact, top_k
+
+if TYPE_CHECKING:
+    from ..models.base import Model
+
+log = logging.getLogger(__name__)
+
+#: Members of a cluster compared with the whole catalogue to choose its candidates.
+REPRESENTATIVES = 8
+#: Fewest candidates a manga is compared with, in lists of k: small catalogues get a wide net.
+MIN_CANDIDATES_PER_K = 10
+#: Shares of the catalogue tried, smallest first, after the configured one.
+LADDER = (0.05, 0.1, 0.2)
+
+
+def n_clusters(n: int) -> int:
+    """Clusters for ``n`` manga: about ``2 sqrt(n)`` (2,000 at a million), at least 8."""
+    return int(min(max(8, round(2 * np.sqrt(n))), max(n // 4, 1)))
+
+
+def search_vectors(model: Model) -> np.ndarray:
+    """Unit rows that are close when two manga rank the catalogue alike, shape (n, d), float32.
+
+    A model whose distance is ``queries_[i] . keys_[j]`` ranks by the direction of its query; the
+    others by their own vectors (``Model._keys``).
+    """
+    queries = getattr(model, "queries_", None)
+    if queries is None:
+        return model._keys()
+    norms = np.linalg.norm(queries, axis=1, keepdims=True)
+    return (queries / np.where(norms > 0, norms, 1)).astype(np.float32)
+
+
+def clusters(vectors: np.ndarray, count: int, seed: int) -> list[np.ndarray]:
+    """Mini-batch k-means (scikit-learn) fitted on a sample; the non-empty clusters' members, sorted."""
+    from sklearn.cluster import MiniBatchKMeans
+
+    n = len(vectors)
+    fit_rows = np.sort(np.random.default_rng(seed).choice(n, size=min(n, 50 * count), replace=False))
+    km = MiniBatchKMeans(n_clusters=count, batch_size=4096, n_init=1, max_iter=50, random_state=seed)
+    labels = km.fit(vectors[fit_rows]).predict(vectors)
+    order = np.argsort(labels, kind="stable")
+    return [m for m in np.split(order, np.cumsum(np.bincount(labels, minlength=count))[:-1]) if len(m)]
+
+
+@dataclass
+class Partition:
+    """A model's clusters and how to choose each one's candidates."""
+
+    model: Model
+    members: list[np.ndarray]
+    hubs: np.ndarray
+    seed: int
+
+    def candidates(self, c: int, wanted: int) -> np.ndarray:
+        """Cluster ``c``'s candidates: its members, the hubs, and the ``wanted`` manga nearest to
+        any of its representatives. Sorted, so that ties keep catalogue order."""
+        own = self.members[c]
+        n = self.model.embedding_.shape[0]
+        if wanted >= n:
+            return np.arange(n)
+        reps = np.random.default_rng([self.seed, c]).choice(own, size=min(len(own), REPRESENTATIVES), replace=False)
+        nearest = self.model.distances(np.sort(reps)).min(axis=0)
+        nearest[~np.isfinite(nearest)] = np.inf
+        return np.union1d(np.union1d(np.argpartition(nearest, wanted - 1)[:wanted], own), self.hubs)
+
+    def lists(self, c: int, rows: np.ndarray, cols: np.ndarray, width: int, exclude_self: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``width`` of manga ``rows`` (of cluster ``c``) among ``cols``, exactly ranked."""
+        indices = np.empty((len(rows), width), dtype=np.int32)
+        distances = np.empty((len(rows), width), dtype=np.float32)
+        block = max(1, BLOCK_BYTES // (4 * len(cols)))
+        for start in range(0, len(rows), block):
+            part = rows[start:start + block]
+            exclude = np.searchsorted(cols, part) if exclude_self else np.full(len(part), -1)
+            idx = np.empty((len(part), width), dtype=np.int64)
+            top_k(self.model.distances(part, cols), exclude, width, idx, distances[start:start + block])
+            indices[start:start + block] = np.where(idx >= 0, cols[np.maximum(idx, 0)], -1)
+        return indices, distances
+
+
+def sample_lists(model: Model, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact lists of manga ``rows`` and their k-th distances (on the tie grid).
+
+    Returns
+    -------
+    indices : ndarray, shape (len(rows), k), int64
+    kth : ndarray, shape (len(rows),), float32
+    """
+    n = model.embedding_.shape[0]
+    indices = np.empty((len(rows), k), dtype=np.int64)
+    distances = np.empty((len(rows), k), dtype=np.float32)
+    block = max(1, BLOCK_BYTES // (4 * n))
+    for start in range(0, len(rows), block):
+        part = rows[start:start + block]
+        top_k(model.distances(part), part, k, indices[start:start + block], distances[start:start + block])
+    return indices, distances[:, k - 1]
+
+
+def tie_aware_recall(model: Model, rows: np.ndarray, kth: np.ndarray, listed: np.ndarray) -> float:
+    """Share of the manga listed for ``rows`` that are at most as far as the exact k-th of their row.
+
+    Parameters
+    ----------
+    model : Model
+    rows : ndarray of int, shape (m,)
+    kth : ndarray, shape (m,)
+        From :func:`sample_lists`.
+    listed : ndarray of int, shape (m, k)
+        The lists under test (-1 for a missing entry, which counts as a miss).
+    """
+    hits = 0
+    for row, bound, found in zip(rows, kth, listed):
+        cols = np.unique(found[found >= 0])
+        if len(cols):
+            d = np.floor(model.distances(np.array([row]), cols)[0].astype(np.float64) * GRID + 0.5) / GRID
+            hits += int((d <= bound).sum())
+    return hits / max(listed.size, 1)
+
+
+def _sample(n: int, size: int, seed: int) -> np.ndarray:
+    return np.sort(np.random.default_rng(seed).choice(n, size=min(size, n), replace=False))
+
+
+def partitioned(model: Model, n: int, k: int, *, candidates: float = 0.02, min_recall: float = 0.99,
+                groups: np.ndarray | None = None, sample: int = 200, seed: int = 0, progress: bool = True) -> Neighbours:
+    """Top-k of every manga among its cluster's candidates, or exactly when no share serves.
+
+    Parameters
+    ----------
+    model : Model
+        Fitted.
+    n, k : int
+        Manga, and neighbours per manga (at most n - 1).
+    candidates : float
+        The first share of the catalogue tried as each cluster's candidates (then :data:`LADDER`).
+    min_recall : float
+        Recall on the first sample a share must reach to be used.
+    groups : ndarray of int, shape (n,), optional
+        As in :func:`~sitegen.analysis.neighbours.exact`: manga with the same row share one.
+    sample : int
+        Manga in each of the two samples (choosing the share, then measuring the result).
+
+    Returns
+    -------
+    Neighbours
+        Method ``"partitioned"`` with its measured recall, or the exact lists.
+    """
+    k = min(k, n - 1)
+    choose_rows = _sample(n, sample, seed)
+    exact_lists, kth = sample_lists(model, choose_rows, k)
+    hubs = np.flatnonzero(np.bincount(exact_lists[exact_lists >= 0], minlength=n) > 1)
+    members = clusters(search_vectors(model), n_clusters(n), seed)
+    part = Partition(model, members, hubs, seed)
+    label = np.empty(n, dtype=np.int64)
+    for c, m in enumerate(members):
+        label[m] = c
+    share = _choose_share(part, label, choose_rows, kth, k, candidates, min_recall)
+    if share is None:
+        log.info("%s: no candidate share up to %.0f%% reaches recall %.2f on %d sampled manga: exact search",
+                 model.name, 100 * max((candidates, *LADDER)), min_recall, len(choose_rows))
+        return exact(model, n, k, groups=groups, progress=progress)
+    found = _search_all(part, n, k, max(int(share * n), MIN_CANDIDATES_PER_K * (k + 1)), groups, progress)
+    check_rows = _sample(n, sample, seed + 1)
+    measured = tie_aware_recall(model, check_rows, sample_lists(model, check_rows, k)[1], found.indices[check_rows])
+    log.info("%s: partitioned search, %d clusters, candidates %.0f%% of the catalogue, recall %.4f on %d other "
+             "sampled manga", model.name, len(members), 100 * share, measured, len(check_rows))
+    return Neighbours(model.name, found.indices, found.distances, "partitioned", measured)
+
+
+def _choose_share(part: Partition, label: np.ndarray, rows: np.ndarray, kth: np.ndarray, k: int,
+                  first: float, min_recall: float) -> float | None:
+    """The smallest share on the ladder whose lists for ``rows`` reach ``min_recall``, or None."""
+    n = len(label)
+    for share in sorted({first, *(s for s in LADDER if s > first)}):
+        wanted = max(int(share * n), MIN_CANDIDATES_PER_K * (k + 1))
+        listed = np.empty((len(rows), k), dtype=np.int32)
+        for c in np.unique(label[rows]):
+            at = np.flatnonzero(label[rows] == c)
+            listed[at] = part.lists(c, rows[at], part.candidates(c, wanted), k, True)[0]
+        got = tie_aware_recall(part.model, rows, kth, listed)
+        log.debug("%s: share %.3f, recall %.4f", part.model.name, share, got)
+        if got >= min_recall:
+            return share
+    return None
+
+
+def _search_all(part: Partition, n: int, k: int, wanted: int, groups: np.ndarray | None, progress: bool) -> Neighbours:
+    """Every cluster's lists among its candidates; with ``groups``, one list per group, shared."""
+    queries = np.arange(n) if groups is None else np.unique(groups)
+    width = k if groups is None else min(k + 1, n)
+    is_query = np.zeros(n, dtype=bool)
+    is_query[queries] = True
+    indices = np.full((n, width), -1, dtype=np.int32)
+    distances = np.full((n, width), np.inf, dtype=np.float32)
+    for c, own in enumerate(tqdm(part.members, desc=f"neighbours {part.model.name}", unit="cluster",
+                                 disable=None if progress else True, leave=False)):
+        rows = own[is_query[own]]
+        if len(rows):
+            indices[rows], distances[rows] = part.lists(c, rows, part.candidates(c, wanted), width, groups is None)
+    if groups is not None:
+        indices, distances = _share_rows(indices[queries], distances[queries], np.searchsorted(queries, groups), k)
+    return Neighbours(part.model.name, indices, distances, "partitioned")

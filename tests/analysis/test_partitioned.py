@@ -1,0 +1,86 @@
+"""The partitioned search: exact ranking among candidates, measured recall, exact when it cannot serve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sitegen.analysis import partitioned as part
+from sitegen.analysis.neighbours import GRID, exact
+from sitegen.models.network import AdjacencyCosine
+from support.helpers import Fixed, assert_same_neighbours
+
+
+def mixture(n, dims=8, centres=40, seed=0):
+    rng = np.random.default_rng(seed)
+    middle = rng.normal(size=(centres, dims)) * 4
+    return middle[rng.integers(0, centres, size=n)] + rng.normal(size=(n, dims))
+
+
+def recall_against(found, ref):
+    """Plain (not tie-aware) share of the exact lists found: continuous data has no ties."""
+    return np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(found.indices, ref.indices)])
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_partitioned_lists_are_nearly_exact_and_say_how_nearly(metric):
+    model = Fixed(mixture(3000), metric).fit()
+    ref = exact(model, 3000, 10, progress=False)
+    found = part.partitioned(model, 3000, 10, candidates=0.02, min_recall=0.99, seed=1, progress=False)
+    assert found.method == "partitioned"
+    assert not (found.indices == np.arange(3000)[:, None]).any()
+    whole = recall_against(found, ref)
+    assert whole >= 0.99
+    assert abs(found.recall - whole) < 0.02  # the sampled figure tells the truth about all lists
+    # every listed manga is ranked by the true distance: rows are sorted, and agree with exact ones
+    # wherever the candidates held the whole exact list
+    assert (np.diff(found.distances, axis=1) >= 0).all()
+    same = (found.indices == ref.indices).all(axis=1)
+    assert same.mean() > 0.9
+    # the same distance, up to float32 rounding (blocks of other shapes round differently)
+    assert np.allclose(found.distances[same], ref.distances[same], rtol=2e-5, atol=1.5 / GRID)
+
+
+def test_a_model_the_partition_cannot_serve_is_searched_exactly(monkeypatch):
+    monkeypatch.setattr(part, "LADDER", ())
+    rng = np.random.default_rng(3)
+    model = Fixed(rng.normal(size=(2000, 40))).fit()  # no structure: the nearest are anywhere
+    found = part.partitioned(model, 2000, 10, candidates=0.01, min_recall=1.0, progress=False)
+    assert found.method == "exact"
+    assert_same_neighbours(found, exact(model, 2000, 10, progress=False))
+
+
+def test_custom_distance_models_and_shared_rows(demo_catalogue):
+    model = AdjacencyCosine().fit(demo_catalogue)
+    n = len(demo_catalogue)
+    ref = exact(model, n, 5, progress=False)
+    found = part.partitioned(model, n, 5, candidates=0.05, sample=100, progress=False)
+    assert not (found.indices == np.arange(n)[:, None]).any()
+    if found.method == "exact":
+        assert_same_neighbours(found, ref)
+    else:
+        rows = np.arange(n)
+        whole = part.tie_aware_recall(model, rows, part.sample_lists(model, rows, 5)[1], found.indices)
+        assert whole >= 0.97 and abs(whole - found.recall) < 0.03
+    everyone = part.partitioned(model, n, 5, candidates=1.0, groups=np.arange(n), progress=False)
+    assert everyone.recall >= 0.998  # all but float32 rounding at the edge of a tie
+    assert_same_neighbours(everyone, ref)  # given every manga as candidates, the search is exact
+
+
+def test_tie_aware_recall_counts_a_different_tie_as_found():
+    model = Fixed(np.array([[1.0, 0], [1.0, 0], [1.0, 0], [0, 1.0]])).fit()
+    rows = np.array([0])
+    _, kth = part.sample_lists(model, rows, 1)
+    assert part.tie_aware_recall(model, rows, kth, np.array([[2]])) == 1.0  # tied with 1
+    assert part.tie_aware_recall(model, rows, kth, np.array([[3]])) == 0.0
+    assert part.tie_aware_recall(model, rows, kth, np.array([[-1]])) == 0.0
+
+
+def test_candidates_hold_the_cluster_the_hubs_and_the_nearest():
+    model = Fixed(mixture(500)).fit()
+    members = part.clusters(model._keys(), 10, 0)
+    assert sorted(np.concatenate(members).tolist()) == list(range(500))
+    hubs = np.array([3, 499])
+    cols = part.Partition(model, members, hubs, 0).candidates(0, 50)
+    assert set(members[0]) | set(hubs) <= set(cols) and (np.diff(cols) > 0).all()
+    assert len(cols) <= len(members[0]) + 2 + 50
