@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--models", default="", help="comma-separated model names (default: all)")
     p.add_argument("--out", type=Path, default=None, help="keep the site here (default: a temp dir)")
+    p.add_argument("--min-recall", type=float, default=None,
+                   help="neighbours.min_recall: recall the partitioned search must reach, else exact (default 0.99)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     for noisy in ("gensim", "numba", "pynndescent"):
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             "site.out": out,
             "site.pages_limits": target.site_bytes is not None,  # a site past MangaDex's size is not for Pages
             "models.names": tuple(x for x in args.models.split(",") if x),
+            **({"neighbours.min_recall": args.min_recall} if args.min_recall is not None else {}),
         })
         report = build(config)
         site = measure(out)

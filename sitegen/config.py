@@ -105,12 +105,12 @@ class NeighbourConfig:
     k: int = _f(20, "neighbours kept per manga and model", positive)
     method: str = _f("auto", "exact, partitioned, nndescent, or auto (exact up to exact_max manga, then partitioned)",
                       one_of("auto", "exact", "partitioned", "nndescent"))
-    exact_max: int = _f(60_000, "largest catalogue searched exactly when method=auto", positive)
+    exact_max: int = _f(200_000, "largest catalogue searched exactly when method=auto", positive)
     candidates: float = _f(0.02, "share of the catalogue the partitioned search first tries as each manga's candidates",
                            between(0, 1, open_low=True))
     min_recall: float = _f(0.99, "recall against exact lists the partitioned search must reach on a sample, "
                                  "else the model is searched exactly", between(0, 1))
-    sample: int = _f(200, "manga sampled to choose and to measure the partitioned search's recall", positive)
+    sample: int = _f(500, "manga sampled to choose and to measure the partitioned search's recall", positive)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sitegen.build import build
-from sitegen.config import replace
+from sitegen.config import BuildConfig, replace
 from sitegen.models import REGISTRY
 from sitegen.site import contract
 from sitegen.site.contract import FILES
@@ -131,3 +131,20 @@ def test_build_writes_the_maps_and_their_page(site):
     assert (site / "static/vendor/plotly/LICENSE").is_file()
     files = [p.file for p in contract.PAGES]
     assert files.index("plots.html") == files.index("index.html") + 1 and "plots.html" in page.links
+
+
+@pytest.mark.slow
+def test_past_exact_max_the_lists_are_searched_partitioned_and_say_their_recall(tmp_path):
+    config = replace(BuildConfig(seed=3), **{
+        "catalogue.demo_size": 1500, "site.out": tmp_path / "site", "neighbours.exact_max": 1000,
+        "neighbours.sample": 300, "models.names": ("lsi", "adjacency_cosine"),
+        "projection.method": "pca", "projection.size": 200})
+    build(config)
+    models = {m["name"]: m for m in json.loads((tmp_path / "site/data/models.json").read_text("utf-8"))["models"]}
+    for m in models.values():
+        assert m["search"] in ("partitioned", "exact")
+        # exact when the partition cannot serve; else near the wanted 0.99 (a sample of 300 wavers)
+        assert m["search"] == "exact" or 0.98 <= m["recall"] <= 1
+    assert models["lsi"]["search"] == "partitioned"
+    text = "".join(parse(tmp_path / "site/comparison.html").text)
+    assert f"partitioned search, recall {models['lsi']['recall']:.3f} against exact lists" in text

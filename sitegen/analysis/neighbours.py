@@ -119,8 +119,9 @@ def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, pro
         Neighbours per manga (at most n - 1).
     groups : ndarray of int, shape (n,), optional
         For each manga, the first manga whose distance row is the same (the same tag set, for
-        models that see only tags). A third of the catalogue shares its tag set, so each group's
-        row is computed once, listing k + 1, and every member drops itself from the list.
+        models with ``rows_by_tag_set``). Over two fifths of the catalogue share their tag set, so
+        each group's row is computed once (with the distance between twins on its diagonal),
+        listing k + 1, and every member drops itself from the list.
     """
     k = min(k, n - 1)
     queries = np.arange(n) if groups is None else np.unique(groups)
@@ -132,7 +133,7 @@ def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, pro
     starts = range(0, len(queries), block)
     for start in tqdm(starts, desc=f"neighbours {model.name}", unit="block", disable=None if progress else True, leave=False):
         stop = min(len(queries), start + block)
-        dist = model.distances(queries[start:stop])
+        dist = model.distances(queries[start:stop], twin_diagonal=groups is not None)
         top_k(dist, exclude[start:stop], width, indices[start:stop], distances[start:stop])
     if groups is not None:
         indices, distances = _share_rows(indices, distances, np.searchsorted(queries, groups), k)
@@ -174,7 +175,7 @@ def approximate(model: Model, k: int, seed: int) -> Neighbours:
 
 def search(model: Model, n: int, k: int, *, method: str = "auto", exact_max: int = 200_000, seed: int = 0,
            groups: np.ndarray | None = None, candidates: float = 0.02, min_recall: float = 0.99,
-           sample: int = 200) -> Neighbours:
+           sample: int = 500) -> Neighbours:
     """Top-k neighbours of every manga: exact, partitioned or NN-Descent search.
 
     ``auto`` searches exactly up to ``exact_max`` manga, then partitioned

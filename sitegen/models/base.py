@@ -55,9 +55,8 @@ class Model(ABC):
     label: ClassVar[str]
     metric: ClassVar[str] = "cosine"
     summary: ClassVar[str] = ""
-    #: True when a manga's distance row is a function of its tag set alone, so that manga with
-    #: the same tags can share one computed row. Network models are not: in ``A`` a manga is
-    #: not linked to itself but is linked to its twin, so twins' rows differ in two places.
+    #: True when a manga's distance row is a function of its tag set alone (but for its own
+    #: place), so that manga with the same tags can share one computed row.
     rows_by_tag_set: ClassVar[bool] = False
     params: ClassVar[Mapping[str, Param]] = {}
 
@@ -139,7 +138,7 @@ class Model(ABC):
         """True when neighbours are a plain metric on ``embedding_`` (so an ANN index works)."""
         return self.metric in ("cosine", "euclidean")
 
-    def distances(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+    def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
         """Distances from manga ``rows`` to every manga, or to manga ``cols`` only.
 
         Parameters
@@ -147,6 +146,10 @@ class Model(ABC):
         rows : ndarray of int, shape (n_rows,)
         cols : ndarray of int, shape (n_cols,), optional
             Distinct manga; all of them, in catalogue order, when left out.
+        twin_diagonal : bool
+            Give a manga's distance to itself as its distance to a twin (another manga with its
+            tag set) instead of 0, so that one computed row serves every manga of the set (see
+            ``rows_by_tag_set``). The same for models whose distance is a function of the vectors.
 
         Returns
         -------

@@ -304,11 +304,15 @@ class QueryKeyModel(Model):
 
     metric = "custom"
     finish: ClassVar[str] = "none"  # "none", "sqrt" (the product is a squared distance), "cap1"
+    # Twins (the same tag set) have the same query and key, so the same row but for the diagonal:
+    # swapping them maps the network onto itself, so every two of a set are as far apart as the
+    # off-diagonal formula says for one of them with itself (``twin_diagonal``).
+    rows_by_tag_set = True
 
     queries_: np.ndarray
     keys_: np.ndarray
 
-    def distances(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+    def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
         rows = np.asarray(rows)
         out = self.queries_[rows] @ (self.keys_ if cols is None else self.keys_[cols]).T
         if self.finish == "sqrt":
@@ -316,9 +320,11 @@ class QueryKeyModel(Model):
         elif self.finish == "cap1":
             # scores clipped at zero all become "no edge": distance 1, listed after every edge
             np.minimum(out, 1, out=out)
-        # the off-diagonal formulas do not hold on the diagonal; a manga is at 0 from itself
-        at, where = self_positions(rows, cols)
-        out[at, where] = 0
+        # The off-diagonal formulas do not hold on the diagonal, where a manga is at 0 from itself;
+        # there they give the distance to a twin, which is what a row shared by twins needs.
+        if not twin_diagonal:
+            at, where = self_positions(rows, cols)
+            out[at, where] = 0
         return out
 
 
@@ -381,6 +387,7 @@ class SpectralEmbedding(Model):
     name = "spectral"
     label = "Spectral embedding"
     metric = "cosine"
+    rows_by_tag_set = True  # an eigenvector's entry is a function of the manga's row of C
     summary = "top eigenvectors of the normalized manga network, cosine between manga"
 
     params = {"dims": Param(16, "eigenvectors of the normalized manga network kept", at_least(1))}

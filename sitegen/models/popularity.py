@@ -272,12 +272,15 @@ class PopularityBlend(Model):
             self.choice_ = None
             self.weight_ = float(self.weight)
         self.embedding_ = self.base_.embedding_
+        # the blend adds a term of the listed manga alone, so rows are shared when the base's are
+        self.rows_by_tag_set = self.base_.rows_by_tag_set
         return self
 
-    def distances(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+    def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
         """Blended distances, shape (n_rows, n_manga or n_cols), float32; lower is closer."""
         # The base block is a fresh array: blending it in place saves a copy of a large block.
-        return self._blend(self.base_.distances(rows, cols), self.weight_, inplace=True, cols=cols)
+        base = self.base_.distances(rows, cols, twin_diagonal=twin_diagonal)
+        return self._blend(base, self.weight_, inplace=True, cols=cols)
 
     def _keys(self) -> np.ndarray:
         return self.base_._keys()  # the vector form the partitioned search clusters

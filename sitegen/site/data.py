@@ -32,6 +32,7 @@ class ModelInfo:
     summary: str
     metric: str
     method: str
+    recall: float | None = None
 
 
 def _rounded(value: float | None, digits: int = 2) -> float | None:
@@ -119,7 +120,8 @@ def model_details(models: Sequence[Any], infos: Sequence[ModelInfo]) -> list[dic
     for model, info in zip(models, infos):
         params = {k: plain(v) for k, v in sorted(model.get_params().items())}
         entry = {"name": info.name, "label": info.label, "summary": info.summary, "metric": info.metric,
-                 "search": info.method, "params": params, "dims": int(model.embedding_.shape[1])}
+                 "search": info.method, "recall": _rounded(info.recall, 4), "params": params,
+                 "dims": int(model.embedding_.shape[1])}
         choice = getattr(model, "choice_", None)
         if choice is not None and hasattr(choice, "to_json"):
             entry["choice"] = choice.to_json()

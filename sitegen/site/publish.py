@@ -41,7 +41,8 @@ def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
     Returns the writer, which counts the files and bytes written.
     """
     catalogue = inputs.catalogue
-    infos = [ModelInfo(m.name, m.label, m.summary, m.metric, nb.method) for m, nb in zip(inputs.models, inputs.neighbours)]
+    infos = [ModelInfo(m.name, m.label, m.summary, m.metric, nb.method, nb.recall)
+             for m, nb in zip(inputs.models, inputs.neighbours)]
     data = {
         "evaluation": inputs.evaluation.to_json(),
         "models": model_details(inputs.models, infos),

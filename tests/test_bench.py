@@ -1,0 +1,30 @@
+"""The benchmark's verdicts: the right targets for a size, and misses reported as missed."""
+
+from __future__ import annotations
+
+from sitegen.bench import MANGADEX_SIZE, TARGETS, table, target_for
+from sitegen.site.budget import SiteSize
+
+
+def test_each_size_is_held_to_its_class_of_target():
+    assert target_for(5_000) is target_for(MANGADEX_SIZE) is TARGETS[0]
+    assert target_for(MANGADEX_SIZE + 1) is target_for(1_000_000) is target_for(3_000_000) is TARGETS[1]
+    assert TARGETS[0].site_bytes == 250_000_000 and TARGETS[1].site_bytes is None
+
+
+def test_table_says_met_and_missed():
+    stages = {"catalogue": 10.0, "fit lsi": 5.0, "neighbours lsi": 20.0, "render": 30.0}
+    peaks = {name: 2**30 for name in stages}
+    small = SiteSize(files=120, bytes=50_000_000, largest="data/catalogue.json", largest_bytes=9_000_000)
+    rows = table(stages, peaks, small, TARGETS[0])
+    assert rows[0].split() == ["stage", "seconds", "peak", "MiB"]
+    assert any(r.startswith("models: fit + neighbours") and "25.0" in r for r in rows)
+    whole = next(r for r in rows if r.startswith("whole build"))
+    assert "65.0" in whole and whole.count("met") == 2
+    site = rows[-1]
+    assert "120 files" in site and "50.0 MB" in site and "data/catalogue.json (9.0 MB)" in site and "MISSED" not in site
+    slow = table({"neighbours lsi": 400.0}, {"neighbours lsi": 5 * 2**30},
+                 SiteSize(6_000, 300_000_000, "x", 1), TARGETS[0])
+    assert next(r for r in slow if r.startswith("whole build")).count("MISSED") == 2
+    assert slow[-1].count("MISSED") == 2
+    assert "target" not in table(stages, peaks, small, TARGETS[1])[-1]  # a million manga: not for Pages
