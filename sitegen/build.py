@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from .analysis.evaluation import Evaluation, evaluate
 from .analysis.itemsets import rules_json
-from .analysis.neighbours import Neighbours, search
+from .analysis.neighbours import Neighbours
 from .analysis.projections import project_models, projections_json
+from .analysis.search import search
 from .config import BuildConfig, validate
 from .errors import FetchError
 from .models import REGISTRY, Model

@@ -136,11 +136,11 @@ def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, pro
         dist = model.distances(queries[start:stop], twin_diagonal=groups is not None)
         top_k(dist, exclude[start:stop], width, indices[start:stop], distances[start:stop])
     if groups is not None:
-        indices, distances = _share_rows(indices, distances, np.searchsorted(queries, groups), k)
+        indices, distances = share_rows(indices, distances, np.searchsorted(queries, groups), k)
     return Neighbours(model.name, indices, distances, "exact")
 
 
-def _share_rows(indices: np.ndarray, distances: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def share_rows(indices: np.ndarray, distances: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Give each manga its group's list (shape (groups, k + 1)) without itself, k long."""
     idx, dist = indices[rows], distances[rows]
     is_self = idx == np.arange(len(rows))[:, None]
@@ -171,24 +171,3 @@ def approximate(model: Model, k: int, seed: int) -> Neighbours:
     idx, dist = index.neighbor_graph
     idx, dist = _tie_order(idx, dist, k)
     return Neighbours(model.name, idx, dist, "nndescent")
-
-
-def search(model: Model, n: int, k: int, *, method: str = "auto", exact_max: int = 200_000, seed: int = 0,
-           groups: np.ndarray | None = None, candidates: float = 0.02, min_recall: float = 0.99,
-           sample: int = 500) -> Neighbours:
-    """Top-k neighbours of every manga: exact, partitioned or NN-Descent search.
-
-    ``auto`` searches exactly up to ``exact_max`` manga, then partitioned
-    (:func:`~sitegen.analysis.partitioned.partitioned`: candidates from clusters of the model's
-    vector form, ranked by its true distance, so it serves the models without a plain vector
-    metric too; a model it cannot serve at ``min_recall`` is searched exactly). ``nndescent``
-    (pynndescent) applies to models with a vector metric; the others are searched partitioned.
-    ``groups`` (see :func:`exact`) lets the searches compute each distinct tag set's row once.
-    """
-    from .partitioned import partitioned
-
-    if method == "exact" or (method == "auto" and n <= exact_max) or n <= k + 1:
-        return exact(model, n, k, groups=groups)
-    if method == "nndescent" and model.vector_search:
-        return approximate(model, k, seed)
-    return partitioned(model, n, k, candidates=candidates, min_recall=min_recall, groups=groups, sample=sample, seed=seed)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from .neighbours import BLOCK_BYTES, GRID, Neighbours, _share_rows, exact, top_k
+from .neighbours import BLOCK_BYTES, GRID, Neighbours, exact, share_rows, top_k
 
 if TYPE_CHECKING:
     from ..models.base import Model
@@ -243,5 +243,5 @@ def _search_all(part: Partition, n: int, k: int, wanted: int, groups: np.ndarray
         if len(rows):
             indices[rows], distances[rows] = part.lists(c, rows, part.candidates(c, wanted), width, groups is None)
     if groups is not None:
-        indices, distances = _share_rows(indices[queries], distances[queries], np.searchsorted(queries, groups), k)
+        indices, distances = share_rows(indices[queries], distances[queries], np.searchsorted(queries, groups), k)
     return Neighbours(part.model.name, indices, distances, "partitioned")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sitegen.analysis.neighbours import GRID, approximate, exact, search
+from sitegen.analysis.neighbours import GRID, approximate, exact
+from sitegen.analysis.search import search
 from support.helpers import Fixed
 
 

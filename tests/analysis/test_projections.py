@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 
-from sitegen.analysis.neighbours import search
 from sitegen.analysis.projections import (
     TWIN_SPACING,
     finish,
@@ -22,6 +21,7 @@ from sitegen.analysis.projections import (
     spread_twins,
     twins,
 )
+from sitegen.analysis.search import search
 from sitegen.config import BuildConfig, ProjectionConfig, replace, validate
 from sitegen.errors import ConfigError
 from sitegen.models import REGISTRY

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sitegen.analysis.measures import related_matrix
-from sitegen.analysis.neighbours import search
+from sitegen.analysis.search import search
 from sitegen.config import BuildConfig, replace
 from sitegen.errors import ConfigError
 from sitegen.models import REGISTRY
