@@ -127,6 +127,8 @@ def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, pro
     queries = np.arange(n) if groups is None else np.unique(groups)
     width = k if groups is None else min(k + 1, n)
     exclude = queries if groups is None else np.full(len(queries), -1)
+    # Whole rows in blocks of a few hundred MB: measured at 110,000 manga, cache-sized tiles of
+    # 16,384 columns took 1.6 to 2 times as long (smaller products, more calls).
     block = max(1, min(len(queries), BLOCK_BYTES // (4 * max(n, 1))))
     indices = np.empty((len(queries), width), dtype=np.int32)
     distances = np.empty((len(queries), width), dtype=np.float32)

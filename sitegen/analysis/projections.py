@@ -130,7 +130,8 @@ class _Matrix:
         self.matrix = matrix
 
     def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
-        return self.matrix[rows] if cols is None else self.matrix[np.ix_(rows, cols)]
+        block = self.matrix[rows]
+        return block if cols is None else block[:, cols]
 
 
 def knn_graph(dist: np.ndarray, n_neighbors: int, name: str = "sample") -> tuple[np.ndarray, np.ndarray]:

@@ -298,7 +298,7 @@ class DenseIndirect(Model):
         self.embedding_ = self.network_.astype(np.float32)
         return self
 
-    def distances(self, rows: np.ndarray) -> np.ndarray:
+    def distances(self, rows: np.ndarray, cols=None, *, twin_diagonal: bool = False) -> np.ndarray:
         out = (1.0 - self.network_[np.asarray(rows)]).astype(np.float32)
         out[np.arange(len(rows)), rows] = 0
-        return out
+        return out if cols is None else out[:, cols]
