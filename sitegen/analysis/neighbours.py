@@ -43,7 +43,7 @@ class Neighbours:
         ``"exact"``, ``"nndescent"`` or ``"partitioned"``.
     recall : float or None
         For an approximate search, its measured tie-aware recall against the exact lists on a
-        sample of manga (:func:`sitegen.analysis.partitioned.recall`); None for the exact search.
+        sample of manga (:func:`sitegen.analysis.partitioned.tie_aware_recall`); None for the exact search.
     """
 
     model: str

@@ -103,8 +103,8 @@ class Partition:
         nearest[~np.isfinite(nearest)] = np.inf
         return np.union1d(np.union1d(np.argpartition(nearest, wanted - 1)[:wanted], own), self.hubs)
 
-    def lists(self, c: int, rows: np.ndarray, cols: np.ndarray, width: int, exclude_self: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``width`` of manga ``rows`` (of cluster ``c``) among ``cols``, exactly ranked."""
+    def lists(self, rows: np.ndarray, cols: np.ndarray, width: int, exclude_self: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``width`` of manga ``rows`` among ``cols`` (sorted), exactly ranked."""
         indices = np.empty((len(rows), width), dtype=np.int32)
         distances = np.empty((len(rows), width), dtype=np.float32)
         block = max(1, BLOCK_BYTES // (4 * len(cols)))
@@ -118,14 +118,8 @@ class Partition:
         return indices, distances
 
 
-def sample_lists(model: Model, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact lists of manga ``rows`` and their k-th distances (on the tie grid).
-
-    Returns
-    -------
-    indices : ndarray, shape (len(rows), k), int64
-    kth : ndarray, shape (len(rows),), float32
-    """
+def sample_lists(model: Model, rows: np.ndarray, k: int) -> np.ndarray:
+    """Exact lists of manga ``rows``, shape (len(rows), k), int64."""
     n = model.embedding_.shape[0]
     indices = np.empty((len(rows), k), dtype=np.int64)
     distances = np.empty((len(rows), k), dtype=np.float32)
@@ -133,7 +127,7 @@ def sample_lists(model: Model, rows: np.ndarray, k: int) -> tuple[np.ndarray, np
     for start in range(0, len(rows), block):
         part = rows[start:start + block]
         top_k(model.distances(part), part, k, indices[start:start + block], distances[start:start + block])
-    return indices, distances[:, k - 1]
+    return indices
 
 
 def tie_aware_recall(model: Model, rows: np.ndarray, exact_lists: np.ndarray, listed: np.ndarray) -> float:
@@ -192,7 +186,7 @@ def partitioned(model: Model, n: int, k: int, *, candidates: float = 0.02, min_r
     """
     k = min(k, n - 1)
     choose_rows = _sample(n, sample, seed)
-    exact_lists, _ = sample_lists(model, choose_rows, k)
+    exact_lists = sample_lists(model, choose_rows, k)
     hubs = np.flatnonzero(np.bincount(exact_lists[exact_lists >= 0], minlength=n) > 1)
     members = clusters(search_vectors(model), n_clusters(n), seed)
     part = Partition(model, members, hubs, seed)
@@ -206,7 +200,7 @@ def partitioned(model: Model, n: int, k: int, *, candidates: float = 0.02, min_r
         return exact(model, n, k, groups=groups, progress=progress)
     found = _search_all(part, n, k, max(int(share * n), MIN_CANDIDATES_PER_K * (k + 1)), groups, progress)
     check_rows = _sample(n, sample, seed + 1)
-    measured = tie_aware_recall(model, check_rows, sample_lists(model, check_rows, k)[0], found.indices[check_rows])
+    measured = tie_aware_recall(model, check_rows, sample_lists(model, check_rows, k), found.indices[check_rows])
     log.info("%s: partitioned search, %d clusters, candidates %.0f%% of the catalogue, recall %.4f on %d other "
              "sampled manga", model.name, len(members), 100 * share, measured, len(check_rows))
     return Neighbours(model.name, found.indices, found.distances, "partitioned", measured)
@@ -214,14 +208,15 @@ def partitioned(model: Model, n: int, k: int, *, candidates: float = 0.02, min_r
 
 def _choose_share(part: Partition, label: np.ndarray, rows: np.ndarray, exact_lists: np.ndarray, k: int,
                   first: float, min_recall: float) -> float | None:
-    """The smallest share on the ladder whose lists for ``rows`` reach ``min_recall``, or None."""
+    """The smallest share on the ladder whose lists for ``rows`` reach ``min_recall`` (by
+    :data:`MARGIN` more), or None."""
     n = len(label)
     for share in sorted({first, *(s for s in LADDER if s > first)}):
         wanted = max(int(share * n), MIN_CANDIDATES_PER_K * (k + 1))
         listed = np.empty((len(rows), k), dtype=np.int32)
         for c in np.unique(label[rows]):
             at = np.flatnonzero(label[rows] == c)
-            listed[at] = part.lists(c, rows[at], part.candidates(c, wanted), k, True)[0]
+            listed[at] = part.lists(rows[at], part.candidates(c, wanted), k, True)[0]
         got = tie_aware_recall(part.model, rows, exact_lists, listed)
         log.debug("%s: share %.3f, recall %.4f", part.model.name, share, got)
         if got >= min(1.0, min_recall + MARGIN):
@@ -241,7 +236,7 @@ def _search_all(part: Partition, n: int, k: int, wanted: int, groups: np.ndarray
                                  disable=None if progress else True, leave=False)):
         rows = own[is_query[own]]
         if len(rows):
-            indices[rows], distances[rows] = part.lists(c, rows, part.candidates(c, wanted), width, groups is None)
+            indices[rows], distances[rows] = part.lists(rows, part.candidates(c, wanted), width, groups is None)
     if groups is not None:
         indices, distances = share_rows(indices[queries], distances[queries], np.searchsorted(queries, groups), k)
     return Neighbours(part.model.name, indices, distances, "partitioned")
