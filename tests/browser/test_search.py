@@ -1,0 +1,147 @@
+"""The title search ranks as a reader expects, on real titles, in Explore and Feed.
+
+A small inline catalogue of real MangaDex titles (and alternative titles in several scripts), with
+the follows arranged so that catalogue order (most followed first) is the *wrong* answer: the
+doujinshi and sequels are followed more than the titles a reader means, so only the ranking
+(exact title, title start, word starts, inside a title, typos) puts the right one first.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sitegen.build import build
+from sitegen.config import BuildConfig, replace
+from support.helpers import manga_object, require_browser, serve, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TAGS = [("Action", "Adventure", "Comedy"), ("Romance", "Drama", "School Life"), ("Horror", "Action", "Demons"),
+        ("Slice of Life", "Comedy"), ("Fantasy", "Isekai", "Magic"), ("Sci-Fi", "Mecha", "Military")]
+
+# title, alternative titles, follows (more follows: earlier in the catalogue)
+TITLES = [
+    ("One Piece - Hito Nami (Doujinshi)", [], 9000),
+    ("One Piece dj - Nami Paradise", [], 8900),
+    ("ONE PIECE Party", ["ワンピース パーティー"], 8800),
+    ("Chainsaw Man 2", [], 8700),
+    ("Chainsaw Man - Buddy Stories", [], 8600),
+    ("Yotsuba & Co. (Doujinshi)", [], 8500),
+    ("Pieces of a Broken One", [], 8400),
+    ("One Piece", ["ワンピース", "원피스", "Ван-Пис", "Vua Hải Tặc"], 5000),
+    ("Chainsaw Man", ["チェンソーマン", "Человек-бензопила"], 4900),
+    ("Yotsuba to!", ["よつばと!", "Yotsubato!", "Ёцуба!"], 4800),
+    ("Pokémon Adventures", ["Pocket Monsters SPECIAL", "ポケットモンスタースペシャル"], 4700),
+    ("Shingeki no Kyojin", ["Attack on Titan", "進撃の巨人", "L'Attaque des Titans"], 4600),
+    ("Sousou no Frieren", ["Frieren: Beyond Journey's End", "葬送のフリーレン", "장송의 프리렌"], 4500),
+    ("Kimetsu no Yaiba", ["Demon Slayer", "鬼滅の刃"], 4400),
+    ("JoJo's Bizarre Adventure", ["ジョジョの奇妙な冒険"], 4300),
+]
+FILLER = 40  # plain titles so that the models have a catalogue to learn from
+
+
+def search_catalogue() -> list[dict]:
+    out = []
+    for n, (title, alts, follows) in enumerate(TITLES):
+        out.append(manga_object(title, TAGS[n % len(TAGS)], follows=follows,
+                                altTitles=[{"ja" if not a.isascii() else "en": a} for a in alts]))
+    for n in range(FILLER):
+        out.append(manga_object(f"Filler Story {n}", TAGS[n % len(TAGS)], follows=100 + n))
+    return out
+
+
+@pytest.fixture(scope="module")
+def search_site(tmp_path_factory):
+    require_browser()
+    root = tmp_path_factory.mktemp("search")
+    path = root / "catalogue.jsonl"
+    path.write_text("\n".join(json.dumps(m) for m in search_catalogue()), encoding="utf-8")
+    out = root / "_site"
+    build(replace(BuildConfig(seed=1), **{
+        "catalogue.source": "file", "catalogue.path": path, "site.out": out, "models.names": ("lsi",),
+        "projection.method": "pca", "projection.size": 55, "feed.size": 55}))
+    with serve(out) as base:
+        yield base
+
+
+def results(page, selector="#search-results"):
+    """The titles shown, in order, each with its matched alternative title when there is one."""
+    return page.eval_on_selector_all(selector + " li", """lis => lis.map(li => {
+        const alt = li.querySelector('.r-alt');
+        return li.querySelector('.r-title').textContent + (alt ? ' | ' + alt.textContent : '');
+    })""")
+
+
+def search(page, text, selector="#search-input"):
+    page.fill(selector, "")
+    page.fill(selector, text)
+    wait_until(page, "s => { const l = document.querySelector(s); return !l.hidden && l.children.length > 0; }",
+               arg=selector.replace("-input", "-results").replace("-search", "-results"))
+
+
+@pytest.fixture
+def explore(page, search_site):
+    page.goto(search_site + "index.html")
+    wait_until(page, "document.getElementById('status').textContent.includes('Type to search')")
+    return page
+
+
+@pytest.mark.parametrize("query, first", [
+    ("One Piece", "One Piece"),
+    ("one piece", "One Piece"),
+    ("Chainsaw Man", "Chainsaw Man"),
+    ("chainsaw", "Chainsaw Man 2"),  # a title start for both: the more followed first
+    ("Yotsuba to", "Yotsuba to!"),
+    ("pokemon", "Pokémon Adventures"),  # accents ignored
+    ("jojos", "JoJo's Bizarre Adventure"),  # apostrophes ignored
+])
+def test_the_title_a_reader_means_comes_first(explore, query, first):
+    search(explore, query)
+    assert results(explore)[0] == first
+
+
+def test_tiers_exact_then_start_then_words_then_typos(explore):
+    search(explore, "One Piece")
+    shown = results(explore)
+    assert shown[:4] == ["One Piece", "One Piece - Hito Nami (Doujinshi)", "One Piece dj - Nami Paradise",
+                         "ONE PIECE Party"]
+    search(explore, "piece one")  # every word starts a title word, in any order
+    assert results(explore)[:2] == ["One Piece - Hito Nami (Doujinshi)", "One Piece dj - Nami Paradise"]
+    search(explore, "chainsw man")  # a typo: only fuzzy matching finds these, most followed first
+    assert results(explore) == ["Chainsaw Man 2", "Chainsaw Man - Buddy Stories", "Chainsaw Man"]
+
+
+@pytest.mark.parametrize("query, shown", [
+    ("ワンピース", "One Piece | ワンピース"),
+    ("원피스", "One Piece | 원피스"),
+    ("ван пис", "One Piece | Ван-Пис"),
+    ("vua hai tac", "One Piece | Vua Hải Tặc"),
+    ("Attack on Titan", "Shingeki no Kyojin | Attack on Titan"),
+    ("進撃", "Shingeki no Kyojin | 進撃の巨人"),
+    ("フリーレン", "Sousou no Frieren | 葬送のフリーレン"),
+    ("Demon Slayer", "Kimetsu no Yaiba | Demon Slayer"),
+    ("ёцуба", "Yotsuba to! | Ёцуба!"),
+])
+def test_every_alternative_title_is_found_and_shown(explore, query, shown):
+    search(explore, query)
+    assert results(explore)[0] == shown
+
+
+def test_enter_picks_the_first_result_even_when_typed_fast(explore):
+    explore.focus("#search-input")
+    explore.keyboard.type("Chainsaw Man")
+    explore.keyboard.press("Enter")  # no wait: the search runs on Enter if a frame has not yet
+    wait_until(explore, "document.getElementById('manga-title').textContent.length > 0")
+    assert explore.text_content("#manga-title") == "Chainsaw Man"
+
+
+def test_feed_enter_adds_the_title_typed(page, search_site):
+    page.goto(search_site + "feed.html")
+    wait_until(page, "!document.getElementById('library-search').disabled")
+    page.focus("#library-search")
+    page.keyboard.type("Yotsuba to")
+    page.keyboard.press("Enter")
+    wait_until(page, "document.querySelectorAll('#library-list li').length === 1")
+    assert page.text_content("#library-list li a") == "Yotsuba to!"
