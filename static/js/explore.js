@@ -21,7 +21,7 @@
     m.id.forEach((id, i) => byId.set(id, i));
     Site.titleSearch({
       input, list, prefix: "result-", manga: m, keys: m.id.map((_, i) => i),
-      meta: (i) => (m.year[i] ? m.year[i] + " · " : "") + m.follows[i].toLocaleString("en") + " follows",
+      meta: (i) => Site.known([m.year[i], Site.followsText(m.follows[i])]),
       onChoose: (i) => choose(i),
       onResults: (found, needle, max) => {
         status.textContent = !needle ? "Type to search." : found ? found + (found === max ? "+" : "") +
@@ -57,9 +57,8 @@
     status.textContent = "Its nearest manga under each model, closest first. Type to search again.";
     // each alternative title isolated: one right-to-left title must not reorder its neighbours
     $("manga-alt").replaceChildren(...m.alt[i].flatMap((t, n) => (n ? [" · "] : []).concat([el("bdi", {}, t)])));
-    const meta = [m.year[i], m.status[i], RATINGS[m.rating[i]],
-      m.follows[i].toLocaleString("en") + " follows", m.score[i] != null ? "rated " + m.score[i] : null];
-    $("manga-meta").textContent = meta.filter((x) => x !== null && x !== undefined && x !== "").join(" · ");
+    $("manga-meta").textContent = Site.known([m.year[i], m.status[i], RATINGS[m.rating[i]],
+      Site.followsText(m.follows[i]), m.score[i] != null ? "rated " + m.score[i] : null]);
     Site.tagChips($("manga-tags"), data.tags, m.tags[i]);
     $("manga-link").href = Site.mangadexUrl(m.id[i]);
     libraryButton();

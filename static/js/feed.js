@@ -89,7 +89,7 @@
     m.id.forEach((id, i) => byId.set(id, i));
     Site.titleSearch({
       input, list, prefix: "library-result-", manga: m, keys: m.id.map((_, i) => i),
-      meta: (i) => m.follows[i].toLocaleString("en") + " follows",
+      meta: (i) => Site.known([m.year[i], Site.followsText(m.follows[i])]),
       onChoose: addToLibrary,
     });
     items = usableItems();

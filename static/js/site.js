@@ -149,6 +149,19 @@
     else history.replaceState(state, "", url);
   }
 
+  // --- facts about a manga ----------------------------------------------------------------------
+
+  // The known ones of `facts`, joined by " · ": null, undefined, "" and NaN are unknowns, left out.
+  function known(facts) {
+    return facts.filter((x) => x !== null && x !== undefined && x !== "" && !Number.isNaN(x)).join(" · ");
+  }
+
+  // "1,234 follows", or null when unknown. The catalogue stores a missing statistic as 0 follows
+  // (a catalogue fetched without statistics has 0 for every manga), so 0 is never shown.
+  function followsText(n) {
+    return Number.isFinite(n) && n > 0 ? n.toLocaleString("en") + (n === 1 ? " follow" : " follows") : null;
+  }
+
   // --- tag chips --------------------------------------------------------------------------------
 
   // Fill `list` (a <ul>) with chips for tag columns `tagIdx` of `tags` (catalogue.json's tags),
@@ -335,6 +348,6 @@
 
   window.Site = Object.freeze({
     contract, $, el, dataPath, fetchData, fetchNeighbours, isId, query, pageUrl, mangadexUrl, mangadexLink,
-    param, setUrl, tagChips, titleSearch,
+    param, setUrl, known, followsText, tagChips, titleSearch,
   });
 })();

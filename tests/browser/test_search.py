@@ -45,10 +45,10 @@ FILLER = 40  # plain titles so that the models have a catalogue to learn from
 def search_catalogue() -> list[dict]:
     out = []
     for n, (title, alts, follows) in enumerate(TITLES):
-        out.append(manga_object(title, TAGS[n % len(TAGS)], follows=follows,
+        out.append(manga_object(title, TAGS[n % len(TAGS)], follows=follows, year=1990 + n,
                                 altTitles=[{"ja" if not a.isascii() else "en": a} for a in alts]))
-    for n in range(FILLER):
-        out.append(manga_object(f"Filler Story {n}", TAGS[n % len(TAGS)], follows=100 + n))
+    for n in range(FILLER):  # no statistics, no year: unknowns the pages must leave out
+        out.append(manga_object(f"Filler Story {n}", TAGS[n % len(TAGS)]))
     return out
 
 
@@ -145,3 +145,28 @@ def test_feed_enter_adds_the_title_typed(page, search_site):
     page.keyboard.press("Enter")
     wait_until(page, "document.querySelectorAll('#library-list li').length === 1")
     assert page.text_content("#library-list li a") == "Yotsuba to!"
+
+
+# -- unknown values (issue 10, item 8) -----------------------------------------------------------
+
+
+def test_unknown_follows_rating_and_year_are_left_out(explore):
+    search(explore, "Filler Story 7")
+    assert explore.locator("#search-results li").first.locator(".r-meta").count() == 0
+    explore.keyboard.press("Enter")
+    wait_until(explore, "document.getElementById('manga-meta').textContent.length > 0")
+    meta = explore.text_content("#manga-meta")
+    assert "follow" not in meta and "rated" not in meta and "0" not in meta and "null" not in meta
+    search(explore, "One Piece")
+    assert explore.locator("#search-results li").first.locator(".r-meta").text_content() == "1997 · 5,000 follows"
+    explore.keyboard.press("Enter")
+    wait_until(explore, "document.getElementById('manga-meta').textContent.includes('follows')")
+    assert explore.text_content("#manga-meta").startswith("1997 · ")
+
+
+def test_feed_search_leaves_unknown_follows_out(page, search_site):
+    page.goto(search_site + "feed.html")
+    wait_until(page, "!document.getElementById('library-search').disabled")
+    search(page, "Filler Story 3", "#library-search")
+    assert page.locator("#library-results li").first.locator(".r-meta").count() == 0
+    assert page.locator("#library-results").text_content().count("follow") == 0
