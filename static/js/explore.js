@@ -41,10 +41,13 @@
     return shardCache.get(number);
   }
 
+  // A reader's pick (search or a neighbour's link): into the URL, and focus to the manga's
+  // heading, so that a screen reader reads it and Tab goes on to its recommendations.
   function choose(i, push = true) {
     input.value = data.manga.title[i];
     if (push) Site.setUrl(urlParams(data.manga.id[i]), { push: true, state: { id: data.manga.id[i] } });
     select(i);
+    $("manga-title").focus();
   }
 
   async function select(i) {
@@ -52,9 +55,12 @@
     const m = data.manga;
     document.title = m.title[i] + " · Explore · mangarec";
     $("intro").hidden = true;
+    $("intro-head").hidden = true;  // one h1 a state: the manga's title is the page's heading now
     $("selection").hidden = false;
     $("manga-title").textContent = m.title[i];
-    status.textContent = "Its nearest manga under each model, closest first. Type to search again.";
+    // the one line a screen reader announces for a pick (the status line is the live region)
+    status.textContent = "Showing " + m.title[i] + " and its nearest manga under " +
+      data.models.length + " models. Type to search again.";
     // each alternative title isolated: one right-to-left title must not reorder its neighbours
     $("manga-alt").replaceChildren(...m.alt[i].flatMap((t, n) => (n ? [" · "] : []).concat([el("bdi", {}, t)])));
     $("manga-meta").textContent = Site.known([m.year[i], m.status[i], RATINGS[m.rating[i]],
@@ -62,7 +68,7 @@
     Site.tagChips($("manga-tags"), data.tags, m.tags[i]);
     $("manga-link").href = Site.mangadexUrl(m.id[i]);
     libraryButton();
-    $("manga-desc").replaceChildren();
+    description("");
     $("columns").replaceChildren(el("p", { class: "status" }, "Loading neighbours…"));
     let shard;
     try {
@@ -72,9 +78,26 @@
       return;
     }
     if (current !== i) return;  // a newer selection won the race
-    $("manga-desc").innerHTML = shard.desc[i - shard.start];  // sanitized at build time
+    description(shard.desc[i - shard.start]);
     renderColumns(i, shard);
   }
+
+  // The description, sanitized at build time, folded to a few lines when longer; folded, its
+  // links are inert (not a Tab stop each on the way to the recommendations) until unfolded.
+  function description(html) {
+    const desc = $("manga-desc"), more = $("desc-more");
+    desc.innerHTML = html;
+    desc.classList.add("folded");
+    const long = desc.scrollHeight > desc.clientHeight + 4;
+    desc.classList.toggle("folded", long);
+    desc.inert = long;
+    more.hidden = !long;
+  }
+  $("desc-more").addEventListener("click", () => {
+    $("manga-desc").classList.remove("folded");
+    $("manga-desc").inert = false;
+    $("desc-more").hidden = true;
+  });
 
   function filters() {
     const checked = (name) => Array.from(document.querySelectorAll("input[name=" + name + "]:checked")).map((x) => x.value);
@@ -86,6 +109,7 @@
   function modelsFromUrl() {
     const wanted = Site.param("models");
     const names = wanted ? new Set(wanted.split(",")) : null;
+    if (names) $("filters-box").open = true;  // some models are off: show which
     document.querySelectorAll("input[name=model]").forEach((box) => { box.checked = !names || names.has(box.value); });
   }
 
@@ -118,7 +142,7 @@
         const li = el("li", { class: "neighbour" });
         const head = el("div", { class: "n-head" });
         const a = el("a", { href: Site.query(urlParams(m.id[j])), class: "n-title", dir: "auto" }, m.title[j]);
-        a.addEventListener("click", (e) => { e.preventDefault(); choose(j); window.scrollTo(0, 0); });
+        a.addEventListener("click", (e) => { e.preventDefault(); window.scrollTo(0, 0); choose(j); });
         head.append(a, el("span", { class: "dist", title: "distance (lower is closer)" }, dist[r].toFixed(3)));
         head.append(Site.mangadexLink(m.id[j], m.title[j]));
         const why = el("ul", { class: "tags small", "aria-label": "Shared tags" });
@@ -137,7 +161,7 @@
     const id = Site.param("id");
     if (id && byId.has(id)) { input.value = data.manga.title[byId.get(id)]; select(byId.get(id)); }
     else if (id) status.textContent = "No manga with id " + id + " in this catalogue.";
-    else { $("selection").hidden = true; $("intro").hidden = false; current = null; }
+    else { $("selection").hidden = true; $("intro").hidden = false; $("intro-head").hidden = false; current = null; }
   }
 
   $("filters").addEventListener("change", (e) => {

@@ -73,6 +73,7 @@ def test_neighbour_click_back_and_filters(served, index, page):
     page.go_back()
     wait_until(page, "t => document.getElementById('manga-title').textContent === t", arg=index["manga"]["title"][0])
     page.locator("#columns .column").first.wait_for()
+    page.click("#filters-box summary")  # filters are folded under one Tab stop
     page.select_option("#min-shared", "4")
     page.wait_for_timeout(200)
     for item in page.locator("li.neighbour").all():
@@ -101,6 +102,7 @@ def test_rating_filter_is_the_contracts_and_hides_neighbours_by_rating(served, i
         return [manga["id"].index(parse_qs(urlsplit(h).query)["id"][0]) for h in hrefs]
 
     assert shown() == [j for j in row if rating_of(j) not in off]
+    page.click("#filters-box summary")
     for rating in off:
         page.check(f'#filters input[name=rating][value="{rating}"]')
     page.uncheck(f'#filters input[name=rating][value="{ratings[0]}"]')
@@ -129,6 +131,8 @@ def test_model_toggles_hide_columns_and_travel_in_the_url(served, index, page):
     first, second = list(REGISTRY)[:2]
     page.goto(served.url("explore", id=index["manga"]["id"][1]))
     page.locator(f'.column[data-model="{second}"]').wait_for()
+    assert not page.evaluate("document.getElementById('filters-box').open")
+    page.click("#filters-box summary")
     page.uncheck(f'input[name=model][value="{second}"]')
     page.locator(f'.column[data-model="{second}"]').wait_for(state="detached")
     assert page.locator("#columns .column").count() == len(REGISTRY) - 1
@@ -137,4 +141,5 @@ def test_model_toggles_hide_columns_and_travel_in_the_url(served, index, page):
     page.reload()
     page.locator(f'.column[data-model="{first}"]').wait_for()
     assert page.locator(f'.column[data-model="{second}"]').count() == 0
+    assert page.evaluate("document.getElementById('filters-box').open")  # a model is off: shown why
     assert not page.is_checked(f'input[name=model][value="{second}"]')
