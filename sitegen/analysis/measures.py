@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 #: MangaDex ``related`` kinds that count as the same story. ``main_story`` is how a side story
 #: or spin-off points back at its original, so it is included for symmetry.
-RELATED_KINDS = frozenset({"sequel", "prequel", "side_story", "main_story", "spin_off", "same_franchise"})
+#: Relations of the same story or world: a reader of one wants the others (adaptations, doujinshi
+#: and colour editions are not a different story to recommend).
+RELATED_KINDS = frozenset({"sequel", "prequel", "side_story", "main_story", "spin_off", "same_franchise",
+                           "shared_universe", "alternate_story"})
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 PAIRS_PER_CHUNK = 400_000  # (row, neighbour) pairs per vectorized step: a few tens of MB
 

@@ -9,6 +9,7 @@ from .laplacian import LaplacianCosine, LaplacianEuclidean
 from .lsi import LSI
 from .network import AdjacencyCosine, SpectralEmbedding
 from .popularity import PopularityBlend
+from .text import TagsText
 from .word2vec import Word2Vec
 
 REGISTRY: dict[str, type[Model]] = {
@@ -23,6 +24,7 @@ REGISTRY: dict[str, type[Model]] = {
     ItemsetLSI.name: ItemsetLSI,
     ItemsetWord2Vec.name: ItemsetWord2Vec,
     PopularityBlend.name: PopularityBlend,
+    TagsText.name: TagsText,
 }
 
 __all__ = ["Model", "REGISTRY"]

@@ -151,11 +151,14 @@ def _alt_titles(rng: Dice, kana: str, language: str) -> list[dict[str, str]]:
     return alts
 
 
-def _description(rng: Dice, title: str) -> str:
+def _description(rng: Dice, title: str, theme: str) -> str:
+    """A few sentences: a made-up premise, then words of the manga's main theme (the signal a
+    description model can find beyond the tags), then a note that it is demo data."""
     name, _ = _name(rng)
     fill = {"name": name, "noun": rng.pick(words.NOUNS).lower(), "adj": rng.pick(words.ADJECTIVES),
             "place": rng.pick(words.PLACES)}
     sentences = [s.format(**fill) for s in rng.sample(words.SENTENCES, rng.integers(1, 4))]
+    sentences.append(rng.pick(words.THEME_SENTENCES).format(*rng.sample(words.THEME_WORDS[theme], 3)))
     return " ".join(sentences) + f"\n\n---\n*{title}* is synthetic demo data."
 
 
@@ -191,7 +194,7 @@ def _record(rng: Dice, tags: np.ndarray, theme: str, created: np.datetime64, tit
         "attributes": {
             "title": {("en" if rng.random() < 0.7 else "ja-ro"): title},
             "altTitles": _alt_titles(rng, kana, language),
-            "description": {"en": _description(rng, title)},
+            "description": {"en": _description(rng, title, theme)},
             "originalLanguage": language,
             "publicationDemographic": rng.weighted({"shounen": .3, "shoujo": .2, "seinen": .2, "josei": .07, "": .23}) or None,
             "status": rng.weighted({"ongoing": .45, "completed": .4, "hiatus": .08, "cancelled": .07}),
@@ -232,6 +235,10 @@ def _link_series(records: list[dict], rng: np.random.Generator, tags: np.ndarray
         suffix, kind = words.SEQUEL_SUFFIXES[int(rng.integers(len(words.SEQUEL_SUFFIXES)))]
         base = next(iter(records[parent]["attributes"]["title"].values()))
         records[i]["attributes"]["title"] = {"en": base + suffix}
+        # a sequel's blurb retells its first story's premise (same people, same place), as real ones do
+        premise = records[parent]["attributes"]["description"]["en"].split(". ")[0].split("\n")[0]
+        records[i]["attributes"]["description"] = {"en": f"{premise.rstrip('.')}. {base}{suffix} goes on from there.\n\n"
+                                                          f"---\n*{base}{suffix}* is synthetic demo data."}
         own = tags[parent].copy()
         flip = int(rng.integers(len(own)))
         if own.sum() > 2 or not own[flip]:

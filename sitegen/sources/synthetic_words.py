@@ -129,3 +129,50 @@ SENTENCES = (
     "{name} has one rule: never fall for a {noun}. That rule lasts a week.",
     "The {noun} of {place} is dying, and only {name} can read the signs.",
 )
+
+#: Words a theme's descriptions use, so that the demo's descriptions say something its tags do not
+#: (a model reading them has real signal to find); a few words are shared across themes, as on
+#: MangaDex, where "world", "power" or "love" describe very different manga.
+THEME_WORDS: dict[str, tuple[str, ...]] = {
+    "isekai": ("summoned", "guild", "skills", "levels", "demon lord",
+              "hero party", "status screen", "cheat ability", "another world", "truck"),
+    "villainess": ("engagement", "duke's daughter", "otome game", "doom flag", "heroine",
+                  "crown prince", "ball", "second chance", "etiquette", "scandal"),
+    "boys_love": ("senpai", "confession", "roommate", "childhood friend", "heartbeat",
+                 "first love", "secret", "colleague", "jealousy", "promise"),
+    "girls_love": ("class president", "hand-holding", "student council", "first kiss", "best friend",
+                  "letter", "rooftop", "garden club", "feelings", "promise"),
+    "school_romcom": ("transfer student", "classmate", "school festival", "love letter", "misunderstanding",
+                     "tsundere", "club room", "summer break", "confession", "rival"),
+    "battle": ("tournament", "rival", "training arc", "sealed power", "clan",
+              "sword", "final form", "demon", "revenge", "power"),
+    "wuxia": ("sect", "cultivation", "qi", "martial uncle", "heavenly demon",
+             "murim", "elixir", "sword saint", "disciple", "jianghu"),
+    "horror": ("curse", "haunted house", "ritual", "urban legend", "shrine",
+              "missing girl", "ghost story", "blood", "mirror", "village"),
+    "thriller": ("detective", "serial killer", "alibi", "conspiracy", "hostage",
+                "evidence", "confession", "trial", "double life", "secret"),
+    "scifi": ("colony ship", "android", "space station", "mech pilot", "wormhole",
+             "artificial intelligence", "galaxy", "clone", "cyberspace", "world"),
+    "sports": ("nationals", "volleyball", "coach", "training camp", "ace pitcher",
+              "relay", "swim team", "tournament", "rival school", "practice"),
+    "everyday": ("café", "cat", "neighbourhood", "cooking", "weekend",
+                "grandmother", "countryside", "tea", "small shop", "seasons"),
+    "webtoon_drama": ("ceo", "contract marriage", "revenge", "chaebol", "scandal",
+                     "ex-husband", "office", "secretary", "betrayal", "second chance"),
+    "doujin": ("fan work", "parody", "anthology", "what if", "circle",
+              "comiket", "alternate ending", "crossover", "short", "character study"),
+    "historical": ("shogunate", "samurai", "court", "emperor", "war",
+                  "dynasty", "concubine", "castle", "edo", "general"),
+    "magical": ("magical girl", "transformation", "wand", "familiar", "witch",
+               "academy", "spell", "star power", "mascot", "power"),
+    "dark_romance": ("obsession", "captive", "contract", "possessive", "vampire lord",
+                    "mansion", "debt", "revenge", "fate", "love"),
+    "oneshots": ("short story", "one evening", "encounter", "letter", "train",
+                "rain", "memory", "goodbye", "festival", "love"),
+}
+THEME_SENTENCES = (
+    "Expect {0}, {1} and {2}.",
+    "A tale of {0} and {1}, where {2} changes everything.",
+    "{0}, {1}, {2}: nothing is what it seems.",
+)

@@ -1,0 +1,150 @@
+"""Tags and description: the tag vector blended with what the titles and the description say.
+
+Two manga with the same tags are, to a tag model, the same manga; what tells them apart is the
+text a reader sees. This model puts that text in:
+
+* **Text vector.** Title words (every title and alt title, in every script: see
+  :mod:`.text_features`) and description words, each weighted by tf-idf (sublinear term
+  frequency; words in fewer than ``min_df`` manga or in more than ``max_df`` of them dropped),
+  each block L2-normalized, titles given ``title_share`` of the weight, then reduced to ``dims``
+  dimensions by truncated SVD and L2-normalized again.
+* **Tag vector.** The manga's tf-idf row over tags, full rank (about 77 columns), L2-normalized:
+  on MangaDex relations it finds more same-story titles than the rank-24 LSI does.
+* **Blend.** The manga is ``[sqrt(1 - w) * tags, sqrt(w) * text]``, so that the cosine between two
+  manga is ``(1 - w) * tag cosine + w * text cosine``: a plain cosine model, searched like LSI.
+
+The weight ``w`` is chosen at build time as the popularity blend's is
+(:func:`~sitegen.models.popularity.choose_weight`): by related-title recall on the catalogue's
+own MangaDex relations, among weights whose tag coherence is within ``max_coherence_loss`` of the
+tags alone (``w = 0``), the smallest within one standard error of the best. The curve it was
+chosen from is shown on the comparison page.
+
+Descriptions come in many languages; the loader keeps the English one when there is one, else
+the first the record lists (:func:`~sitegen.sources.fields.localized_paragraphs`). Words are not
+translated: a Spanish description matches Spanish ones, and names, which every language spells
+alike, match across languages. Manga with no usable words get a zero text vector and are ranked
+by their tags alone; manga without tags, by their text alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from ..linalg import fixed_signs
+from ..params import Param, at_least, between, each
+from .base import Model
+from .lsi import tfidf
+from .popularity import DEFAULT_K, choose_weight
+from .text_features import description_tokens, title_tokens
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from ..sources.catalogue import Catalogue
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
+WEIGHT = between(0, 1)
+
+
+def _as_is(tokens: list[str]) -> list[str]:
+    return tokens  # the vectorizer gets token lists made by text_features
+
+
+def word_matrix(docs: list[list[str]], min_df: int, max_df: float) -> sp.csr_matrix:
+    """tf-idf of token lists, rows L2-normalized, shape (n_docs, n_words), float32.
+
+    The bounds are applied as document counts (``max_df`` at least ``min_df``), so that a small
+    catalogue keeps its words instead of failing; with no word kept the matrix has no columns.
+    """
+    n = len(docs)
+    vectorizer = TfidfVectorizer(analyzer=_as_is, sublinear_tf=True, dtype=np.float32,
+                                 min_df=min(min_df, max(n, 1)), max_df=max(min_df, int(max_df * n)))
+    try:
+        return sp.csr_matrix(vectorizer.fit_transform(docs))
+    except ValueError:  # no word survives the bounds (a tiny or wordless catalogue)
+        return sp.csr_matrix((n, 0), dtype=np.float32)
+
+
+def text_vectors(catalogue: Catalogue, *, title_share: float, dims: int, min_df: int, max_df: float,
+                 seed: int) -> np.ndarray:
+    """Unit text vectors from titles and descriptions, shape (n_manga, d <= dims), float32.
+
+    Rows of manga with no kept word are zero.
+    """
+    titles = word_matrix([title_tokens(m.title, m.alt_titles) for m in catalogue.manga], min_df, max_df)
+    descs = word_matrix([description_tokens(m.description) for m in catalogue.manga], min_df, max_df)
+    words = sp.hstack([np.sqrt(title_share) * titles, np.sqrt(1 - title_share) * descs], format="csr")
+    n = len(catalogue)
+    d = min(dims, words.shape[1] - 1, n - 1)
+    if d < 1:
+        return np.zeros((n, 0), dtype=np.float32)
+    svd = TruncatedSVD(n_components=d, algorithm="randomized", n_iter=5, random_state=seed)
+    reduced = fixed_signs(svd.fit_transform(words))
+    return normalize(reduced).astype(np.float32)
+
+
+def tag_vectors(catalogue: Catalogue) -> np.ndarray:
+    """Unit tf-idf tag rows, shape (n_manga, n_tags), float32 (zero for a manga without tags)."""
+    b = catalogue.matrix
+    df = np.asarray((b > 0).sum(axis=0)).ravel()
+    idf = np.log(max(b.shape[0], 1) / np.maximum(df, 1))
+    return normalize(tfidf(b, idf)).toarray().astype(np.float32)
+
+
+class TagsText(Model):
+    """Tag tf-idf blended with a title-and-description tf-idf SVD (see the module docstring)."""
+
+    name = "tags_text"
+    label = "Tags + description"
+    metric = "cosine"
+    summary = "tag tf-idf blended with title and description words (tf-idf, truncated SVD), weight chosen by related-title recall"
+
+    params = {
+        "dims": Param(256, "dimensions the truncated SVD keeps of the title and description words", at_least(1)),
+        "title_share": Param(0.5, "share of the text weight given to title words (the rest: description words)",
+                             between(0, 1)),
+        "min_df": Param(2, "a word counts only when at least this many manga use it", at_least(1)),
+        "max_df": Param(0.1, "a word used by more than this share of manga is dropped (too common to tell apart)",
+                        between(0, 1, open_low=True)),
+        "weights": Param(DEFAULT_WEIGHTS, "text weights tried when choosing the blend, each in [0, 1]", each(WEIGHT)),
+        "weight": Param(None, "a fixed text weight in [0, 1]; unset: chosen from the weights", WEIGHT, kind=float),
+        "sample": Param(2000, "manga sampled when choosing the weight", at_least(1)),
+        "k": Param(None, "list length when choosing the weight; unset: the build's neighbours.k", at_least(1),
+                   follows="neighbours.k", kind=int),
+        "max_coherence_loss": Param(0.15, "largest relative fall in tag coherence, against tags alone, that the "
+                                          "chosen weight may cause", between(0, 1)),
+    }
+
+    def fit(self, catalogue: Catalogue) -> Self:
+        self.tags_ = tag_vectors(catalogue)
+        self.text_ = text_vectors(catalogue, title_share=self.title_share, dims=self.dims, min_df=self.min_df,
+                                  max_df=self.max_df, seed=self.seed)
+        if self.weight is None:
+            self.choice_ = choose_weight(catalogue, self._parts, self._blend, self.weights, k=self.k or DEFAULT_K,
+                                         sample=self.sample, seed=self.seed, max_coherence_loss=self.max_coherence_loss)
+            self.weight_ = self.choice_.weight
+            log.info("text weight %s chosen by %s: %s", self.weight_, self.choice_.measure, self.choice_.reason)
+        else:
+            self.choice_ = None
+            self.weight_ = float(self.weight)
+        w = np.float32(self.weight_)
+        self.embedding_ = np.hstack([np.sqrt(1 - w) * self.tags_, np.sqrt(w) * self.text_]).astype(np.float32)
+        return self
+
+    def _parts(self, rows: np.ndarray) -> np.ndarray:
+        """Tag and text cosine distances from ``rows``, shape (2, n_rows, n_manga), float32."""
+        return np.stack([1 - self.tags_[rows] @ self.tags_.T, 1 - self.text_[rows] @ self.text_.T])
+
+    @staticmethod
+    def _blend(parts: np.ndarray, weight: float) -> np.ndarray:
+        """The blended distance ``(1 - w) * tag + w * text`` of :meth:`_parts`' block."""
+        return (1 - weight) * parts[0] + weight * parts[1]
