@@ -6,13 +6,18 @@ Prints wall seconds and peak resident memory for every stage (catalogue, each mo
 neighbours, evaluation, render), the site's files and bytes, and the totals against the targets
 for that size: up to 110,000 manga (MangaDex today) the whole build within 5 minutes and 4 GiB and
 a site GitHub Pages takes (under 250 MB and 5,000 files); up to 1,000,000 manga within 60 minutes
-and 20 GiB, the site not for Pages. It measures; it does not assert.
+and 20 GiB, the site not for Pages. Then ``benchmarks/reader.py`` opens the site's Explore page
+in Chromium over a throttled link (10 Mbit/s, 40 ms) and prints what a reader waits for and
+downloads: first search results, each keystroke, each pick (``--no-reader`` skips it, as it does
+where Chromium is missing). It measures; it does not assert.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -23,6 +28,8 @@ from .config import BuildConfig, replace
 from .site.budget import SiteSize, human, measure
 
 MANGADEX_SIZE = 110_000
+READER = Path(__file__).resolve().parents[1] / "benchmarks" / "reader.py"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--models", default="", help="comma-separated model names (default: all)")
     p.add_argument("--out", type=Path, default=None, help="keep the site here (default: a temp dir)")
+    p.add_argument("--reader", action=argparse.BooleanOptionalAction, default=True,
+                   help="measure the built site in Chromium with benchmarks/reader.py (default: on)")
     p.add_argument("--min-recall", type=float, default=None,
                    help="neighbours.min_recall: recall the partitioned search must reach, else exact (default 0.99)")
     args = p.parse_args(argv)
@@ -89,10 +98,22 @@ def main(argv: list[str] | None = None) -> int:
         })
         report = build(config)
         site = measure(out)
-    print(f"benchmark: {report.manga} synthetic manga, {len(report.models)} models, seed {args.seed}")
-    print("\n".join(table(report.stages, report.peaks, site, target)))
-    print(report.summary())
+        print(f"benchmark: {report.manga} synthetic manga, {len(report.models)} models, seed {args.seed}")
+        print("\n".join(table(report.stages, report.peaks, site, target)))
+        print(report.summary(), flush=True)
+        if args.reader:
+            reader(out)
     return 0
+
+
+def reader(site: Path) -> None:
+    """Print benchmarks/reader.py's figures for ``site`` (its own process: it drives a browser)."""
+    if not READER.is_file() or not Path(CHROMIUM).exists():
+        print(f"reader: skipped (needs {READER.name} and Chromium at {CHROMIUM})")
+        return
+    done = subprocess.run([sys.executable, str(READER), str(site)], check=False)
+    if done.returncode:
+        print(f"reader: {READER.name} failed (exit {done.returncode}); the build's figures above stand")
 
 
 if __name__ == "__main__":

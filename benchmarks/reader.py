@@ -1,0 +1,179 @@
+"""What a reader waits for and downloads on Explore, over a throttled link, in Chromium.
+
+    python benchmarks/reader.py SITE_DIR [--query one] [--picks 4] [--down 10] [--latency 40]
+
+Serves the built site in SITE_DIR as GitHub Pages would (``sitegen.serve``: gzip for text), opens
+Explore in a fresh Chromium profile (Playwright, the system ``/usr/bin/chromium``) with the link
+throttled through the DevTools protocol (``Network.emulateNetworkConditions``: 10 Mbit/s down,
+40 ms latency by default), and prints:
+
+- the bytes transferred (as sent: gzipped, with headers) and the time from the start of the
+  navigation until the first search results show for a query typed as soon as the search box
+  exists;
+- the time each keystroke's search takes in the page (``performance.measure("title search")``
+  in ``Site.titleSearch``), typing the query letter by letter;
+- for each of a few picks (manga spread over the catalogue, so over its shards, found by
+  typing their title and pressing Enter), the bytes and the time until its recommendations show.
+
+It measures; it does not assert. Issue 10's targets, for comparison: first results within 1 s
+with at most 500 KB before them, at most 30 KB a pick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sitegen.serve import open_server  # noqa: E402
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+# What the page shows when a step is done (kept here: a page restructure changes only these).
+SEARCH_BOX = "#search-input"
+RESULTS = "#search-results li"
+PICKED = ("t => document.getElementById('manga-title').textContent === t"
+          " && document.querySelector('#columns .column') !== null")
+
+
+@dataclass
+class Traffic:
+    """Bytes received, per finished request, as the DevTools protocol reports them."""
+
+    finished: list[tuple[str, int]] = field(default_factory=list)
+    urls: dict[str, str] = field(default_factory=dict)
+
+    def listen(self, cdp) -> None:
+        cdp.on("Network.requestWillBeSent", lambda e: self.urls.__setitem__(e["requestId"], e["request"]["url"]))
+        cdp.on("Network.loadingFinished",
+               lambda e: self.finished.append((self.urls.get(e["requestId"], "?"), int(e["encodedDataLength"]))))
+
+    def since(self, mark: int) -> tuple[int, int, list[tuple[str, int]]]:
+        """(bytes, requests, the largest three) of the requests finished after ``mark``."""
+        done = self.finished[mark:]
+        return sum(b for _, b in done), len(done), sorted(done, key=lambda ub: -ub[1])[:3]
+
+
+def poll(page, expression: str, arg=None, timeout: float = 120.0) -> float:
+    """Wait until ``expression`` is truthy (through DevTools: the pages forbid eval); returns when."""
+    deadline = time.perf_counter() + timeout
+    while not page.evaluate(expression, arg):
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"timed out waiting for {expression}")
+        time.sleep(0.005)
+    return time.perf_counter()
+
+
+def kb(n: int) -> str:
+    return f"{n / 1000:,.1f} KB"
+
+
+def largest(items: list[tuple[str, int]], base: str) -> str:
+    return ", ".join(f"{u.removeprefix(base)} {kb(b)}" for u, b in items)
+
+
+def first_results(page, traffic: Traffic, base: str, query: str) -> list[str]:
+    """Open Explore and type ``query`` as soon as the search box exists: bytes and time to results."""
+    start = time.perf_counter()
+    page.goto(base + "index.html", wait_until="commit")
+    page.wait_for_selector(SEARCH_BOX)
+    page.focus(SEARCH_BOX)
+    page.keyboard.type(query)
+    page.wait_for_selector(RESULTS)
+    took = time.perf_counter() - start
+    size, requests, top = traffic.since(0)
+    return [f"first results for {query!r}: {kb(size)} transferred in {requests} requests, "
+            f"{took:.2f} s from navigation (largest: {largest(top, base)})"]
+
+
+def keystrokes(page, query: str) -> list[str]:
+    """Type ``query`` again letter by letter; each keystroke's search time in the page."""
+    page.fill(SEARCH_BOX, "")
+    page.evaluate("performance.clearMeasures('title search')")
+    for letter in query:
+        page.keyboard.type(letter)
+        page.wait_for_timeout(60)
+    times = page.evaluate("performance.getEntriesByName('title search').map(e => e.duration)")
+    if not times:
+        return ["keystrokes: no search measured (a site built before Site.titleSearch measured itself)"]
+    return [f"keystrokes ({len(times)}): median {statistics.median(times):.1f} ms, slowest {max(times):.1f} ms "
+            f"in the page ({', '.join(f'{t:.0f}' for t in times)})"]
+
+
+def picks(page, traffic: Traffic, base: str, titles: list[str], n: int) -> list[str]:
+    """Pick ``n`` manga spread over the catalogue by title + Enter: bytes and time to recommendations."""
+    rows = []
+    spread = sorted({round(k * (len(titles) - 1) / max(n - 1, 1)) for k in range(n)})
+    for i in spread:
+        page.fill(SEARCH_BOX, titles[i])
+        page.wait_for_selector(RESULTS)
+        shown = page.text_content(RESULTS + " .r-title")  # Enter picks the first shown: maybe a namesake
+        mark = len(traffic.finished)
+        start = time.perf_counter()
+        page.keyboard.press("Enter")
+        took = poll(page, PICKED, shown) - start
+        page.wait_for_timeout(300)  # let a description's request finish and be counted
+        size, requests, top = traffic.since(mark)
+        rows.append(f"pick #{i} {shown[:40]!r}: {kb(size)} in {requests} requests, {took:.2f} s"
+                    + (f" ({largest(top, base)})" if top else ""))
+    return rows
+
+
+def measure(site: Path, query: str, n_picks: int, down_mbit: float, latency_ms: float) -> list[str]:
+    """Every figure, as printable lines."""
+    from playwright.sync_api import sync_playwright
+
+    titles = json.loads((site / "data" / "catalogue.json").read_text("utf-8"))["manga"]["title"]
+    server = open_server(site, port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = server.url
+    lines = [f"site {site}: {len(titles):,} manga; link {down_mbit:g} Mbit/s down, {latency_ms:g} ms latency, "
+             "empty cache; bytes as sent (gzipped, with headers)"]
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_context().new_page()
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            rate = down_mbit * 1e6 / 8
+            cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": latency_ms,
+                                                          "downloadThroughput": rate, "uploadThroughput": rate})
+            traffic = Traffic()
+            traffic.listen(cdp)
+            lines += first_results(page, traffic, base, query)
+            lines += keystrokes(page, query)
+            lines += picks(page, traffic, base, titles, n_picks)
+            browser.close()
+    finally:
+        server.shutdown()
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("site", type=Path, help="a built site's directory")
+    p.add_argument("--query", default="one", help="what the reader types (default %(default)r)")
+    p.add_argument("--picks", type=int, default=4, help="manga picked, spread over the catalogue (default 4)")
+    p.add_argument("--down", type=float, default=10.0, help="download Mbit/s (default 10)")
+    p.add_argument("--latency", type=float, default=40.0, help="latency in ms (default 40)")
+    args = p.parse_args(argv)
+    if not (args.site / "data" / "catalogue.json").is_file():
+        p.error(f"{args.site} holds no built site (no data/catalogue.json)")
+    if not Path(CHROMIUM).exists():
+        p.error(f"no Chromium at {CHROMIUM} (set CHROMIUM=/path)")
+    print("\n".join(measure(args.site, args.query, args.picks, args.down, args.latency)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
