@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -16,6 +17,7 @@ from .analysis.itemsets import rules_json
 from .analysis.neighbours import Neighbours
 from .analysis.projections import project_models, projections_json
 from .analysis.search import search
+from .analysis.selection import select_models
 from .config import BuildConfig, validate
 from .errors import FetchError
 from .models import REGISTRY, Model
@@ -137,7 +139,7 @@ def fit_models(catalogue: Catalogue, config: BuildConfig, timings: Timings) -> l
 
 
 def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConfig, timings: Timings) -> list[Neighbours]:
-    """Top-k neighbours of every manga under every model.
+    """Top-k neighbours of every manga under every model, and ``neighbours.spare`` more for the filters.
 
     For models whose rows depend on the tag set alone, manga with the same tags share one
     computed row (a third of the catalogue has a twin).
@@ -146,19 +148,25 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
     nb = config.neighbours
     for model in models:
         with timings.stage(f"neighbours {model.name}"):
-            found.append(search(model, len(catalogue), nb.k, method=nb.method, exact_max=nb.exact_max,
+            found.append(search(model, len(catalogue), nb.k + nb.spare, method=nb.method, exact_max=nb.exact_max,
                                 seed=config.seed, groups=catalogue.tag_groups if model.rows_by_tag_set else None,
                                 candidates=nb.candidates, min_recall=nb.min_recall, sample=nb.sample))
     return found
 
 
 def evaluate_models(catalogue: Catalogue, neighbours: list[Neighbours], config: BuildConfig) -> Evaluation:
-    """Compare the models' lists with each other and with random recommendations."""
+    """Compare the models' lists (their first k) with each other and with random recommendations,
+    and decide from the figures which model leads and which are off by default."""
     ev = config.evaluation
     result = evaluate(catalogue, {nb.model: nb for nb in neighbours}, k=config.neighbours.k, seed=config.seed,
                       permutations=ev.permutations, sample=ev.sample)
     log.info("%s", result.summary())
-    return result
+    labels = {nb.model: REGISTRY[nb.model].label for nb in neighbours}
+    chosen = select_models(result, neighbours, labels, min_coverage=ev.min_coverage, max_gini=ev.max_gini,
+                           coherence_floor=ev.coherence_floor)
+    log.info("default list: %s (%s)%s", chosen.default, chosen.reason,
+             "".join(f"; {name} off by default: {why}" for name, why in chosen.off.items()))
+    return dataclasses.replace(result, selection=chosen)
 
 
 def tag_rules(catalogue: Catalogue, config: BuildConfig) -> dict:

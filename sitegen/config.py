@@ -102,7 +102,9 @@ class RulesConfig:
 class NeighbourConfig:
     """How nearest neighbours are searched."""
 
-    k: int = _f(20, "neighbours kept per manga and model", positive)
+    k: int = _f(20, "neighbours shown and evaluated per manga and model", positive)
+    spare: int = _f(10, "neighbours stored beyond k, so that lists stay full after the reader's filters leave out "
+                        "a manga's own series and guarded titles", at_least(0))
     method: str = _f("auto", "exact, partitioned, nndescent, or auto (exact up to exact_max manga, then partitioned)",
                       one_of("auto", "exact", "partitioned", "nndescent"))
     exact_max: int = _f(200_000, "largest catalogue searched exactly when method=auto", positive)
@@ -117,7 +119,14 @@ class NeighbourConfig:
 class EvaluationConfig:
     """How the models' neighbour lists are compared with each other and with random picks."""
 
-    permutations: int = _f(999, "random permutations / null draws behind each p-value", positive)
+    permutations: int = _f(1999, "random permutations / null draws behind each p-value (1999: p can go below 0.001)",
+                            positive)
+    min_coverage: float = _f(0.5, "a model recommending less of the catalogue than this is off by default (hubs)",
+                             between(0, 1))
+    max_gini: float = _f(0.8, "a model whose recommendations are more concentrated than this Gini is off by default",
+                         between(0, 1))
+    coherence_floor: float = _f(0.85, "the default list's model keeps at least this share of LSI's tag coherence",
+                                between(0, 1))
     sample: int = _f(2000, "manga sampled for the p-values (the reported means use every manga)", at_least(2))
 
 

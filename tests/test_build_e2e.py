@@ -66,14 +66,35 @@ def test_catalogue_index_and_shards_agree(site):
         assert shard["start"] == seen == start
         rows = len(shard["desc"])
         for idx_rows, dist_rows in zip(indices, distances):
-            assert idx_rows.shape == (rows, config.neighbours.k)
+            assert idx_rows.shape == (rows, config.neighbours.k + config.neighbours.spare) == (rows, index["k"])
             for offset, (idx, dist) in enumerate(zip(idx_rows, dist_rows)):
                 assert seen + offset not in idx
                 assert all(0 <= j < n for j in idx)
                 assert list(dist) == sorted(dist)
         assert not any("<script" in d for d in shard["desc"])
+        for offset, (rel, same) in enumerate(zip(shard["rel"], shard["same"], strict=True)):
+            listed = {int(j) for idx_rows in indices for j in idx_rows[offset]}
+            assert set(same) <= listed and seen + offset not in same
+            assert all(0 <= j < n and j != seen + offset and isinstance(label, str) for j, label in rel)
         seen += rows
     assert seen == n
+    assert index["show"] == config.neighbours.k
+
+
+def test_the_evaluation_picks_the_default_list_and_the_models_on(site):
+    out, _, _ = site
+    index = json.loads((out / "data/catalogue.json").read_text(encoding="utf-8"))
+    evaluation = json.loads((out / "data/evaluation.json").read_text(encoding="utf-8"))
+    selection = evaluation["selection"]
+    assert index["default"] == selection["default"] in {m["name"] for m in index["models"] if m["on"]}
+    for m in index["models"]:
+        scores = evaluation["models"][m["name"]]
+        hub = scores["coverage"]["value"] < 0.5 or scores["gini"]["value"] > 0.8
+        assert m["on"] is (m["name"] not in selection["off"]) and (not hub or not m["on"])
+        assert (m["note"] is None) is m["on"]
+    # the description-aware model finds the demo's sequels (they retell their premise): it leads
+    assert selection["default"] == "tags_text"
+    assert "What Explore shows first" in (out / "comparison.html").read_text(encoding="utf-8")
 
 
 def test_hostile_titles_stay_data(site):

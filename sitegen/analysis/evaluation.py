@@ -60,6 +60,7 @@ from .measures import (
 if TYPE_CHECKING:
     from ..sources.catalogue import Catalogue
     from .neighbours import Neighbours
+    from .selection import Selection
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ class Evaluation:
     null: Mapping[str, float | None]
     models: Mapping[str, ModelScores]
     pairs: tuple[PairScore, ...]
+    #: What the site shows first, decided from these figures (:mod:`.selection`); set by the build.
+    selection: Selection | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict: floats rounded to 6 decimals, no NaN or infinity."""
@@ -115,6 +118,8 @@ class Evaluation:
         out["null"] = {"expected_jaccard": self.expected_null_jaccard, **self.null}
         out["models"] = {name: asdict(scores) for name, scores in self.models.items()}
         out["pairs"] = [asdict(pair) for pair in self.pairs]
+        if self.selection is not None:
+            out["selection"] = self.selection.to_json()
         return json_safe(out)
 
     def summary(self) -> str:

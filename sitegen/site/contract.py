@@ -96,9 +96,10 @@ class DataFile:
 
 #: Every data file of the site. Members are the ones the pages rely on.
 FILES: dict[str, DataFile] = {
-    "catalogue": DataFile("data/catalogue.json", 1, {
-        "synthetic": bool, "shard_size": int, "k": int, "tags": list, "models": list, "manga": dict}),
-    "shard": DataFile("data/shards/{n}.json", 2, {"start": int, "desc": list}, digits=4),
+    "catalogue": DataFile("data/catalogue.json", 2, {
+        "synthetic": bool, "shard_size": int, "k": int, "show": int, "tags": list, "guard_tags": list,
+        "doujinshi": int, "models": list, "default": str, "manga": dict}),
+    "shard": DataFile("data/shards/{n}.json", 3, {"start": int, "desc": list, "rel": list, "same": list}, digits=4),
     # binary (sitegen.site.packed): its version is in its header, not a JSON member
     "neighbours": DataFile("data/neighbours/{n}.bin", 1, {}, digits=4),
     "feed": DataFile("data/feed.json", 1, {"source": str, "model": dict, "items": list, "skipped": dict}),

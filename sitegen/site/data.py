@@ -12,15 +12,26 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..analysis.neighbours import Neighbours
+from ..analysis.series import direct_relations, same_series, series_ids
 from ..sources.catalogue import CONTENT_RATINGS, Catalogue
 from .contract import versioned
 from .descriptions import sanitize_description
 from .packed import Scale, pack
+
+if TYPE_CHECKING:
+    from ..analysis.selection import Selection
+
+#: Tags a reader should only meet when they chose them: MangaDex's content warnings (its
+#: ``content`` group: Gore, Sexual Violence) and the themes its readers most often filter out of
+#: search. A title carrying one is recommended only from a manga that carries it too.
+GUARDED_TAGS = frozenset({"Gore", "Sexual Violence", "Incest", "Loli", "Shota"})
+#: Fan works are recommended only from a fan work: a reader of an original wants originals.
+DOUJINSHI_TAG = "Doujinshi"
 
 
 @dataclass(frozen=True)
@@ -41,15 +52,26 @@ def _rounded(value: float | None, digits: int = 2) -> float | None:
     return round(value, digits)
 
 
+def _model_entries(models: Sequence[ModelInfo], model_scales: Sequence[Scale],
+                   selection: Selection | None) -> list[dict[str, Any]]:
+    off = selection.off if selection is not None else {}
+    return [{"name": m.name, "label": m.label, "summary": m.summary, "metric": m.metric, "lo": sc.lo, "step": sc.step,
+             "on": m.name not in off, "note": off.get(m.name)} for m, sc in zip(models, model_scales)]
+
+
 def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], shard_size: int, k: int,
-                    model_scales: Sequence[Scale]) -> dict[str, Any]:
+                    model_scales: Sequence[Scale], *, show: int | None = None,
+                    selection: Selection | None = None) -> dict[str, Any]:
     """The compact index the explore page searches: column arrays, one entry per manga.
 
     Returns
     -------
     dict
         ``version``, ``tags`` (name, group per column), ``models`` (with the ``lo`` and ``step`` that
-        turn their shards' distance bytes into distances), ``shard_size``, ``k``,
+        turn their shards' distance bytes into distances, ``on`` when shown by default and a
+        ``note`` saying why not), ``default`` (the model of the default list) and
+        ``default_reason``, ``shard_size``, ``k`` (neighbours stored), ``show`` (neighbours shown),
+        ``guard_tags`` (columns of :data:`GUARDED_TAGS`), ``doujinshi`` (that tag's column or -1),
         ``synthetic``, and ``manga`` with parallel lists ``id``, ``title``, ``alt``, ``tags``
         (column indices), ``year``, ``status``, ``rating`` (index into
         :data:`~sitegen.sources.catalogue.CONTENT_RATINGS`), ``score``
@@ -61,9 +83,13 @@ def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], shard_siz
         "synthetic": catalogue.synthetic,
         "shard_size": shard_size,
         "k": k,
+        "show": min(show or k, k),
         "tags": [{"name": t.name, "group": t.group} for t in catalogue.tags],
-        "models": [{"name": m.name, "label": m.label, "summary": m.summary, "metric": m.metric,
-                    "lo": sc.lo, "step": sc.step} for m, sc in zip(models, model_scales)],
+        "guard_tags": [j for j, t in enumerate(catalogue.tags) if t.name in GUARDED_TAGS or t.group == "content"],
+        "doujinshi": next((j for j, t in enumerate(catalogue.tags) if t.name == DOUJINSHI_TAG), -1),
+        "models": _model_entries(models, model_scales, selection),
+        "default": selection.default if selection is not None else (models[0].name if models else None),
+        "default_reason": selection.reason if selection is not None else "the first model",
         "manga": {
             "id": [m.id for m in manga],
             "title": [m.title for m in manga],
@@ -79,20 +105,27 @@ def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], shard_siz
     })
 
 
-def shards(catalogue: Catalogue, shard_size: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Description shards: manga ``[start, start + shard_size)``.
+def shards(catalogue: Catalogue, shard_size: int,
+           neighbours: Sequence[Neighbours] = ()) -> Iterator[tuple[int, dict[str, Any]]]:
+    """What one pick needs besides the lists, for manga ``[start, start + shard_size)``.
 
     Yields
     ------
     (shard number, dict)
-        ``start`` and ``desc`` (sanitized description HTML per manga).
+        ``start``; per manga ``desc`` (sanitized description HTML), ``rel`` (its related titles
+        on MangaDex as ``[index, label]``, :func:`~sitegen.analysis.series.direct_relations`) and
+        ``same`` (the manga of its own series among its listed neighbours, which Explore leaves
+        out unless asked).
     """
     n = len(catalogue)
+    related, series = direct_relations(catalogue), series_ids(catalogue)
     for number, start in enumerate(range(0, n, shard_size)):
         stop = min(n, start + shard_size)
         yield number, versioned("shard", {
             "start": start,
             "desc": [sanitize_description(m.description) for m in catalogue.manga[start:stop]],
+            "rel": [[list(pair) for pair in related[i]] for i in range(start, stop)],
+            "same": [same_series(series, i, [nb.indices[i] for nb in neighbours]) for i in range(start, stop)],
         })
 
 

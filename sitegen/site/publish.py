@@ -62,8 +62,10 @@ def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
     with SiteWriter(site.out, site.templates_dir, extra_dir=site.extra_dir,
                     check=budget.checker(site.pages_limits)) as writer:
         model_scales = scales([nb.distances for nb in inputs.neighbours])
-        writer.write_data("catalogue", catalogue_index(catalogue, infos, site.shard_size, inputs.k, model_scales))
-        for number, shard in shards(catalogue, site.shard_size):
+        stored = inputs.neighbours[0].indices.shape[1] if inputs.neighbours else inputs.k  # k shown + spare
+        writer.write_data("catalogue", catalogue_index(catalogue, infos, site.shard_size, stored, model_scales,
+                                                         show=inputs.k, selection=inputs.evaluation.selection))
+        for number, shard in shards(catalogue, site.shard_size, inputs.neighbours):
             writer.write_data("shard", shard, number)
         for number, packed in neighbour_shards(inputs.neighbours, len(catalogue), site.shard_size, model_scales):
             writer.write_bytes(contract.FILES["neighbours"].name(number), packed)
