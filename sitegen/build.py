@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from .analysis.evaluation import Evaluation, evaluate
 from .analysis.itemsets import rules_json
+from .analysis.labels import cluster_labels
 from .analysis.neighbours import Neighbours
-from .analysis.projections import project_models, projections_json
+from .analysis.projections import project_models
 from .analysis.search import search
 from .analysis.selection import select_models
 from .config import BuildConfig, validate
@@ -23,6 +24,7 @@ from .errors import FetchError
 from .models import REGISTRY, Model
 from .site.contract import FOLD_IN_MODEL
 from .site.feed import catalogue_feed, snapshot_feed
+from .site.maps import map_files
 from .site.publish import SiteInputs, write_site
 from .site.render import check_extra_dir, check_output
 from .sources import synthetic
@@ -213,8 +215,12 @@ def build(config: BuildConfig) -> BuildReport:
     models = fit_models(catalogue, config, timings)
     neighbours = find_neighbours(models, catalogue, config, timings)
     with timings.stage("projections"):
-        maps = project_models(models, len(catalogue), config.projection, config.seed, groups=catalogue.tag_groups)
-        projections = projections_json(maps, len(catalogue), config.projection, config.seed)
+        maps = project_models(models, neighbours, len(catalogue), config.projection, config.seed,
+                              groups=catalogue.tag_groups)
+    with timings.stage("map labels"):
+        for p in (p for per_model in maps for p in per_model):
+            p.labels.extend(cluster_labels(p.coords, catalogue.matrix[: len(p.coords)], config.seed))
+        projections = map_files(catalogue, maps, config.projection, config.seed)
     with timings.stage("evaluation"):
         evaluation = evaluate_models(catalogue, neighbours, config)
     with timings.stage("feed"):

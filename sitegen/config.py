@@ -140,16 +140,21 @@ class FeedConfig:
 
 @dataclass(frozen=True)
 class ProjectionConfig:
-    """The embedding plots page: each model's 2-D map of the most followed manga."""
+    """The Maps page: each model's 2-D maps of every manga (PCA, and UMAP over its neighbour graph)."""
 
-    size: int = _f(5000, "manga mapped: the first ones in catalogue order (the most followed); at most "
-                         "10,000, since each model's map needs the sample's dense distance matrix",
-                  between(10, 10_000))
-    method: str = _f("umap", "umap (on each model's exact neighbour graph) or pca (of embedding_, fast)",
-                      one_of("umap", "pca"))
-    n_neighbors: int = _f(15, "UMAP neighbourhood size, the manga itself included", at_least(2))
+    size: int = _f(0, "manga mapped: the first ones in catalogue order (the most followed); 0 maps every manga",
+                  at_least(0))
+    method: str = _f("umap", "umap (UMAP over each model's neighbour lists, started from its PCA map, plus the PCA "
+                             "map) or pca (the PCA maps only: fast)", one_of("umap", "pca"))
+    umap_models: tuple[str, ...] = _f(("lsi", "word2vec", "adjacency_cosine", "spectral"),
+                                      "models also laid out by UMAP (each costs about 10 s at 110,000 manga on one "
+                                      "core); empty means all; every model gets a PCA map",
+                                      subset_of(tuple(REGISTRY)))
+    n_neighbors: int = _f(15, "UMAP neighbourhood size, the manga itself included (at most neighbours.k + 1)",
+                          at_least(2))
     min_dist: float = _f(0.1, "UMAP's smallest distance between mapped points, in [0, 1]", between(0, 1))
-    n_epochs: int = _f(200, "UMAP optimisation epochs (seeded UMAP runs on one core: time grows with this)", positive)
+    n_epochs: int = _f(100, "UMAP optimisation epochs (seeded UMAP runs on one core: time grows with this; the "
+                            "PCA start needs fewer than UMAP's usual 200)", positive)
 
 
 @dataclass(frozen=True)

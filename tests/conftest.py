@@ -76,7 +76,7 @@ def page(browser):
 def built_site(tmp_path_factory):
     """One small demo site, built once per session for every test that only reads it.
 
-    Every model, PCA maps (UMAP has tests of its own), 32-manga shards so that several exist.
+    Every model, PCA maps of every manga and a UMAP map for LSI, 32-manga shards so that several exist.
     Returns the site's directory, the build's report and its config. Tests that change a site
     copy it first (:func:`support.helpers.copy_site`).
     """
@@ -86,6 +86,6 @@ def built_site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site") / "_site"
     config = replace(BuildConfig(seed=9), **{
         "catalogue.demo_size": 500, "site.out": out, "site.shard_size": 32, "feed.size": 120,
-        "projection.method": "pca", "projection.size": 300})
+        "projection.umap_models": ("lsi",)})
     report = build(config)
     return out, report, config

@@ -12,6 +12,7 @@ from sitegen.config import BuildConfig, replace
 from sitegen.models import REGISTRY
 from sitegen.site import contract
 from sitegen.site.contract import FILES
+from sitegen.site.maps import unpack_map
 from sitegen.site.packed import Scale, unpack
 from support.helpers import page_parts as parse
 
@@ -76,6 +77,11 @@ def test_catalogue_index_and_shards_agree(site):
             listed = {int(j) for idx_rows in indices for j in idx_rows[offset]}
             assert set(same) <= listed and seen + offset not in same
             assert all(0 <= j < n and j != seen + offset and isinstance(label, str) for j, label in rel)
+        for offset, people in enumerate(shard["by"]):
+            assert people  # every demo manga has an author
+            for name, role, others, total in people:
+                assert name and role in ("author", "artist", "artist, author") and len(others) <= total
+                assert all(0 <= j < n and j != seen + offset for j in others)
         seen += rows
     assert seen == n
     assert index["show"] == config.neighbours.k
@@ -109,6 +115,8 @@ def test_every_data_file_is_what_the_contract_says(site):
     written = {p.relative_to(out).as_posix() for p in (out / "data").rglob("*.json")}
     expected = set()
     for kind, spec in contract.FILES.items():
+        if not spec.path.endswith(".json"):
+            continue  # binary files carry their version in their header: their own tests read them
         names = [spec.name(n) for n in range(len(written))] if "{n}" in spec.path else [spec.name()]
         for name in (x for x in names if x in written or "{n}" not in spec.path):
             contract.check(kind, json.loads((out / name).read_text(encoding="utf-8")))  # raises when not
@@ -141,13 +149,19 @@ def test_build_writes_the_maps_and_their_page(site):
     site = site[0]
     data = json.loads((site / "data/projections.json").read_text(encoding="utf-8"))
     index = json.loads((site / "data/catalogue.json").read_text(encoding="utf-8"))
-    assert data["sample"] == list(range(300)) and data["method"] == "pca"
-    assert list(data["models"]) == [m["name"] for m in index["models"]] == list(REGISTRY)
-    for points in data["models"].values():
-        xy = np.array(points)
-        assert xy.shape == (300, 2) and np.isfinite(xy).all() and np.abs(xy).max() <= 1
+    n = len(index["manga"]["id"])
+    assert data["manga"] == n and data["methods"] == ["umap", "pca"]  # every manga is mapped
+    assert [m["name"] for m in data["models"]] == [m["name"] for m in index["models"]] == list(REGISTRY)
+    numbers = sorted(e["file"] for m in data["models"] for e in m["maps"].values())
+    assert numbers == list(range(len(REGISTRY) + 1))  # a PCA map each, and LSI's UMAP map
+    for number in numbers:
+        xy = unpack_map((site / contract.FILES["map"].name(number)).read_bytes())
+        assert xy.shape == (n, 2) and np.abs(xy).max() <= 1
+    manga = (site / contract.FILES["map_manga"].name()).read_bytes()
+    assert manga[:4] == b"MRMT" and manga[4] == contract.FILES["map_manga"].version
+    assert any(m["maps"]["pca"]["labels"] for m in data["models"])
     page = parse(site / "plots.html")
-    assert "static/vendor/plotly/plotly.min.js" in page.scripts and "static/js/plots.js" in page.scripts
+    assert "static/vendor/plotly/plotly-maps-strict.min.js" in page.scripts and "static/js/plots.js" in page.scripts
     assert all((site / src).is_file() for src in page.scripts)
     assert (site / "static/vendor/plotly/LICENSE").is_file()
     files = [p.file for p in contract.PAGES]

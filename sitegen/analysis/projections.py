@@ -1,25 +1,26 @@
-"""2-D maps of each model's geometry, for the site's embedding plots page.
+"""2-D maps of each model's geometry, for the site's Maps page: every manga of the catalogue.
 
-Each fitted model gets a layout of the same sample of the catalogue: its first ``size`` manga in
-catalogue order, which are the most followed and so the ones a reader recognises on a map.
+Two projections per model:
 
-UMAP (the default) is run on the model's own distances, not on ``embedding_``: the exact
-k-nearest-neighbour graph of the sample is computed from :meth:`Model.distances` restricted to the
-sample's columns and handed to UMAP as ``precomputed_knn``, with the sample's distance matrix as
-``metric="precomputed"`` data (UMAP reads it only to place disconnected components). That makes
-"custom" models, whose ``embedding_`` is not their metric space, mapped as they recommend. PCA of
-``embedding_`` is the fast alternative for tests and tiny builds.
+- **PCA** of ``embedding_`` (unit rows for cosine models): exact, deterministic, a fraction of a
+  second at 110,000 manga. Every model gets one.
+- **UMAP** over the model's own neighbour graph: the k-nearest-neighbour lists the build has
+  already found for the Explore page (exact or partitioned, :mod:`.search`) are handed to UMAP's
+  fuzzy simplicial set as they are, so no distance is computed twice and "custom" models, whose
+  ``embedding_`` is not their metric space, are mapped as they recommend. The optimisation starts
+  from the PCA map (scaled as UMAP scales its spectral start), which keeps the big picture of the
+  PCA map and needs fewer epochs than a random start. A seeded UMAP optimises on one core, so its
+  cost grows with ``n_epochs`` and the number of models laid out (``umap_models``); measured at
+  110,000 manga in the commit that introduced this.
 
-Twins come first. A third of the catalogue shares its tag set with another manga, and a model that
-sees only tags cannot tell such manga apart: a group of more than ``n_neighbors`` twins would be a
-k-nearest-neighbour clique with no edge out, which UMAP strands far from everything else. So, as
-UMAP's own ``unique=True`` does, each group the model really does not separate (checked on its
-distance rows, not assumed) is laid out as one point, and its members are then set around it in a
-small sunflower, so that every manga can still be hovered and clicked.
+Twins are laid out once. Two fifths of the catalogue shares its tag set with another manga, and a
+model whose rows depend on the tag set alone (``rows_by_tag_set``) cannot tell them apart: their
+neighbour lists are the same list and their vectors the same vector. Each such group is one point
+of the layout (UMAP sees about 60,000 distinct rows at 110,000 manga, not 110,000) and its members
+are then set around it in a small sunflower, so that every manga can still be hovered and clicked.
 
-Everything here is pure (fitted models in, records out); :mod:`sitegen.build` writes the JSON.
-Coordinates are scaled into the box [-1, 1] (aspect kept) and rounded, so that the file is small
-and the same input and seed give the same bytes.
+Everything here is pure (fitted models and neighbour lists in, coordinates out); the site's files
+are packed by :mod:`sitegen.site.maps`. Coordinates are scaled into the box [-1, 1] (aspect kept).
 """
 
 from __future__ import annotations
@@ -28,226 +29,190 @@ import logging
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..linalg import fixed_signs
-from .neighbours import exact
 
 if TYPE_CHECKING:
     from ..config import ProjectionConfig
     from ..models.base import Model
+    from .neighbours import Neighbours
 
 log = logging.getLogger(__name__)
 
-DECIMALS = 3
-#: Largest block of ``model.distances`` computed at once while gathering the sample's matrix.
-BLOCK_BYTES = 128 * 2**20
-#: Below this many distinct manga UMAP's spectral start is degenerate; such maps are made by PCA.
+#: Below this many distinct manga UMAP's layout is degenerate; such maps are PCA only.
 MIN_UMAP = 10
-#: Twins' distance rows may differ by float noise up to this, relative to the distance.
-TWIN_TOLERANCE = 1e-5
 #: Distance between neighbouring twins around their group's point, in map units (the map is 2 wide).
-TWIN_SPACING = 0.004
+TWIN_SPACING = 0.0015
 GOLDEN_ANGLE = np.pi * (3 - np.sqrt(5))
+#: UMAP scales its start into a box this wide before optimising (umap.spectral.noisy_scale_coords).
+UMAP_START_BOX = 10.0
 
 
 @dataclass(frozen=True)
 class Projection:
-    """One model's 2-D map of the sample.
+    """One model's 2-D map of the mapped manga.
 
     Attributes
     ----------
     model : str
         The model's registry name.
     method : str
-        ``"umap"`` or ``"pca"``: what actually made the layout.
-    coords : ndarray, shape (n_sample, 2), float64
-        Row ``i`` is sample manga ``i``; scaled into [-1, 1] and rounded to ``DECIMALS``.
+        ``"umap"`` or ``"pca"``.
+    coords : ndarray, shape (n_mapped, 2), float64
+        Row ``i`` is catalogue manga ``i``; scaled into [-1, 1].
     seconds : float
         Wall time the layout took (for the log and the benchmark; not written to the site).
+    labels : list of dict
+        Cluster labels (:func:`sitegen.analysis.labels.cluster_labels`), filled in by the build.
     """
 
     model: str
     method: str
     coords: np.ndarray
     seconds: float = 0.0
+    labels: list[dict[str, Any]] = field(default_factory=list)
 
 
-def sample_rows(n: int, size: int) -> np.ndarray:
-    """The sample: the first ``min(n, size)`` manga, catalogue order (most followed first).
+def mapped_count(n: int, size: int) -> int:
+    """How many manga the maps draw: the first ``size`` (most followed), or all when ``size`` is 0."""
+    return n if size <= 0 else min(n, size)
 
-    Returns
-    -------
-    ndarray of int64, shape (min(n, size),)
+
+def owners(model: Model, groups: np.ndarray | None, m: int) -> np.ndarray:
+    """Each mapped manga's group representative, shape (m,), int64: twins share one.
+
+    A model whose rows depend on the tag set alone cannot separate manga with the same tags
+    (``groups``: each manga's first manga with its tag set); for any other model every manga is
+    its own representative.
     """
-    return np.arange(min(n, size), dtype=np.int64)
+    if groups is None or not getattr(model, "rows_by_tag_set", False):
+        return np.arange(m, dtype=np.int64)
+    return np.asarray(groups[:m], dtype=np.int64)  # a group's first manga comes first: in the prefix
 
 
-def sample_distances(model: Model, sample: np.ndarray) -> np.ndarray:
-    """The model's distances between sample manga, gathered in blocks of rows.
-
-    Non-finite distances become a finite "far" value (UMAP rejects them) and the diagonal is 0
-    (a blended model may put a manga at a small distance from itself).
+def neighbour_graph(indices: np.ndarray, distances: np.ndarray, owner: np.ndarray,
+                    n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
+    """The neighbour lists of the distinct rows, in UMAP's ``knn`` form (each point first).
 
     Parameters
     ----------
-    model : Model
-        Fitted.
-    sample : ndarray of int, shape (m,)
-
-    Returns
-    -------
-    ndarray, shape (m, m), float32
-    """
-    m = len(sample)
-    out = np.empty((m, m), dtype=np.float32)
-    n = len(model.embedding_)
-    block = max(1, BLOCK_BYTES // (4 * max(n, 1)))
-    for start in range(0, m, block):
-        stop = min(m, start + block)
-        out[start:stop] = model.distances(sample[start:stop])[:, sample]
-    bad = ~np.isfinite(out)
-    if bad.any():
-        far = float(out[~bad].max(initial=0.0))
-        log.warning("%s: %d non-finite distances in the map sample, treated as far", model.name, int(bad.sum()))
-        out[bad] = 2 * far if far > 0 else 1.0
-    np.fill_diagonal(out, 0)
-    return out
-
-
-class _Matrix:
-    """A precomputed distance matrix behind the two members :func:`neighbours.exact` reads.
-
-    Reusing the site's exact search keeps its tie rule (rounded distances, then catalogue order),
-    so a map's neighbour graph is the one the explore page lists, restricted to the sample.
-    """
-
-    def __init__(self, name: str, matrix: np.ndarray) -> None:
-        self.name = name
-        self.matrix = matrix
-
-    def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
-        block = self.matrix[rows]
-        return block if cols is None else block[:, cols]
-
-
-def knn_graph(dist: np.ndarray, n_neighbors: int, name: str = "sample") -> tuple[np.ndarray, np.ndarray]:
-    """Exact k-nearest-neighbour graph in UMAP's ``precomputed_knn`` form: each point first.
-
-    Parameters
-    ----------
-    dist : ndarray, shape (m, m), float32
-        Distances between the sample's manga; row ``i`` from manga ``i``.
+    indices, distances : ndarray, shape (n, k)
+        The build's neighbour lists (catalogue indices, nearest first).
+    owner : ndarray of int, shape (m,)
+        From :func:`owners`, over the first ``m`` manga (the mapped ones).
     n_neighbors : int
-        Neighbours per point counting the point itself (UMAP's convention), at most ``m``.
+        Columns wanted, the point itself included.
 
     Returns
     -------
-    indices : ndarray, shape (m, n_neighbors), int32
-        Positions in the sample; column 0 is the point itself, the rest nearest first.
-    distances : ndarray, shape (m, n_neighbors), float32
-        The matching distances (0 for the point itself).
+    knn_indices : ndarray, shape (d, n_neighbors), int32
+        Positions among the ``d`` distinct rows; column 0 the row itself, then its neighbours as
+        distinct rows (a twin collapses into its row and is dropped, as is a repeated row or a
+        manga past the mapped ones), padded with -1, which UMAP skips.
+    knn_dists : ndarray, shape (d, n_neighbors), float32
+        The matching distances; padding repeats the row's farthest listed distance, so that
+        UMAP's bandwidth search sees only real distances.
     """
-    m = dist.shape[0]
-    k = min(n_neighbors, m) - 1
-    nb = exact(_Matrix(name, dist), m, k, progress=False)  # type: ignore[arg-type]  # duck-typed
-    own = np.arange(m, dtype=np.int32)[:, None]
-    indices = np.hstack([own, nb.indices]).astype(np.int32)
-    distances = np.hstack([np.zeros((m, 1), np.float32), nb.distances]).astype(np.float32)
-    return indices, distances
+    m = len(owner)
+    reps = np.flatnonzero(owner == np.arange(m))
+    pos = np.full(len(indices), -1, dtype=np.int64)
+    pos[:m] = np.searchsorted(reps, owner)
+    nb = np.where(indices[reps] >= 0, pos[np.maximum(indices[reps], 0)], -1)
+    dist = np.asarray(distances[reps], dtype=np.float32)
+    own = np.arange(len(reps))[:, None]
+    order = np.argsort(nb, axis=1, kind="stable")
+    ranked = np.take_along_axis(nb, order, axis=1)
+    repeat = np.zeros_like(ranked, dtype=bool)
+    repeat[:, 1:] = ranked[:, 1:] == ranked[:, :-1]
+    drop = np.zeros_like(repeat)
+    np.put_along_axis(drop, order, repeat, axis=1)
+    drop |= (nb == own) | (nb < 0)
+    keep = np.argsort(drop, axis=1, kind="stable")[:, : n_neighbors - 1]  # kept ones first, in list order
+    nb, dist, drop = (np.take_along_axis(a, keep, axis=1) for a in (nb, dist, drop))
+    far = np.where(drop, -np.inf, dist).max(axis=1, initial=0.0, keepdims=True)
+    dist = np.where(drop, np.maximum(far, 0), dist)
+    nb = np.where(drop, -1, nb)
+    return (np.hstack([own, nb]).astype(np.int32),
+            np.hstack([np.zeros((len(reps), 1), np.float32), dist]).astype(np.float32))
 
 
-def umap_layout(dist: np.ndarray, n_neighbors: int, min_dist: float, n_epochs: int, seed: int,
-                name: str = "sample") -> np.ndarray:
-    """UMAP of a precomputed distance matrix through its exact k-nearest-neighbour graph.
+def umap_layout(knn_indices: np.ndarray, knn_dists: np.ndarray, start: np.ndarray, min_dist: float,
+                n_epochs: int, seed: int) -> np.ndarray:
+    """UMAP of a precomputed neighbour graph, optimised from ``start``.
+
+    Calls UMAP's two stages directly (fuzzy simplicial set, then the embedding) since the
+    ``UMAP`` estimator wants the data matrix itself, which a custom model does not have.
 
     Parameters
     ----------
-    dist : ndarray, shape (m, m), float32
-    n_neighbors : int
-        UMAP's neighbourhood size (the point itself included); clamped to ``m - 1``.
+    knn_indices, knn_dists : ndarray, shape (d, k)
+        From :func:`neighbour_graph`.
+    start : ndarray, shape (d, 2)
+        The starting layout (the PCA map): distinct rows, as UMAP requires.
     min_dist : float
     n_epochs : int
-        Optimisation epochs. A seeded UMAP optimises on one core, so time is linear in this;
-        UMAP's own default for large data is 200 (500 below 10,000 points).
     seed : int
-        UMAP's ``random_state``: fixes the result (and makes UMAP run single-threaded).
+        Fixes the result (a seeded UMAP runs single-threaded).
 
     Returns
     -------
-    ndarray, shape (m, 2), float64
+    ndarray, shape (d, 2), float64
     """
-    import umap  # heavy (numba, pynndescent): only when a UMAP map is asked for
+    import umap.umap_ as umap_  # heavy (numba): only when a UMAP map is asked for
 
-    nn = min(n_neighbors, dist.shape[0] - 1)
-    knn = knn_graph(dist, nn, name)
-    reducer = umap.UMAP(n_neighbors=nn, min_dist=min_dist, n_epochs=n_epochs, metric="precomputed",
-                        precomputed_knn=knn, random_state=seed, n_jobs=1, init="spectral", verbose=False)
+    d, k = knn_indices.shape
+    random_state = np.random.RandomState(seed)
+    shape_only = np.empty((d, 0))  # both stages read only the data's shape when the graph is given
+    graph, _, _ = umap_.fuzzy_simplicial_set(shape_only, k, random_state, "euclidean",
+                                             knn_indices=knn_indices, knn_dists=knn_dists)
+    a, b = umap_.find_ab_params(1.0, min_dist)
     with warnings.catch_warnings():
-        # Both are expected here: no NNDescent index (so no transform) and no inverse_transform.
-        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
-        warnings.filterwarnings("ignore", message="using precomputed metric", category=UserWarning)
-        coords = reducer.fit_transform(dist)
+        warnings.filterwarnings("ignore", category=UserWarning)
+        coords, _ = umap_.simplicial_set_embedding(
+            shape_only, graph, 2, 1.0, a, b, 1.0, 5, n_epochs, scaled_start(start), random_state,
+            "euclidean", {}, False, {}, False)
     return np.asarray(coords, dtype=np.float64)
 
 
-def pca_layout(model: Model, sample: np.ndarray) -> np.ndarray:
-    """The first two principal components of the sample's ``embedding_`` rows (unit rows for cosine).
-
-    Deterministic: an exact SVD with the components' signs fixed.
+def scaled_start(coords: np.ndarray) -> np.ndarray:
+    """``coords`` scaled into UMAP's start box, with distinct rows (UMAP jitters duplicates with
+    a random draw of its own; a fixed sub-pixel offset per row keeps this reproducible).
 
     Returns
     -------
-    ndarray, shape (m, 2), float64
+    ndarray, shape (d, 2), float32
     """
-    x = np.asarray(model.embedding_[sample], dtype=np.float64)
+    c = np.asarray(coords, dtype=np.float64)
+    lo, hi = c.min(axis=0), c.max(axis=0)
+    c = UMAP_START_BOX * (c - lo) / np.where(hi > lo, hi - lo, 1)
+    row = np.arange(len(c))
+    return (c + 1e-4 * np.column_stack([np.cos(row * GOLDEN_ANGLE), np.sin(row * GOLDEN_ANGLE)])).astype(np.float32)
+
+
+def pca_layout(model: Model, rows: np.ndarray) -> np.ndarray:
+    """The first two principal components of ``embedding_[rows]`` (unit rows for cosine models).
+
+    Deterministic: an exact SVD of the small (dim, dim) covariance, the components' signs fixed.
+
+    Returns
+    -------
+    ndarray, shape (len(rows), 2), float64
+    """
+    x = np.asarray(model.embedding_[rows], dtype=np.float64)
     if model.metric == "cosine":
         norms = np.linalg.norm(x, axis=1, keepdims=True)
         x = x / np.where(norms > 0, norms, 1)
-    x = x - x.mean(axis=0) if len(x) else x
     coords = np.zeros((len(x), 2))
     if len(x) > 1 and x.shape[1]:
-        u, s, _ = np.linalg.svd(x, full_matrices=False)
-        r = min(2, len(s))
-        coords[:, :r] = fixed_signs(u[:, :r] * s[:r])
+        x = x - x.mean(axis=0)
+        _, vectors = np.linalg.eigh(x.T @ x)  # ascending eigenvalues: the last two are wanted
+        r = min(2, x.shape[1])
+        coords[:, :r] = fixed_signs(x @ vectors[:, ::-1][:, :r])
     return coords
-
-
-def twins(rows: np.ndarray, candidates: np.ndarray, *, square: bool) -> np.ndarray:
-    """Which sample manga the model cannot tell apart: each one's group representative.
-
-    Parameters
-    ----------
-    rows : ndarray, shape (m, c)
-        What the model knows of each sample manga: its distances to the sample (``square``,
-        c = m) or its vector.
-    candidates : ndarray of int, shape (m,)
-        Each manga's first sample manga with the same tag set (itself when it has none before it).
-    square : bool
-        ``rows`` are distances to the sample: a group's own columns are ignored, since twins are
-        at 0 from themselves but not always from each other (network models link a manga to its
-        twin, not to itself).
-
-    Returns
-    -------
-    ndarray of int64, shape (m,)
-        The candidate where the rows agree (within :data:`TWIN_TOLERANCE`), else the manga itself.
-    """
-    m = len(rows)
-    owner = np.arange(m, dtype=np.int64)
-    members = np.flatnonzero(np.asarray(candidates) != owner)
-    if not len(members):
-        return owner
-    reps = np.asarray(candidates)[members]
-    diff = np.abs(rows[members] - rows[reps])
-    if square:
-        diff[np.asarray(candidates)[None, :] == reps[:, None]] = 0
-    same = (diff <= TWIN_TOLERANCE * (1 + np.abs(rows[reps]))).all(axis=1)
-    owner[members[same]] = reps[same]
-    return owner
 
 
 def spread_twins(coords: np.ndarray, owner: np.ndarray, spacing: float = TWIN_SPACING) -> np.ndarray:
@@ -258,14 +223,14 @@ def spread_twins(coords: np.ndarray, owner: np.ndarray, spacing: float = TWIN_SP
     coords : ndarray, shape (m, 2)
         Twins share their representative's position.
     owner : ndarray of int, shape (m,)
-        From :func:`twins`.
+        From :func:`owners`.
 
     Returns
     -------
     ndarray, shape (m, 2): member j of a group (0 = first) at radius ``spacing * sqrt(j)``.
     """
     m = len(owner)
-    order = np.argsort(owner, kind="stable")  # by group, then sample order
+    order = np.argsort(owner, kind="stable")  # by group, then catalogue order
     starts = np.flatnonzero(np.r_[True, np.diff(owner[order]) != 0])
     rank = np.empty(m)
     rank[order] = np.arange(m) - np.repeat(starts, np.diff(np.r_[starts, m]))
@@ -276,8 +241,7 @@ def spread_twins(coords: np.ndarray, owner: np.ndarray, spacing: float = TWIN_SP
 def normalise(coords: np.ndarray) -> np.ndarray:
     """Centre the bounding box on 0 and scale its longer side to [-1, 1] (aspect kept).
 
-    Non-finite rows (UMAP leaves points it could not connect at NaN) go to the centre, so the file
-    stays valid JSON; there should be none, since every point has its exact neighbours.
+    Non-finite rows go to the centre (there should be none: every point has neighbours).
 
     Parameters
     ----------
@@ -302,82 +266,83 @@ def normalise(coords: np.ndarray) -> np.ndarray:
     return c
 
 
-def finish(coords: np.ndarray, owner: np.ndarray, decimals: int = DECIMALS) -> np.ndarray:
-    """Normalised, twins spread, normalised again (so all stays in [-1, 1]) and rounded.
+def coincident(coords: np.ndarray) -> np.ndarray:
+    """Each point's first point at the same position (to 1e-5, under the site's 16-bit step of
+    3e-5), shape (m,), int64.
+
+    Twins of a model that separates them can still share a position (the popularity blend's
+    vectors are its base model's), and so can any two manga on a PCA map: all are spread.
+    """
+    key = np.round(np.asarray(coords, dtype=np.float64), 5) + 0.0
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    return first[inverse.ravel()].astype(np.int64)
+
+
+def finish(coords: np.ndarray) -> np.ndarray:
+    """Normalised, coinciding points spread, normalised again (so all stays in [-1, 1]), without ``-0.0``.
+
+    Parameters
+    ----------
+    coords : ndarray, shape (m, 2)
+        Twins at their representative's position.
 
     Returns
     -------
-    ndarray, shape (m, 2), float64, without ``-0.0`` (so equal maps give equal bytes)
+    ndarray, shape (m, 2), float64
     """
-    spread = normalise(spread_twins(normalise(coords), owner))
-    return np.round(spread, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+    c = normalise(coords)
+    return normalise(spread_twins(c, coincident(c))) + 0.0
 
 
-def project(model: Model, sample: np.ndarray, config: ProjectionConfig, seed: int,
-            candidates: np.ndarray | None = None) -> Projection:
-    """One model's map of ``sample`` as ``config`` says.
+def project(model: Model, neighbours: Neighbours | None, m: int, config: ProjectionConfig, seed: int,
+            groups: np.ndarray | None = None, umap: bool = True) -> list[Projection]:
+    """One model's maps of the first ``m`` manga: PCA, then UMAP when asked for and possible.
 
     Parameters
     ----------
     model : Model
         Fitted.
-    sample : ndarray of int, shape (m,)
-    config : ProjectionConfig
-    seed : int
-    candidates : ndarray of int, shape (m,), optional
-        Possible twins (see :func:`twins`); none when not given.
+    neighbours : Neighbours or None
+        The model's neighbour lists (needed for UMAP).
+    m : int
+        Manga mapped (a prefix of the catalogue).
+    groups : ndarray of int, shape (n,), optional
+        ``Catalogue.tag_groups``: the twins of models with ``rows_by_tag_set``.
+    umap : bool
+        Whether to lay this model out by UMAP too.
     """
     start = time.perf_counter()
-    candidates = np.arange(len(sample)) if candidates is None else candidates
-    if config.method == "umap":
-        dist = sample_distances(model, sample)
-        owner = twins(dist, candidates, square=True)
-    else:
-        owner = twins(np.asarray(model.embedding_[sample], dtype=np.float32), candidates, square=False)
-    distinct = np.flatnonzero(owner == np.arange(len(sample)))
-    method = config.method if len(distinct) >= MIN_UMAP else "pca"
-    if method == "umap":
-        layout = umap_layout(dist[np.ix_(distinct, distinct)], config.n_neighbors, config.min_dist,
-                             config.n_epochs, seed, model.name)
-        coords = layout[np.searchsorted(distinct, owner)]
-    else:
-        coords = pca_layout(model, sample)
-    seconds = time.perf_counter() - start
-    log.info("map %s: %s of %d manga (%d told apart) in %.1f s", model.name, method, len(sample), len(distinct), seconds)
-    return Projection(model.name, method, finish(coords, owner), seconds)
+    owner = owners(model, groups, m)
+    reps = np.flatnonzero(owner == np.arange(m))
+    position = np.searchsorted(reps, owner)
+    pca = pca_layout(model, reps)
+    maps = [Projection(model.name, "pca", finish(pca[position]), time.perf_counter() - start)]
+    if umap and neighbours is not None and len(reps) >= MIN_UMAP:
+        start = time.perf_counter()
+        knn = neighbour_graph(neighbours.indices, neighbours.distances, owner, config.n_neighbors)
+        layout = umap_layout(*knn, pca, config.min_dist, config.n_epochs, seed)
+        maps.insert(0, Projection(model.name, "umap", finish(layout[position]), time.perf_counter() - start))
+    for p in maps:
+        log.info("map %s: %s of %d manga (%d told apart) in %.1f s", model.name, p.method, m, len(reps), p.seconds)
+    return maps
 
 
-def project_models(models: Sequence[Model], n: int, config: ProjectionConfig, seed: int,
-                   groups: np.ndarray | None = None) -> list[Projection]:
-    """Every model's map of the same sample (the first ``config.size`` of ``n`` manga).
+def project_models(models: Sequence[Model], neighbours: Sequence[Neighbours] | None, n: int,
+                   config: ProjectionConfig, seed: int, groups: np.ndarray | None = None) -> list[list[Projection]]:
+    """Every model's maps: per model, ``[umap, pca]`` (UMAP for ``config.umap_models``), or ``[pca]``.
 
     Parameters
     ----------
-    groups : ndarray of int, shape (n,), optional
-        Each manga's first manga with the same tag set (``Catalogue.tag_groups``): the possible
-        twins, which each model's own distances then confirm or not.
+    neighbours : sequence of Neighbours, optional
+        Per model, in the same order; needed for UMAP.
+    n : int
+        Manga in the catalogue; the first ``mapped_count(n, config.size)`` are mapped.
     """
-    sample = sample_rows(n, config.size)
-    # the sample is a prefix of the catalogue, so a group's first manga is in it when any member is
-    candidates = None if groups is None else np.asarray(groups)[sample]
-    return [project(model, sample, config, seed, candidates) for model in models]
-
-
-def projections_json(projections: Sequence[Projection], n: int, config: ProjectionConfig, seed: int) -> dict[str, Any]:
-    """What ``data/projections.json`` holds.
-
-    Returns
-    -------
-    dict
-        ``method`` (what made the maps), ``params``; ``sample`` (catalogue indices of
-        the mapped manga, once); ``models``: {name: [[x, y], ...]} in the order of ``sample``.
-    """
-    sample = sample_rows(n, config.size)
-    return {
-        # the same for every model: only a tiny sample (below MIN_UMAP) overrides the config
-        "method": projections[0].method if projections else config.method,
-        "params": {"n_neighbors": config.n_neighbors, "min_dist": config.min_dist,
-                   "n_epochs": config.n_epochs, "seed": seed},
-        "sample": sample.tolist(),
-        "models": {p.model: p.coords.tolist() for p in projections},
-    }
+    m = mapped_count(n, config.size)
+    wanted = set(config.umap_models) if config.umap_models else {model.name for model in models}
+    out = []
+    for i, model in enumerate(models):
+        nb = neighbours[i] if neighbours is not None else None
+        umap = config.method == "umap" and model.name in wanted
+        out.append(project(model, nb, m, config, seed, groups, umap=umap))
+    return out

@@ -99,12 +99,16 @@ FILES: dict[str, DataFile] = {
     "catalogue": DataFile("data/catalogue.json", 2, {
         "synthetic": bool, "shard_size": int, "k": int, "show": int, "tags": list, "guard_tags": list,
         "doujinshi": int, "models": list, "default": str, "manga": dict}),
-    "shard": DataFile("data/shards/{n}.json", 3, {"start": int, "desc": list, "rel": list, "same": list}, digits=4),
+    "shard": DataFile("data/shards/{n}.json", 3, {"start": int, "desc": list, "rel": list, "same": list,
+                                                     "by": list}, digits=4),
     # binary (sitegen.site.packed): its version is in its header, not a JSON member
     "neighbours": DataFile("data/neighbours/{n}.bin", 1, {}, digits=4),
     "feed": DataFile("data/feed.json", 1, {"source": str, "model": dict, "items": list, "skipped": dict}),
-    "projections": DataFile("data/projections.json", 1, {"method": str, "params": dict, "sample": list,
-                                                         "models": dict}),
+    # the Maps page's index; its maps and manga files are binary (sitegen.site.maps), version in the header
+    "projections": DataFile("data/projections.json", 2, {"methods": list, "params": dict, "manga": int,
+                                                         "tags": list, "demographics": list, "models": list}),
+    "map": DataFile("data/maps/{n}.bin", 1, {}, digits=2),
+    "map_manga": DataFile("data/maps/manga.bin", 1, {}),
     "models": DataFile("data/models.json", 1, {"models": list}),
     "evaluation": DataFile("data/evaluation.json", 1, {"models": dict}),
     "tag_rules": DataFile("data/tag-rules.json", 1, {"tags": dict, "rules": list}),

@@ -73,7 +73,9 @@ def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
         writer.write_data("models", contract.versioned("models", {"models": data["models"]}))
         writer.write_data("tag_rules", contract.versioned("tag_rules", inputs.rules))
         writer.write_data("feed", inputs.feed)
-        writer.write_data("projections", contract.versioned("projections", inputs.projections))
+        writer.write_data("projections", inputs.projections["index"])
+        for path, blob in inputs.projections["files"].items():
+            writer.write_bytes(path, blob)
         for page in contract.PAGES:
             writer.render(page.file, page.template, page=page.file, **context)
         for page in pages:

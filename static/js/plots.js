@@ -1,25 +1,50 @@
-// Maps: each model's 2-D projection of the most followed manga (the projections data file), drawn
-// with Plotly. Colour by tag, find a title, hover for title and tags, click through to Explore.
-// Page text is inserted as text (textContent). Plotly renders hover and legend labels as its own
-// HTML-like markup, so every title and tag name handed to it is escaped first (esc).
+// Maps: every manga on each model's 2-D map (UMAP or PCA), drawn with Plotly's WebGL scatter.
+//
+// Loading: the small index (the contract's "projections"), the manga's tags ("map_manga") and the
+// shown map's coordinates ("map", 4 bytes a manga) are enough to draw and colour the first map;
+// other maps load when chosen. The catalogue index (titles, ids) loads after the first
+// map is drawn: hover, search, selection lists and click-through wait for it.
+//
+// Hover and click find the nearest point themselves in a grid of the map's points (Plotly's own
+// hover is off: it scans and labels every point of every trace on each move). Cluster labels come
+// from the build; which of them are shown is decided here, on screen, so that none overlaps
+// another and more appear as the reader zooms in.
+//
+// Catalogue text reaches the page only as text (textContent, via Site.el); what is handed to
+// Plotly (legend names, labels) is escaped first, since Plotly reads its strings as markup.
 (function () {
   "use strict";
 
-  const SPAN = 0.25;  // half-width of the view when centring a found title (maps fill [-1, 1])
-  const COLOURS = { all: "rgba(37, 99, 235, 0.55)", rest: "rgba(150, 150, 150, 0.3)", tagged: "#c2410c", focus: "#111" };
   const { $, el } = Site;
   const plot = $("plot");
   const status = $("plot-status");
   const modelSelect = $("plot-model");
+  const methodSelect = $("plot-method");
+  const colourSelect = $("plot-colour");
   const tagSelect = $("plot-tag");
   const input = $("plot-search");
   const list = $("plot-results");
+  const tip = $("plot-tip");
+  const REBUILD = ": rebuild the site with python build.py";
+  const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#edc948", "#76b7b2", "#ff9da7",
+    "#9c755f", "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#17becf"];
+  const GREY = { several: "rgba(120, 120, 120, 0.35)", other: "rgba(90, 90, 90, 0.45)", none: "rgba(190, 190, 190, 0.35)" };
+  const GRID = 128;       // hover grid: cells per side over [-1, 1]
+  const HOVER_PX = 10;    // a point this close to the pointer (CSS pixels) is hovered
+  const FINE_ZOOM = 1.8;  // fine labels once the view is this many times narrower than the whole map
+  const MAX_MATCHES = 5000;
+  const SPAN = 0.08;      // half-width of the view around a chosen title
 
-  let cat = null;          // the catalogue index
-  let proj = null;         // the projections
-  let hover = [];          // per sample position: escaped hover label
-  let focus = -1;          // sample position of the found title, or -1
-  let centred = "";        // model + focus last centred on, so tag changes keep the reader's view
+  let index = null;       // the maps index (projections)
+  let info = null;        // {demo, start, tags}: the mapped manga's demographics and tag lists
+  let cat = null;         // the catalogue index, once loaded
+  let catalogue = null;   // its promise
+  const maps = new Map(); // file number -> {x, y, grid}
+  let current = null;     // the drawn map
+  let category = null;    // per manga, its trace number in the drawn colouring
+  let matches = [];       // manga highlighted by the search
+  let focus = -1;         // the chosen title, or -1
+  let fullSpan = 0;       // width of the whole map's view, for the zoom level
   const traceType = webgl() ? "scattergl" : "scatter";  // SVG still works where WebGL does not
 
   function esc(text) {
@@ -35,201 +60,524 @@
     }
   }
 
-  // Plotly does not wrap hover labels, so a long title or tag list would make a box wider than the
-  // page: words are wrapped into lines of about WRAP characters, a longer word cut.
-  const WRAP = 60;
+  // --- data ------------------------------------------------------------------------------------
 
-  function wrap(words, joiner) {
-    const lines = [];
-    let line = "";
-    for (let word of words) {
-      while (word.length > WRAP) { if (line) { lines.push(line); line = ""; } lines.push(word.slice(0, WRAP)); word = word.slice(WRAP); }
-      if (line && line.length + joiner.length + word.length > WRAP) { lines.push(line); line = ""; }
-      line += (line ? joiner : "") + word;
+  // A binary map file: 16-byte header (magic, version at byte 4, width, count, total), checked
+  // against the contract like the JSON files are.
+  async function fetchBinary(kind, n, magic) {
+    const path = Site.dataPath(kind, n);
+    const response = await fetch(path);
+    if (!response.ok) throw new Error(path + ": HTTP " + response.status);
+    const buffer = await response.arrayBuffer();
+    const view = new DataView(buffer);
+    const found = buffer.byteLength >= 16 ? String.fromCharCode(...new Uint8Array(buffer, 0, 4)) : "";
+    if (found !== magic) throw new Error(path + " is not a map file" + REBUILD);
+    const version = view.getUint8(4), wanted = Site.contract.files[kind].version;
+    if (version !== wanted) {
+      throw new Error(path + " holds layout version " + version + ", this page reads version " + wanted + REBUILD);
     }
-    if (line) lines.push(line);
-    return lines;
+    return { buffer, width: view.getUint8(5), count: view.getUint32(8, true), total: view.getUint32(12, true), path };
   }
 
-  function hoverLabel(i) {
-    const m = cat.manga;
-    const title = wrap(m.title[i].split(/\s+/).filter(Boolean), " ").map((l) => "<b>" + esc(l) + "</b>");
-    const tags = wrap(m.tags[i].map((t) => cat.tags[t].name), ", ").map(esc);
-    return title.concat(tags).join("<br>");
+  async function loadInfo() {
+    const { buffer, width, count, total, path } = await fetchBinary("map_manga", undefined, "MRMT");
+    if (buffer.byteLength !== 16 + 2 * count + width * total) throw new Error(path + " is truncated" + REBUILD);
+    const demo = new Uint8Array(buffer, 16, count);
+    const counts = new Uint8Array(buffer, 16 + count, count);
+    const flat = width === 1 ? new Uint8Array(buffer, 16 + 2 * count, total) : new Uint16Array(buffer.slice(16 + 2 * count));
+    const start = new Uint32Array(count + 1);
+    for (let i = 0; i < count; i++) start[i + 1] = start[i] + counts[i];
+    return { demo, start, tags: flat, count };
   }
 
-  function prepare() {
-    const m = cat.manga;
-    hover = proj.sample.map(hoverLabel);
-    Site.titleSearch({
-      input, list, prefix: "plot-result-", manga: m, keys: proj.sample,
-      onChoose: (i, position) => choose(position),
-      onResults: (found, needle) => {
-        if (needle && !found) status.textContent = "No mapped title matches \u201c" + needle + "\u201d.";
-      },
+  function tagsOf(i) {
+    return info.tags.subarray(info.start[i], info.start[i + 1]);
+  }
+
+  async function loadMap(file) {
+    if (maps.has(file)) return maps.get(file);
+    const { buffer, count, path } = await fetchBinary("map", file, "MRMP");
+    if (count !== index.manga || buffer.byteLength !== 16 + 4 * count) throw new Error(path + " does not match the index" + REBUILD);
+    const q = new Uint16Array(buffer, 16, 2 * count);
+    const x = new Float32Array(count), y = new Float32Array(count);
+    for (let i = 0; i < count; i++) { x[i] = q[i] / 65535 * 2 - 1; y[i] = q[count + i] / 65535 * 2 - 1; }
+    const map = { x, y, grid: grid(x, y) };
+    maps.set(file, map);
+    return map;
+  }
+
+  // Points bucketed in a GRID x GRID grid over [-1, 1] (a counting sort): cell c holds
+  // order[first[c] .. first[c + 1]).
+  function grid(x, y) {
+    const n = x.length, cell = new Uint32Array(n), first = new Uint32Array(GRID * GRID + 1);
+    for (let i = 0; i < n; i++) {
+      cell[i] = cellOf(x[i]) * GRID + cellOf(y[i]);
+      first[cell[i] + 1]++;
+    }
+    for (let c = 0; c < GRID * GRID; c++) first[c + 1] += first[c];
+    const fill = first.slice(0, GRID * GRID), order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[fill[cell[i]]++] = i;
+    return { first, order };
+  }
+
+  function cellOf(v) {
+    return Math.min(GRID - 1, Math.max(0, Math.floor((v + 1) / 2 * GRID)));
+  }
+
+  // --- colour ----------------------------------------------------------------------------------
+
+  // The categories of a colouring: per manga its category, and each category's name and colour.
+  // A tag group: each manga by its tag of that group ("several" / "none" greyed), the most common
+  // PALETTE.length - 1 tags in colour, the rest as "other". Within a primary tag: manga without it
+  // greyed, the others coloured as above.
+  function colouring(group, primary) {
+    const n = index.manga, byManga = new Int32Array(n);
+    const groupTags = new Set();
+    index.tags.forEach((t, c) => { if (t.group === group) groupTags.add(c); });
+    const raw = new Int32Array(n);  // -1 none, -2 several, -3 without the primary tag, else its code
+    const counts = new Map();
+    for (let i = 0; i < n; i++) {
+      const tags = tagsOf(i);
+      if (primary >= 0 && !tags.includes(primary)) { raw[i] = -3; continue; }
+      let code = -1;
+      if (group === "demographic") code = info.demo[i] ? info.demo[i] : -1;
+      else for (const t of tags) if (groupTags.has(t) && t !== primary) code = code === -1 ? t : -2;
+      raw[i] = code;
+      if (code >= 0) counts.set(code, (counts.get(code) || 0) + 1);
+    }
+    const ranked = Array.from(counts.keys()).sort((a, b) => counts.get(b) - counts.get(a) || a - b);
+    const shown = ranked.slice(0, ranked.length > PALETTE.length ? PALETTE.length - 1 : PALETTE.length);
+    const name = (code) => group === "demographic" ? index.demographics[code] : index.tags[code].name;
+    const cats = shown.map((code, k) => ({ name: name(code), colour: PALETTE[k], n: 0 }));
+    const slot = new Map(shown.map((code, k) => [code, k]));
+    const extra = {};
+    const add = (key, label, colour) => { extra[key] = cats.length; cats.push({ name: label, colour, n: 0, grey: true }); };
+    if (ranked.length > shown.length) add("other", "other " + (group === "demographic" ? "demographics" : group + " tags"), GREY.other);
+    add("several", "several", GREY.several);
+    add("none", "none", GREY.none);
+    if (primary >= 0) add("without", "without " + index.tags[primary].name, GREY.none);
+    for (let i = 0; i < n; i++) {
+      const code = raw[i];
+      const k = code >= 0 ? (slot.has(code) ? slot.get(code) : extra.other) : code === -2 ? extra.several
+        : code === -3 ? extra.without : extra.none;
+      byManga[i] = k;
+      cats[k].n++;
+    }
+    return { byManga, cats };
+  }
+
+  // --- drawing ---------------------------------------------------------------------------------
+
+  function markerSize() {
+    const n = index.manga;
+    return n > 50000 ? 2.5 : n > 10000 ? 3.5 : 5;
+  }
+
+  function traces(map, colours) {
+    const members = colours.cats.map(() => []);
+    colours.byManga.forEach((k, i) => members[k].push(i));
+    const size = markerSize();
+    // greys under colours, and small categories over big ones, so that none is buried
+    const order = colours.cats.map((_, k) => k).sort((a, b) =>
+      (colours.cats[b].grey ? 1 : 0) - (colours.cats[a].grey ? 1 : 0) || colours.cats[b].n - colours.cats[a].n);
+    const out = order.filter((k) => colours.cats[k].n > 0).map((k) => {
+      const c = colours.cats[k], idx = members[k];
+      const x = new Float32Array(idx.length), y = new Float32Array(idx.length);
+      idx.forEach((i, j) => { x[j] = map.x[i]; y[j] = map.y[i]; });
+      return {
+        type: traceType, mode: "markers", name: esc(c.name) + " (" + c.n.toLocaleString("en") + ")",
+        x, y, marker: { size, color: c.colour }, hoverinfo: "none", legendrank: k + 1, meta: k,
+      };
     });
-    for (const option of Array.from(modelSelect.options)) {
-      if (!proj.models[option.value]) option.remove();  // a model the build did not map
-    }
-    fillTags();
+    if (matches.length) out.push(ring("matches (" + matches.length.toLocaleString("en") + ")", matches, map, 8, "#111"));
+    if (focus >= 0) out.push(ring(esc(cat ? cat.manga.title[focus] : "chosen"), [focus], map, 18, "#000"));
+    return out;
   }
 
-  // Tags carried by at least one mapped manga, grouped as MangaDex groups them, with counts.
-  function fillTags() {
-    const counts = new Array(cat.tags.length).fill(0);
-    for (const i of proj.sample) for (const t of cat.manga.tags[i]) counts[t]++;
-    const groups = new Map();
-    cat.tags.forEach((tag, t) => {
-      if (!counts[t]) return;
-      if (!groups.has(tag.group)) groups.set(tag.group, []);
-      groups.get(tag.group).push(t);
-    });
-    for (const [group, tags] of groups) {
-      const optgroup = el("optgroup", { label: group });
-      tags.sort((a, b) => cat.tags[a].name.localeCompare(cat.tags[b].name, "en"));
-      for (const t of tags) {
-        optgroup.append(el("option", { value: String(t) }, cat.tags[t].name + " (" + counts[t].toLocaleString("en") + ")"));
-      }
-      tagSelect.append(optgroup);
-    }
-  }
-
-  function currentTag() {
-    return tagSelect.value === "" ? -1 : Number(tagSelect.value);
-  }
-
-  function trace(name, positions, coords, marker) {
+  function ring(name, idx, map, size, colour) {
     return {
-      type: traceType, mode: "markers", name: name, marker: marker,
-      x: positions.map((p) => coords[p][0]), y: positions.map((p) => coords[p][1]),
-      customdata: positions.map((p) => proj.sample[p]), text: positions.map((p) => hover[p]),
-      hovertemplate: "%{text}<extra></extra>",
+      type: traceType, mode: "markers", name, hoverinfo: "none", legendrank: 1000, meta: -1,
+      x: Float32Array.from(idx, (i) => map.x[i]), y: Float32Array.from(idx, (i) => map.y[i]),
+      marker: { size, color: "rgba(0,0,0,0)", symbol: "circle-open", line: { width: 2, color: colour } },
     };
   }
 
-  function traces(model, tag) {
-    const coords = proj.models[model];
-    const size = proj.sample.length > 3000 ? 4 : 6;
-    const all = proj.sample.map((_, p) => p);
-    const out = [];
-    if (tag < 0) {
-      out.push(trace("manga", all, coords, { size: size, color: COLOURS.all }));
-    } else {
-      const has = (p) => cat.manga.tags[proj.sample[p]].includes(tag);
-      const name = esc(cat.tags[tag].name);
-      out.push(trace("without " + name, all.filter((p) => !has(p)), coords, { size: size, color: COLOURS.rest }));
-      out.push(trace("with " + name, all.filter(has), coords, { size: size + 1, color: COLOURS.tagged }));
+  function layout(key) {
+    const hidden = { visible: false, showgrid: false, zeroline: false };
+    return {
+      margin: { l: 4, r: 4, t: 4, b: 4 }, hovermode: false, dragmode: "pan",
+      xaxis: hidden, yaxis: Object.assign({ scaleanchor: "x", scaleratio: 1 }, hidden),
+      showlegend: true, legend: { x: 0, y: 1, xanchor: "left", yanchor: "top", bgcolor: "rgba(255,255,255,0.85)",
+        itemsizing: "constant", font: { size: 12 } },
+      paper_bgcolor: "#fff", plot_bgcolor: "#fff", annotations: [],
+      uirevision: key,  // a new colouring keeps the reader's zoom; a new map resets it
+    };
+  }
+
+  function fitHeight() {
+    // the plot fills the rest of the first screen, and at least a usable square on a phone
+    const top = plot.getBoundingClientRect().top + window.scrollY;
+    plot.style.height = Math.max(360, Math.round(window.innerHeight - top - 8)) + "px";
+  }
+
+  async function draw() {
+    const model = modelSelect.value, method = methodSelect.value;
+    const entry = index.models.find((m) => m.name === model).maps[method];
+    const map = await loadMap(entry.file);
+    const primary = tagSelect.value === "" ? -1 : Number(tagSelect.value);
+    const colours = colouring(colourSelect.value, primary);
+    current = { model, method, entry, map, colours };
+    category = colours.byManga;
+    fitHeight();
+    await Plotly.react(plot, traces(map, colours), layout(model + "/" + method),
+      { responsive: true, displaylogo: false, scrollZoom: true, modeBarButtonsToRemove: ["sendChartToCloud", "toImage"] });
+    if (!fullSpan || plot.dataset.map !== model + "/" + method) fullSpan = span();
+    plot.dataset.map = model + "/" + method;
+    plot.dataset.model = model;  // what is drawn, for tests and styling
+    plot.dataset.points = String(colours.cats.reduce((s, c) => s + c.n, 0));
+    placeLabels();
+    describe();
+  }
+
+  function span() {
+    const r = plot._fullLayout.xaxis.range;
+    return Math.abs(r[1] - r[0]);
+  }
+
+  // --- labels ----------------------------------------------------------------------------------
+
+  const measure = document.createElement("canvas").getContext("2d");
+
+  function labelText(label) {
+    return label.tags.slice(0, 2).map((t) => index.tags[t].name).join(" \u00b7 ");
+  }
+
+  // Greedy placement on screen: coarse labels first, bigger clusters first; a label that would
+  // overlap one already placed, or leave the plot, is left out. Zoomed in, fine labels join.
+  function placeLabels() {
+    if (!current || !plot._fullLayout) return;
+    const fl = plot._fullLayout, xa = fl.xaxis, ya = fl.yaxis, size = fl._size;
+    const zoom = fullSpan / span();
+    const placed = [], annotations = [];
+    for (const label of current.entry.labels) {
+      if (label.level > 0 && zoom < FINE_ZOOM) continue;
+      const px = xa.l2p(label.x), py = ya.l2p(label.y);
+      if (px < 0 || py < 0 || px > size.w || py > size.h) continue;
+      const text = labelText(label), fontSize = label.level ? 11 : 13;
+      measure.font = "600 " + fontSize + "px system-ui, sans-serif";
+      const w = measure.measureText(text).width + 8, h = fontSize + 8;
+      const box = { l: px - w / 2, r: px + w / 2, t: py - h / 2, b: py + h / 2 };
+      if (box.l < 0 || box.r > size.w || box.t < 0 || box.b > size.h) continue;
+      if (placed.some((o) => box.l < o.r && o.l < box.r && box.t < o.b && o.t < box.b)) continue;
+      placed.push(box);
+      annotations.push({ x: label.x, y: label.y, text: esc(text), showarrow: false, xanchor: "center", yanchor: "middle",
+        font: { size: fontSize, color: "#111", family: "system-ui, sans-serif", weight: 600 },
+        bgcolor: "rgba(255,255,255,0.78)", borderpad: 2, captureevents: false });
     }
-    if (focus >= 0) {
-      out.push(trace(esc(cat.manga.title[proj.sample[focus]]), [focus], coords,
-        { size: 18, color: COLOURS.focus, symbol: "circle-open", line: { width: 3, color: COLOURS.focus } }));
+    plot.dataset.labels = String(annotations.length);
+    Plotly.relayout(plot, { annotations });
+  }
+
+  // --- hover and click -------------------------------------------------------------------------
+
+  // The visible manga nearest to a point of the page within HOVER_PX, or -1.
+  function nearest(clientX, clientY) {
+    if (!current || !plot._fullLayout) return -1;
+    const fl = plot._fullLayout, rect = plot.getBoundingClientRect();
+    const px = clientX - rect.left - fl._size.l, py = clientY - rect.top - fl._size.t;
+    if (px < 0 || py < 0 || px > fl._size.w || py > fl._size.h) return -1;
+    const x = fl.xaxis.p2l(px), y = fl.yaxis.p2l(py);
+    const perPx = span() / fl._size.w, radius = HOVER_PX * perPx;
+    const hidden = hiddenCategories(), { x: xs, y: ys, grid: g } = current.map;
+    let best = -1, bestD = radius * radius;
+    for (let cx = cellOf(x - radius); cx <= cellOf(x + radius); cx++) {
+      for (let cy = cellOf(y - radius); cy <= cellOf(y + radius); cy++) {
+        const c = cx * GRID + cy;
+        for (let k = g.first[c]; k < g.first[c + 1]; k++) {
+          const i = g.order[k];
+          if (hidden.has(category[i])) continue;
+          const d = (xs[i] - x) ** 2 + (ys[i] - y) ** 2;
+          if (d < bestD || (d === bestD && i < best)) { bestD = d; best = i; }
+        }
+      }
+    }
+    return best;
+  }
+
+  function hiddenCategories() {
+    const out = new Set();
+    for (const t of plot._fullData || []) if (t.visible !== true && t.meta >= 0) out.add(t.meta);
+    return out;
+  }
+
+  function showTip(i, clientX, clientY) {
+    if (i < 0) { tip.hidden = true; plot.style.cursor = ""; return; }
+    const title = cat ? cat.manga.title[i] : "(titles loading…)";
+    const tags = Array.from(tagsOf(i), (t) => index.tags[t].name).join(", ");
+    tip.replaceChildren(el("strong", { dir: "auto" }, title), el("span", {}, tags || "no tags"));
+    tip.hidden = false;
+    plot.style.cursor = "pointer";
+    const box = plot.getBoundingClientRect(), w = tip.offsetWidth, h = tip.offsetHeight;
+    let left = clientX - box.left + 14, top = clientY - box.top + 14;
+    if (left + w > box.width) left = Math.max(0, clientX - box.left - w - 14);
+    if (top + h > box.height) top = Math.max(0, clientY - box.top - h - 14);
+    tip.style.left = left + "px";
+    tip.style.top = top + "px";
+    tip.dataset.index = String(i);
+  }
+
+  let down = null;
+  plot.addEventListener("pointerdown", (e) => { down = [e.clientX, e.clientY]; });
+  plot.addEventListener("pointermove", (e) => {
+    if (e.buttons) { tip.hidden = true; return; }
+    showTip(nearest(e.clientX, e.clientY), e.clientX, e.clientY);
+  });
+  plot.addEventListener("pointerleave", () => { tip.hidden = true; });
+  // A click (not the end of a drag) on a point opens that manga in Explore.
+  plot.addEventListener("click", async (e) => {
+    if (down && Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4) return;
+    if (plot._fullLayout && plot._fullLayout.dragmode !== "pan" && plot._fullLayout.dragmode !== "zoom") return;
+    const i = nearest(e.clientX, e.clientY);
+    if (i < 0 || !catalogue) return;
+    const c = await catalogue;
+    location.href = Site.pageUrl("explore", { id: c.manga.id[i] });
+  });
+
+  // --- search ----------------------------------------------------------------------------------
+
+  function fold(text) {
+    return String(text).normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+  }
+
+  // Every mapped manga whose title or an alternative title holds every word of the needle.
+  function allMatches(needle) {
+    const words = fold(needle).split(/\s+/).filter(Boolean);
+    if (!words.length || !cat) return [];
+    const out = [];
+    for (let i = 0; i < index.manga && out.length < MAX_MATCHES; i++) {
+      const names = [cat.manga.title[i]].concat(cat.manga.alt[i] || []).map(fold);
+      if (names.some((t) => words.every((w) => t.includes(w)))) out.push(i);
     }
     return out;
   }
 
-  function layout(model) {
-    const hidden = { visible: false, showgrid: false, zeroline: false };
-    return {
-      margin: { l: 8, r: 8, t: 8, b: 8 }, hovermode: "closest", dragmode: "pan",
-      xaxis: hidden, yaxis: Object.assign({ scaleanchor: "x", scaleratio: 1 }, hidden),
-      showlegend: true, legend: { orientation: "h", x: 0, y: 1, yanchor: "bottom", bgcolor: "rgba(255,255,255,0.8)" },
-      paper_bgcolor: "#fff", plot_bgcolor: "#fff",
-      hoverlabel: { align: "left" },
-      uirevision: model,  // switching tags keeps the reader's zoom; switching models resets it
-    };
+  function zoomTo(idx, minHalf) {
+    const { x, y } = current.map;
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    for (const i of idx) { x0 = Math.min(x0, x[i]); x1 = Math.max(x1, x[i]); y0 = Math.min(y0, y[i]); y1 = Math.max(y1, y[i]); }
+    const half = Math.max(minHalf, (x1 - x0) / 2 * 1.15, (y1 - y0) / 2 * 1.15);
+    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    return Plotly.relayout(plot, { "xaxis.range": [cx - half, cx + half], "yaxis.range": [cy - half, cy + half] });
   }
 
-  async function draw() {
-    const model = modelSelect.value;
-    await Plotly.react(plot, traces(model, currentTag()), layout(model),
-      { responsive: true, displaylogo: false, scrollZoom: true, modeBarButtonsToRemove: ["select2d", "lasso2d", "sendChartToCloud"] });
-    const key = model + "/" + focus;
-    if (focus >= 0 && key !== centred) {
-      const [x, y] = proj.models[model][focus];
-      await Plotly.relayout(plot, { "xaxis.range": [x - SPAN, x + SPAN], "yaxis.range": [y - SPAN, y + SPAN] });
+  // Every match ringed and zoomed to; the status always says what this search found (never an
+  // earlier one's result).
+  async function highlight(needle) {
+    matches = needle ? allMatches(needle) : [];
+    await draw();
+    if (matches.length) await zoomTo(matches, SPAN);
+    if (needle && !matches.length) {
+      status.textContent = "No title on the map matches \u201c" + needle + "\u201d.";
+    } else if (needle) {
+      status.textContent = matches.length.toLocaleString("en") + (matches.length === MAX_MATCHES ? "+" : "") +
+        " manga match \u201c" + needle + "\u201d: ringed on the map.";
     }
-    centred = key;
-    plot.dataset.model = model;  // what is drawn, for tests and styling
-    describe();
   }
 
-  // Said beside every status: the map still works without WebGL, only slower (SVG).
+  async function choose(i) {
+    focus = i;
+    matches = [];
+    $("plot-focus-title").textContent = cat.manga.title[i];
+    $("plot-focus-link").href = Site.pageUrl("explore", { id: cat.manga.id[i] });
+    $("plot-focus").hidden = false;
+    input.value = cat.manga.title[i];
+    updateUrl();
+    describe();
+    await draw();
+    await zoomTo([i], SPAN);
+  }
+
+  // --- selection -------------------------------------------------------------------------------
+
+  function inside(poly, x, y) {
+    let hit = false;
+    for (let a = 0, b = poly.x.length - 1; a < poly.x.length; b = a++) {
+      if ((poly.y[a] > y) !== (poly.y[b] > y) &&
+          x < (poly.x[b] - poly.x[a]) * (y - poly.y[a]) / (poly.y[b] - poly.y[a]) + poly.x[a]) hit = !hit;
+    }
+    return hit;
+  }
+
+  function selected(event) {
+    const { x, y } = current.map, hidden = hiddenCategories(), out = [];
+    const test = event.range ? (i) => x[i] >= Math.min(...event.range.x) && x[i] <= Math.max(...event.range.x) &&
+      y[i] >= Math.min(...event.range.y) && y[i] <= Math.max(...event.range.y)
+      : (i) => inside(event.lassoPoints, x[i], y[i]);
+    for (let i = 0; i < index.manga; i++) if (!hidden.has(category[i]) && test(i)) out.push(i);
+    return out;
+  }
+
+  // Tags carried by at least a fifth of the selection and at least 1.5 times as common in it as on
+  // the whole map, by lift.
+  function overRepresented(idx) {
+    const inSel = new Float64Array(index.tags.length), all = new Float64Array(index.tags.length);
+    for (let i = 0; i < index.manga; i++) for (const t of tagsOf(i)) all[t]++;
+    for (const i of idx) for (const t of tagsOf(i)) inSel[t]++;
+    const out = [];
+    index.tags.forEach((tag, t) => {
+      const share = inSel[t] / idx.length, lift = share / (all[t] / index.manga);
+      if (share >= 0.2 && lift >= 1.5) out.push({ t, share, lift });
+    });
+    return out.sort((a, b) => b.lift - a.lift || a.t - b.t).slice(0, 12);
+  }
+
+  async function showSelection(idx) {
+    const panel = $("plot-selection");
+    if (!idx.length) { panel.hidden = true; return; }
+    panel.hidden = false;
+    $("plot-selection-count").textContent = idx.length.toLocaleString("en") + " manga selected" +
+      (idx.length > 100 ? "; the 100 most followed are listed" : "") + ".";
+    const tags = $("plot-selection-tags");
+    tags.replaceChildren(...overRepresented(idx).map(({ t, share, lift }) =>
+      el("li", { class: "chip" }, index.tags[t].name + " \u00d7" + lift.toFixed(1) + " (" + Math.round(share * 100) + "%)")));
+    if (!tags.children.length) tags.append(el("li", {}, "none stands out"));
+    const items = $("plot-selection-list");
+    items.replaceChildren(el("li", {}, "Loading titles…"));
+    const c = await catalogue;
+    items.replaceChildren(...idx.slice(0, 100).map((i) => selectionItem(c, i)));
+  }
+
+  function selectionItem(c, i) {
+    const id = c.manga.id[i];
+    const li = el("li");
+    li.append(el("a", { href: Site.pageUrl("explore", { id }), dir: "auto" }, c.manga.title[i]));
+    li.append(el("span", { class: "sel-tags" }, Array.from(tagsOf(i), (t) => index.tags[t].name).join(", ")));
+    if (window.Library) {
+      const button = el("button", { type: "button", class: "sel-add" }, Library.has(id) ? "In your library" : "Add to library");
+      button.disabled = Library.has(id);
+      button.addEventListener("click", () => {
+        if (Library.add(id) !== false) { button.textContent = "In your library"; button.disabled = true; }
+      });
+      li.append(button);
+    }
+    return li;
+  }
+
+  // --- page ------------------------------------------------------------------------------------
+
+  function describe() {
+    if (!current) return;
+    const model = cat ? cat.models.find((m) => m.name === current.model) : null;
+    const p = index.params;
+    const how = current.method === "umap"
+      ? "UMAP of its " + p.n_neighbors + "-nearest-neighbour lists, started from its PCA map"
+      : "the first two principal components of its vectors";
+    const summary = modelSelect.selectedOptions[0] ? modelSelect.selectedOptions[0].title : "";
+    $("plot-caption").textContent = (model ? model.label + ": " + model.summary : summary) + ". Map: " + how +
+      "; " + index.manga.toLocaleString("en") + " manga.";
+    if (matches.length) return;
+    status.textContent = index.manga.toLocaleString("en") + " manga on the map. " +
+      (cat ? "Hover a point for its title and tags, click it for its recommendations; drag a box or lasso " +
+        "(toolbar) to list manga." : "Loading titles for hover and search…") + FALLBACK;
+  }
+
   const FALLBACK = traceType === "scatter"
     ? " WebGL is not available in this browser, so the map is drawn without it and may be slow." : "";
 
-  function describe() {
-    const info = cat.models.find((m) => m.name === modelSelect.value);
-    const p = proj.params;
-    const how = proj.method === "umap" ? "UMAP of its exact " + p.n_neighbors + "-nearest-neighbour graph"
-      : "the first two principal components of its vectors";
-    $("plot-caption").textContent = (info ? info.label + ": " + info.summary + ". " : "") + "Map: " + how + ", " +
-      proj.sample.length.toLocaleString("en") + " most followed manga.";
-    const tag = currentTag();
-    if (tag >= 0) {
-      const n = proj.sample.filter((i) => cat.manga.tags[i].includes(tag)).length;
-      status.textContent = n.toLocaleString("en") + " of " + proj.sample.length.toLocaleString("en") +
-        " mapped manga are tagged " + cat.tags[tag].name + "." + FALLBACK;
-    } else {
-      status.textContent = proj.sample.length.toLocaleString("en") + " manga mapped by " + modelSelect.options.length +
-        " models. Hover a point for its title and tags; click it to see its recommendations." + FALLBACK;
+  function fillControls() {
+    for (const option of Array.from(modelSelect.options)) {
+      if (!index.models.some((m) => m.name === option.value)) option.remove();
+    }
+    const groups = new Map();
+    index.tags.forEach((tag, t) => {
+      if (!groups.has(tag.group)) groups.set(tag.group, []);
+      groups.get(tag.group).push(t);
+    });
+    for (const group of groups.keys()) colourSelect.append(el("option", { value: group }, group));
+    for (const [group, tags] of groups) {
+      const optgroup = el("optgroup", { label: group });
+      tags.sort((a, b) => index.tags[a].name.localeCompare(index.tags[b].name, "en"));
+      for (const t of tags) optgroup.append(el("option", { value: String(t) }, index.tags[t].name));
+      tagSelect.append(optgroup);
     }
   }
 
-  function exploreUrl(index) {
-    return Site.pageUrl("explore", { id: cat.manga.id[index] });
-  }
-
-  // A click on a point opens that manga in Explore (customdata is its catalogue index).
-  function onPointClick(event) {
-    const point = event && event.points && event.points[0];
-    if (!point || typeof point.customdata !== "number" || !cat.manga.id[point.customdata]) return;
-    location.href = exploreUrl(point.customdata);
+  function fillMethods() {
+    const entry = index.models.find((m) => m.name === modelSelect.value);
+    const was = methodSelect.value;
+    methodSelect.replaceChildren(...index.methods.filter((m) => entry.maps[m]).map((m) =>
+      el("option", { value: m }, m === "umap" ? "UMAP (neighbour graph)" : "PCA")));
+    if (entry.maps[was]) methodSelect.value = was;
   }
 
   function updateUrl() {
-    Site.setUrl({ model: modelSelect.value, tag: currentTag() >= 0 ? cat.tags[currentTag()].name : null,
-      id: focus >= 0 ? cat.manga.id[proj.sample[focus]] : null }, { state: null });
+    const primary = tagSelect.value === "" ? null : index.tags[Number(tagSelect.value)].name;
+    Site.setUrl({ model: modelSelect.value, map: methodSelect.value, colour: colourSelect.value, tag: primary,
+      id: focus >= 0 && cat ? cat.manga.id[focus] : null }, { state: null });
   }
 
   function restoreFromUrl() {
-    const model = Site.param("model");
-    if (model && proj.models[model] && Array.from(modelSelect.options).some((o) => o.value === model)) modelSelect.value = model;
+    const pick = (select, value) => {
+      if (value && Array.from(select.options).some((o) => o.value === value)) select.value = value;
+    };
+    pick(modelSelect, Site.param("model"));
+    fillMethods();
+    pick(methodSelect, Site.param("map"));
+    pick(colourSelect, Site.param("colour"));
     const tag = Site.param("tag");
-    const t = tag ? cat.tags.findIndex((x) => x.name === tag) : -1;
-    if (t >= 0 && tagSelect.querySelector('option[value="' + t + '"]')) tagSelect.value = String(t);
-    const id = Site.param("id");
-    const position = id ? proj.sample.findIndex((i) => cat.manga.id[i] === id) : -1;
-    if (position >= 0) setFocus(position);
+    const t = tag ? index.tags.findIndex((x) => x.name === tag) : -1;
+    if (t >= 0) tagSelect.value = String(t);
   }
 
-  function setFocus(position) {
-    focus = position;
-    const i = proj.sample[position];
-    $("plot-focus-title").textContent = cat.manga.title[i];
-    $("plot-focus-link").href = exploreUrl(i);
-    $("plot-focus").hidden = false;
-    input.value = cat.manga.title[i];
-  }
-
-  function choose(position) {
-    setFocus(position);
+  function redraw() {
     updateUrl();
-    draw();
+    draw().catch(fail);
   }
 
-  modelSelect.addEventListener("change", () => { updateUrl(); draw(); });
-  tagSelect.addEventListener("change", () => { updateUrl(); draw(); });
-
-  Promise.all([Site.fetchData("catalogue"), Site.fetchData("projections")]).then(([c, p]) => {
-    cat = c;
-    proj = p;
-    prepare();
-    restoreFromUrl();
-    return draw();
-  }).then(() => {
-    plot.on("plotly_click", onPointClick);
-  }).catch((err) => {
+  function fail(err) {
     status.textContent = "Could not draw the maps: " + err.message;
     status.classList.add("error");
-  });
+  }
+
+  modelSelect.addEventListener("change", () => { fillMethods(); redraw(); });
+  for (const select of [methodSelect, colourSelect, tagSelect]) select.addEventListener("change", redraw);
+  window.addEventListener("resize", () => { if (current) fitHeight(); });
+
+  async function start() {
+    const manga = loadInfo();  // needs no index: both travel at once
+    index = await Site.fetchData("projections");
+    info = await manga;
+    if (info.count !== index.manga) throw new Error(Site.dataPath("map_manga") + " does not match the index" + REBUILD);
+    fillControls();
+    restoreFromUrl();
+    await draw();
+    plot.on("plotly_relayout", (change) => {
+      if (change && Object.keys(change).some((k) => k.startsWith("xaxis") || k.startsWith("yaxis"))) placeLabels();
+    });
+    plot.on("plotly_selected", (event) => {
+      if (event && (event.range || event.lassoPoints)) showSelection(selected(event)).catch(fail);
+    });
+    plot.on("plotly_deselect", () => { $("plot-selection").hidden = true; });
+    catalogue = Site.fetchData("catalogue");
+    cat = await catalogue;
+    await titlesReady();
+  }
+
+  async function titlesReady() {
+    const keys = Array.from({ length: index.manga }, (_, i) => i);
+    Site.titleSearch({
+      input, list, prefix: "plot-result-", manga: cat.manga, keys,
+      onChoose: (i) => { choose(i).catch(fail); },
+      onResults: (found, needle) => { highlight(needle).catch(fail); },
+    });
+    input.disabled = false;
+    input.placeholder = "Part of a title…";
+    const id = Site.param("id");
+    const i = id ? cat.manga.id.indexOf(id) : -1;
+    if (i >= 0 && i < index.manga) await choose(i);
+    else describe();
+    plot.dataset.titles = "ready";
+  }
+
+  start().catch(fail);
 })();

@@ -1,4 +1,5 @@
-"""The maps stage: 2-D layouts from each model's own distances, and what the build writes of them."""
+"""The maps stage: every manga laid out (PCA, UMAP over each model's neighbour lists), twins once,
+cluster labels named by lift, and the compact files the Maps page loads."""
 
 from __future__ import annotations
 
@@ -6,25 +7,25 @@ import json
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
+from sitegen.analysis.labels import cluster_labels, naming_tags, sample_points
 from sitegen.analysis.projections import (
-    TWIN_SPACING,
     finish,
-    knn_graph,
+    mapped_count,
+    neighbour_graph,
     normalise,
+    owners,
     pca_layout,
-    project,
     project_models,
-    projections_json,
-    sample_distances,
-    sample_rows,
     spread_twins,
-    twins,
 )
 from sitegen.analysis.search import search
 from sitegen.config import BuildConfig, ProjectionConfig, replace, validate
 from sitegen.errors import ConfigError
 from sitegen.models import REGISTRY
+from sitegen.site import contract
+from sitegen.site.maps import DEMOGRAPHICS, map_files, pack_manga, pack_map, unpack_map
 from sitegen.site.render import json_text
 
 FAST = ProjectionConfig(method="pca")
@@ -32,138 +33,178 @@ FAST = ProjectionConfig(method="pca")
 
 @pytest.fixture(scope="module")
 def fitted(demo_catalogue):
-    """A cosine model, a custom one, and the blend whose manga are not at 0 from themselves."""
+    """A tag model (twins share rows), a custom network model, and the popularity blend."""
     names = ("lsi", "adjacency_cosine", "lsi_popularity")
     config = replace(BuildConfig(seed=3), **{"models.lsi_popularity.weight": 0.2})
     return [REGISTRY[n].from_config(config).fit(demo_catalogue) for n in names]
 
 
-def test_sample_is_the_most_followed_prefix(demo_catalogue):
-    n = len(demo_catalogue)
-    assert sample_rows(n, 100).tolist() == list(range(100))
-    assert sample_rows(n, 10 * n).tolist() == list(range(n))
-    follows = [m.follows for m in demo_catalogue.manga[:100]]
-    assert follows == sorted(follows, reverse=True)  # catalogue order: most followed first
+@pytest.fixture(scope="module")
+def lists(fitted, demo_catalogue):
+    groups = demo_catalogue.tag_groups
+    return [search(m, len(demo_catalogue), 20, method="exact", groups=groups if m.rows_by_tag_set else None)
+            for m in fitted]
 
 
-def test_pca_maps_have_the_sample_shape_and_fill_the_box(fitted, demo_catalogue):
-    maps = project_models(fitted, len(demo_catalogue), replace(FAST, size=250), seed=1)
-    assert [p.model for p in maps] == [m.name for m in fitted]
-    for p in maps:
-        assert p.method == "pca" and p.coords.shape == (250, 2)
-        assert np.isfinite(p.coords).all()
-        assert np.abs(p.coords).max() == 1.0 and np.abs(p.coords).max(axis=0).min() > 0
-        assert np.array_equal(p.coords, np.round(p.coords, 3))
+def test_every_manga_is_mapped_unless_a_size_is_given():
+    assert mapped_count(110_000, 0) == 110_000
+    assert mapped_count(300, 100) == 100 and mapped_count(50, 100) == 50
+
+
+def test_twins_are_one_row_only_for_models_that_cannot_tell_them_apart(fitted, demo_catalogue):
+    groups = demo_catalogue.tag_groups
+    lsi, network, _ = fitted
+    assert lsi.rows_by_tag_set and owners(lsi, groups, 100).tolist() == groups[:100].tolist()
+    assert (owners(lsi, groups, 100) != np.arange(100)).any()  # the demo has twins in its first 100
+
+    class Distinct:  # a model whose rows are its own, whatever its tags
+        rows_by_tag_set = False
+
+    assert owners(Distinct(), groups, 100).tolist() == list(range(100))
+    assert owners(network, None, 7).tolist() == list(range(7))
+
+
+def test_neighbour_graph_collapses_twins_drops_repeats_and_pads():
+    # manga 1 is manga 0's twin; manga 3 lies past the mapped three
+    owner = np.array([0, 0, 2])
+    indices = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])
+    distances = np.array([[0.0, 0.5, 0.7], [0.0, 0.5, 0.7], [0.5, 0.5, 0.9], [0.7, 0.7, 0.9]], dtype=np.float32)
+    knn_i, knn_d = neighbour_graph(indices, distances, owner, n_neighbors=3)
+    # distinct rows: manga 0 (row 0) and manga 2 (row 1)
+    assert knn_i.tolist() == [[0, 1, -1], [1, 0, -1]]
+    assert knn_d[:, 0].tolist() == [0, 0]
+    assert knn_d.tolist() == [[0.0, 0.5, 0.5], [0.0, 0.5, 0.5]]  # padding repeats the farthest kept
 
 
 def test_pca_is_deterministic_and_uses_unit_rows_for_cosine(fitted):
     lsi = fitted[0]
-    sample = np.arange(200)
-    first, again = pca_layout(lsi, sample), pca_layout(lsi, sample)
-    assert np.array_equal(first, again)
-    scaled = type(lsi).__new__(type(lsi))
-    scaled.embedding_ = lsi.embedding_ * np.linspace(1, 50, len(lsi.embedding_))[:, None].astype(np.float32)
-    assert np.allclose(pca_layout(scaled, sample), first, atol=1e-5)  # cosine ignores row lengths
+    rows = np.arange(200)
+    a, b = pca_layout(lsi, rows), pca_layout(lsi, rows)
+    assert a.shape == (200, 2) and np.array_equal(a, b)
+    x = lsi.embedding_[rows] / np.linalg.norm(lsi.embedding_[rows], axis=1, keepdims=True)
+    x = x - x.mean(axis=0)
+    _, s, _ = np.linalg.svd(x, full_matrices=False)
+    assert np.allclose(np.linalg.norm(a, axis=0), s[:2], rtol=1e-6)
 
 
-def test_sample_distances_are_the_models_restricted_to_the_sample(fitted):
-    sample = np.arange(120)
-    for model in fitted:
-        d = sample_distances(model, sample)
-        full = model.distances(sample)[:, sample]
-        np.fill_diagonal(full, 0)
-        assert d.shape == (120, 120) and d.dtype == np.float32
-        assert np.array_equal(d, full)
+def test_pca_maps_draw_every_manga_inside_the_box_twins_apart(fitted, lists, demo_catalogue):
+    n = len(demo_catalogue)
+    maps = project_models(fitted, lists, n, FAST, seed=1, groups=demo_catalogue.tag_groups)
+    assert [[p.method for p in per] for per in maps] == [["pca"]] * 3
+    for per in maps:
+        xy = per[0].coords
+        assert xy.shape == (n, 2) and np.isfinite(xy).all() and np.abs(xy).max() <= 1.0
+        assert len(np.unique(np.round(xy, 6), axis=0)) == n  # no two manga on one spot: each can be hovered
 
 
-def test_knn_from_distances_matches_the_exact_neighbours(fitted, demo_catalogue):
-    n, k = len(demo_catalogue), 10
-    for model in fitted:
-        idx, dist = knn_graph(sample_distances(model, np.arange(n)), k + 1)
-        assert idx.shape == dist.shape == (n, k + 1) and idx.dtype == np.int32
-        assert (idx[:, 0] == np.arange(n)).all() and (dist[:, 0] == 0).all()
-        exact = search(model, n, k, method="exact")
-        assert np.array_equal(idx[:, 1:], exact.indices)  # same ties too: by catalogue order
-        assert np.array_equal(dist[:, 1:], exact.distances)
+def test_umap_follows_each_models_neighbours_and_is_deterministic(fitted, lists, demo_catalogue):
+    n = 600
+    config = ProjectionConfig(size=n, n_epochs=60, umap_models=("lsi", "adjacency_cosine"))
+    first = project_models(fitted, lists, len(demo_catalogue), config, seed=5, groups=demo_catalogue.tag_groups)
+    again = project_models(fitted[:1], lists[:1], len(demo_catalogue), config, seed=5, groups=demo_catalogue.tag_groups)
+    assert [[p.method for p in per] for per in first] == [["umap", "pca"], ["umap", "pca"], ["pca"]]
+    assert np.array_equal(first[0][0].coords, again[0][0].coords)
+    for per, nb in zip(first[:2], lists[:2]):
+        xy = per[0].coords
+        assert xy.shape == (n, 2) and np.abs(xy).max() <= 1.0
+        # a manga's nearest others on the map are mostly among its listed neighbours (random: ~3%)
+        d = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1)
+        np.fill_diagonal(d, np.inf)
+        near = np.argsort(d, axis=1)[:, :5]
+        hits = np.mean([np.isin(near[i], nb.indices[i]).mean() for i in range(n)])
+        assert hits > 0.3, (per[0].model, hits)
 
 
-@pytest.mark.slow
-def test_umap_on_a_few_hundred_points_is_deterministic(fitted, demo_catalogue):
-    """The one UMAP test: a custom model's map, twice, byte for byte, twins around their point."""
-    config = ProjectionConfig(size=300, n_epochs=60)
-    model, sample = fitted[1], sample_rows(len(demo_catalogue), 300)
-    groups = demo_catalogue.tag_groups[:300]
-    first = project(model, sample, config, seed=11, candidates=groups)
-    again = project(model, sample, config, seed=11, candidates=groups)
-    assert first.method == "umap" and first.coords.shape == (300, 2)
-    assert np.isfinite(first.coords).all() and np.abs(first.coords).max() == 1.0
-    text = json_text(projections_json([first], len(demo_catalogue), config, 11))
-    assert text == json_text(projections_json([again], len(demo_catalogue), config, 11))
-    twin = np.flatnonzero(groups != np.arange(300))
-    assert len(twin) > 10  # the demo has twins; each sits within its sunflower
-    gap = np.linalg.norm(first.coords[twin] - first.coords[groups[twin]], axis=1)
-    assert (gap <= TWIN_SPACING * np.sqrt(np.bincount(groups)[groups[twin]]) + 2e-3).all()
-    # neighbours on the map are mostly neighbours under the model (twins aside: they are all tied)
-    idx, _ = knn_graph(sample_distances(model, sample), 11)
-    on_map = np.argsort(((first.coords[:, None, :] - first.coords[None, :, :]) ** 2).sum(-1), axis=1)[:, 1:31]
-    loners = np.flatnonzero(np.bincount(groups, minlength=300)[groups] == 1)
-    kept = np.mean([len(set(idx[i, 1:]) & set(on_map[i])) / 10 for i in loners])
-    assert kept > 0.5
-
-
-def test_a_tiny_sample_falls_back_to_pca(fitted):
-    p = project(fitted[0], np.arange(5), ProjectionConfig(), seed=0)
-    assert p.method == "pca" and p.coords.shape == (5, 2) and np.isfinite(p.coords).all()
-
-
-def test_normalise_and_finish_centre_scale_and_keep_json_clean():
-    coords = np.array([[10.0, 5.0], [30.0, 5.0], [20.0, 6.0], [np.nan, 1.0], [20.0, 5.5 - 1e-7]])
-    out = normalise(coords)
-    assert out[:, 0].tolist() == [-1.0, 1.0, 0.0, 0.0, 0.0]
-    assert out[3].tolist() == [0.0, 0.0]  # no position: the centre, never NaN
-    assert normalise(np.ones((3, 2))).tolist() == [[0.0, 0.0]] * 3
-    done = finish(coords, np.arange(5))
-    assert done[4].tolist() == [0.0, 0.0] and not np.signbit(done).any(axis=1)[4]  # -1e-8 rounds to 0.0, not -0.0
-    assert np.array_equal(done, np.round(done, 3)) and np.abs(done).max() == 1.0
-
-
-def test_twins_are_confirmed_on_each_models_own_rows(fitted, demo_catalogue):
-    sample = np.arange(300)
-    groups = demo_catalogue.tag_groups[:300]
-    assert (groups != sample).sum() > 10
-    for model in fitted:  # tags alone, a network model, and the popularity blend (rows differ by column only)
-        assert np.array_equal(twins(sample_distances(model, sample), groups, square=True), groups)
-    rows = np.repeat(np.arange(6.0)[:, None], 3, axis=1)
-    rows[4] = rows[1] + 1e-3  # a candidate the model does tell apart
-    rows[5] = rows[1]
-    assert twins(rows, np.array([0, 1, 2, 3, 1, 1]), square=False).tolist() == [0, 1, 2, 3, 4, 1]
+def test_normalise_and_finish_centre_scale_and_clean():
+    c = normalise(np.array([[0.0, 0.0], [4.0, 2.0], [np.nan, 1.0]]))
+    assert c[:2].tolist() == [[-1.0, -0.5], [1.0, 0.5]] and c[2].tolist() == [0.0, 0.0]
+    out = finish(np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]]))
+    assert np.abs(out).max() == 1.0 and not np.array_equal(out[0], out[1])
+    assert not np.signbit(out[out == 0]).any()
 
 
 def test_spread_twins_puts_a_sunflower_around_the_first():
     coords = np.zeros((5, 2))
-    owner = np.array([0, 0, 2, 0, 0])
-    out = spread_twins(coords, owner, spacing=0.1)
+    out = spread_twins(coords, np.array([0, 0, 2, 0, 0]), spacing=0.1)
     assert out[0].tolist() == [0.0, 0.0] and out[2].tolist() == [0.0, 0.0]
-    radii = np.linalg.norm(out[[1, 3, 4]], axis=1)
-    assert np.allclose(radii, 0.1 * np.sqrt([1, 2, 3]))
-    assert len({tuple(np.round(p, 6)) for p in out[[0, 1, 3, 4]]}) == 4
+    assert np.allclose(np.linalg.norm(out[[1, 3, 4]], axis=1), 0.1 * np.sqrt([1, 2, 3]))
 
 
-def test_json_has_the_sample_once_and_a_map_per_model(fitted, demo_catalogue):
+def blobs(seed=0):
+    """Three blobs, each of manga carrying its own tag (plus a tag everyone has)."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[-0.6, -0.5], [0.6, -0.5], [0.0, 0.6]])
+    coords = np.vstack([c + 0.05 * rng.standard_normal((400, 2)) for c in centres])
+    rows = np.repeat(np.arange(3), 400)
+    tags = sp.csr_matrix((np.ones(2400), (np.repeat(np.arange(1200), 2), np.ravel(np.column_stack([rows, np.full(1200, 3)])))),
+                         shape=(1200, 4))
+    return coords, tags, rows
+
+
+def test_labels_find_the_clusters_and_name_them_by_their_tag():
+    coords, tags, rows = blobs()
+    labels = cluster_labels(coords, tags, seed=1)
+    coarse = [lab for lab in labels if lab["level"] == 0]
+    assert sorted(lab["tags"][0] for lab in coarse) == [0, 1, 2]  # the tag everyone has is not distinctive
+    for lab in coarse:
+        blob = lab["tags"][0]
+        assert lab["n"] >= 350 and lab["lift"][0] == pytest.approx(3.0, rel=0.15)
+        assert np.linalg.norm(np.array([lab["x"], lab["y"]]) - coords[rows == blob].mean(axis=0)) < 0.1
+    assert labels == cluster_labels(coords, tags, seed=1)  # deterministic
+    assert json.loads(json_text(labels)) == labels
+
+
+def test_naming_tags_need_share_and_lift():
+    base = np.array([0.5, 0.25, 0.5])
+    assert naming_tags(np.array([1.0, 0.5, 0.0]), base) == ([0, 1], [2.0, 2.0])  # tied lifts: by column
+    assert naming_tags(np.array([1.0, 1.0, 0.0]), base) == ([1, 0], [4.0, 2.0])
+    assert naming_tags(base, base) == ([], [])  # the whole map: nothing stands out
+    assert naming_tags(np.array([0.2, 0.2, 0.0]), base) == ([], [])  # too few of the cluster's manga
+
+
+def test_label_sample_is_seeded():
+    assert sample_points(100, 1).tolist() == list(range(100))
+    a, b = sample_points(50_000, 3, size=100), sample_points(50_000, 3, size=100)
+    assert np.array_equal(a, b) and len(np.unique(a)) == 100 and (np.diff(a) > 0).all()
+
+
+def test_map_files_round_trip_and_follow_the_contract(fitted, lists, demo_catalogue):
     n = len(demo_catalogue)
-    config = replace(FAST, size=40)
-    data = json.loads(json_text(projections_json(project_models(fitted, n, config, 2), n, config, 2)))
-    assert data["method"] == "pca" and data["sample"] == list(range(40))
-    assert list(data["models"]) == [m.name for m in fitted]
-    assert all(len(points) == 40 and all(len(xy) == 2 for xy in points) for points in data["models"].values())
+    maps = project_models(fitted, lists, n, FAST, seed=1, groups=demo_catalogue.tag_groups)
+    out = map_files(demo_catalogue, maps, FAST, 1)
+    index = json.loads(json_text(out["index"]))
+    contract.check("projections", index)
+    assert index["manga"] == n and index["methods"] == ["pca"] and index["demographics"] == list(DEMOGRAPHICS)
+    assert [m["name"] for m in index["models"]] == [m.name for m in fitted]
+    assert index["tags"] == [{"name": t.name, "group": t.group} for t in demo_catalogue.tags]
+    for per, entry in zip(maps, index["models"]):
+        blob = out["files"][contract.FILES["map"].name(entry["maps"]["pca"]["file"])]
+        assert len(blob) == 16 + 4 * n and blob[:4] == b"MRMP" and blob[4] == contract.FILES["map"].version
+        assert np.abs(unpack_map(blob) - per[0].coords).max() <= 1 / 65535 + 1e-12
+    assert contract.FILES["map_manga"].name() in out["files"]
+
+
+def test_manga_file_holds_demographics_and_tag_lists():
+    blob = pack_manga([[0, 5], [], [2]], ["seinen", "", "unknown"], n_tags=80)
+    assert blob[:4] == b"MRMT" and blob[4] == contract.FILES["map_manga"].version and blob[5] == 1
+    count, total = int.from_bytes(blob[8:12], "little"), int.from_bytes(blob[12:16], "little")
+    assert (count, total) == (3, 3)
+    body = list(blob[16:])
+    assert body == [DEMOGRAPHICS.index("seinen"), 0, 0, 2, 0, 1, 0, 5, 2]
+    assert pack_manga([[300]], [""], n_tags=400)[5] == 2  # two bytes a tag past 255 tags
+
+
+def test_pack_map_quantises_the_box_to_16_bits():
+    blob = pack_map(np.array([[-1.0, 1.0], [0.0, 0.5]]))
+    q = np.frombuffer(blob[16:], dtype="<u2")
+    assert q.tolist() == [0, 32768, 65535, 49151]  # x column, then y column
 
 
 def test_config_checks_every_projection_field():
-    bad = replace(BuildConfig(), **{"projection.size": 3, "projection.method": "tsne",
-                                    "projection.n_neighbors": 1, "projection.min_dist": 2.0, "projection.n_epochs": 0})
+    bad = replace(BuildConfig(), **{"projection.size": -1, "projection.method": "tsne", "projection.n_neighbors": 1,
+                                    "projection.min_dist": 2.0, "projection.n_epochs": 0,
+                                    "projection.umap_models": ("nope",)})
     with pytest.raises(ConfigError) as err:
         validate(bad)
-    for field in ("size", "method", "n_neighbors", "min_dist", "n_epochs"):
+    for field in ("size", "method", "n_neighbors", "min_dist", "n_epochs", "umap_models"):
         assert f"'projection.{field}'" in str(err.value)
-    with pytest.raises(ConfigError, match="projection.size"):  # a dense sample matrix: 20k would be 1.6 GB a model
-        validate(replace(BuildConfig(), **{"projection.size": 20_000}))

@@ -1,4 +1,5 @@
-"""Browser truth for the maps page: Plotly draws, selectors and search work, clicks open Explore.
+"""Browser truth for the Maps page: every manga drawn, colours with counted legends, labels that do
+not overlap, search, hover, selection and click-through to Explore.
 
 The ``browser`` and ``page`` fixtures live in conftest.py; ``page`` fails on any console error or
 warning except Chromium's own software-WebGL driver notes, which Plotly's WebGL probe causes.
@@ -7,34 +8,35 @@ warning except Chromium's own software-WebGL driver notes, which Plotly's WebGL 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
 
-from sitegen.models import REGISTRY
 from sitegen.site.contract import FILES, PAGES
+from sitegen.site.maps import unpack_map
 from support.helpers import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # Plotly: every test takes over 5 s
 
 HOSTILE = "<img src=x onerror=alert(1)> Academy"
-DRAWN = ("m => document.getElementById('plot').dataset.model === m"
-         " && document.querySelector('.js-plotly-plot canvas, .js-plotly-plot .scatterlayer .trace')")
+DRAWN = "m => { const p = document.getElementById('plot'); return p.dataset.map === m && p.dataset.labels !== undefined; }"
+TITLES = "document.getElementById('plot').dataset.titles === 'ready'"
 EXPLORE = next(p.file for p in PAGES if p.key == "explore")
 
 
 @pytest.fixture(scope="module")
 def site(served):
-    """The served demo site with its catalogue and projections."""
+    """The served demo site with its catalogue and maps index."""
     return served, {kind: served.data(kind) for kind in ("catalogue", "projections")}
 
 
 @pytest.fixture(scope="module")
 def hostile_site(served, serve_copy):
-    """A copy of the demo site where a mapped manga bears the hostile title (the demo's own hostile
-    titles are among its least followed, which the map leaves out), with its catalogue."""
+    """A copy of the demo site where manga 10 bears the hostile title, with its catalogue."""
     index = served.data("catalogue")
-    index["manga"]["title"][served.data("projections")["sample"][10]] = HOSTILE
+    index["manga"]["title"][10] = HOSTILE
 
     def change(root):
         (root / FILES["catalogue"].name()).write_text(json.dumps(index), "utf-8")
@@ -47,80 +49,191 @@ def query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-def ringed_point(page) -> tuple[float, float]:
-    """Where the found title's ring (the last trace) is on the page, in CSS pixels."""
-    return tuple(page.evaluate("""() => {
+def coords(served, maps, model: str, method: str) -> np.ndarray:
+    entry = next(m for m in maps["models"] if m["name"] == model)["maps"][method]
+    return unpack_map((served.root / FILES["map"].name(entry["file"])).read_bytes())
+
+
+def pixel(page, x: float, y: float) -> tuple[float, float]:
+    """Where map point (x, y) is on the page, in CSS pixels."""
+    return tuple(page.evaluate("""([x, y]) => {
         const gd = document.getElementById('plot'), fl = gd._fullLayout, r = gd.getBoundingClientRect();
-        const t = gd._fullData[gd._fullData.length - 1];
-        return [r.left + fl._size.l + fl.xaxis.l2p(t.x[0]), r.top + fl._size.t + fl.yaxis.l2p(t.y[0])];
-    }"""))
+        return [r.left + fl._size.l + fl.xaxis.l2p(x), r.top + fl._size.t + fl.yaxis.l2p(y)];
+    }""", [x, y]))
 
 
-def test_map_draws_and_model_and_tag_travel_in_the_url(site, page):
+def legend(page) -> list[str]:
+    return page.eval_on_selector_all(".legend .traces .legendtext", "els => els.map(e => e.textContent)")
+
+
+def boxes(page) -> list[dict[str, float]]:
+    return page.eval_on_selector_all(".annotation", """els => els.map(e => {
+        const r = e.querySelector('.bg, rect').getBoundingClientRect();
+        return {l: r.left, r: r.right, t: r.top, b: r.bottom, text: e.textContent};
+    })""")
+
+
+def first_map(maps) -> tuple[str, str]:
+    return maps["models"][0]["name"], maps["methods"][0]
+
+
+def test_every_manga_is_drawn_in_webgl_and_the_choices_travel_in_the_url(site, page):
     served, data = site
-    first, second = list(REGISTRY)[:2]
+    maps, n = data["projections"], len(data["catalogue"]["manga"]["id"])
+    model, method = first_map(maps)
     page.goto(served.url("maps"))
-    wait_until(page, DRAWN, arg=first)
-    assert page.locator(".js-plotly-plot canvas").count() >= 1  # scattergl draws on WebGL canvases
-    mapped = len(data["projections"]["sample"])
-    assert f"{mapped} manga mapped by {len(REGISTRY)} models" in page.text_content("#plot-status")
-    page.select_option("#plot-model", second)
-    wait_until(page, DRAWN, arg=second)
-    tags = data["catalogue"]["tags"]
-    romance = next(str(t) for t, tag in enumerate(tags) if tag["name"] == "Romance")
-    page.select_option("#plot-tag", romance)
-    wait_until(page, "document.getElementById('plot-status').textContent.includes('tagged Romance')")
-    assert query(page.url) == {"model": second, "tag": "Romance"}
-    legend = page.text_content(".legend")
-    assert "with Romance" in legend and "without Romance" in legend
+    wait_until(page, DRAWN, arg=f"{model}/{method}")
+    assert maps["manga"] == n and page.get_attribute("#plot", "data-points") == str(n)
+    drawn = page.evaluate("document.getElementById('plot')._fullData.reduce((s, t) => s + t.x.length, 0)")
+    types = page.evaluate("Array.from(new Set(document.getElementById('plot')._fullData.map(t => t.type)))")
+    assert drawn == n and types == ["scattergl"]
+    # the plot spans the window (less its margins) and reaches the bottom of the first screen
+    box = page.evaluate("(() => { const r = document.getElementById('plot').getBoundingClientRect();"
+                        " return [r.left, r.right, r.bottom]; })()")
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    assert box[0] <= 20 and box[1] >= width - 40 and height - 20 <= box[2] <= height
+    other = maps["models"][1]["name"]
+    page.select_option("#plot-model", other)
+    page.select_option("#plot-method", "pca")
+    wait_until(page, DRAWN, arg=f"{other}/pca")
+    page.select_option("#plot-colour", "format")
+    wait_until(page, "() => document.querySelector('.legend').textContent.includes('several')")
+    assert query(page.url) == {"model": other, "map": "pca", "colour": "format"}
     page.reload()
-    wait_until(page, DRAWN, arg=second)
-    assert page.input_value("#plot-model") == second and page.input_value("#plot-tag") == romance
+    wait_until(page, DRAWN, arg=f"{other}/pca")
+    assert page.input_value("#plot-colour") == "format" and page.input_value("#plot-method") == "pca"
 
 
-def test_search_centres_a_title_and_a_click_opens_explore(site, page):
+def test_colour_by_group_and_within_a_tag_with_counted_legends(site, page):
     served, data = site
-    manga, sample = data["catalogue"]["manga"], data["projections"]["sample"]
-    target = next(i for i in sample[5:] if len(manga["title"][i].split()) >= 2 and manga["title"][i].isascii()
-                  and "<" not in manga["title"][i])
+    maps, cat = data["projections"], data["catalogue"]
+    tags, lists = maps["tags"], cat["manga"]["tags"]
+    page.goto(served.url("maps", colour="format"))
+    wait_until(page, DRAWN, arg="/".join(first_map(maps)))
+    fmt = {t for t, tag in enumerate(tags) if tag["group"] == "format"}
+    own = Counter(tuple(t for t in ts if t in fmt) for ts in lists)
+    entries = legend(page)
+    several = sum(c for k, c in own.items() if len(k) > 1)
+    assert f"several ({several:,})" in entries and f"none ({own[()]:,})" in entries
+    top = max((k for k in own if len(k) == 1), key=lambda k: own[k])
+    assert f"{tags[top[0]]['name']} ({own[top]:,})" in entries
+    romance = next(t for t, tag in enumerate(tags) if tag["name"] == "Romance")
+    page.select_option("#plot-colour", "genre")
+    page.select_option("#plot-tag", str(romance))
+    without = sum(romance not in ts for ts in lists)
+    wait_until(page, "t => document.querySelector('.legend').textContent.includes(t)", arg=f"without Romance ({without:,})")
+    assert query(page.url)["tag"] == "Romance"
+    assert not any(e.startswith("Romance (") for e in legend(page))  # the primary tag colours nothing by itself
+    # a legend entry toggles its manga
+    page.locator(".legend .traces", has_text="without Romance").click()
+    wait_until(page, "() => document.getElementById('plot')._fullData.some(t => t.visible === 'legendonly')")
+
+
+def test_labels_name_clusters_do_not_overlap_and_multiply_when_zoomed(site, page):
+    served, data = site
+    maps = data["projections"]
+    model, method = first_map(maps)
     page.goto(served.url("maps"))
-    wait_until(page, DRAWN, arg=list(REGISTRY)[0])
-    page.fill("#plot-search", manga["title"][target].split()[0] + " " + manga["title"][target].split()[1][:3])
+    wait_until(page, DRAWN, arg=f"{model}/{method}")
+    names = {" · ".join(maps["tags"][t]["name"] for t in label["tags"][:2])
+             for label in maps["models"][0]["maps"][method]["labels"]}
+    whole = boxes(page)
+    assert len(whole) >= 5 and all(b["text"] in names for b in whole)
+
+    def apart(bs):
+        return all(a["r"] <= b["l"] or b["r"] <= a["l"] or a["b"] <= b["t"] or b["b"] <= a["t"]
+                   for i, a in enumerate(bs) for b in bs[i + 1:])
+
+    assert apart(whole)
+    fine = [lab for lab in maps["models"][0]["maps"][method]["labels"] if lab["level"] == 1]
+    target = fine[0]
+    page.evaluate("([x, y]) => Plotly.relayout('plot', {'xaxis.range': [x - 0.15, x + 0.15], 'yaxis.range': [y - 0.15, y + 0.15]})",
+                  [target["x"], target["y"]])
+    wait_until(page, "n => document.querySelectorAll('.annotation').length !== n || true", arg=len(whole))
+    page.wait_for_timeout(300)
+    zoomed = boxes(page)
+    assert apart(zoomed) and zoomed
+    fine_names = {" · ".join(maps["tags"][t]["name"] for t in lab["tags"][:2]) for lab in fine}
+    assert any(b["text"] in fine_names for b in zoomed)
+
+
+def test_search_rings_every_match_and_a_choice_centres_and_clicks_through(site, page):
+    served, data = site
+    maps, manga = data["projections"], data["catalogue"]["manga"]
+    model, method = first_map(maps)
+    page.goto(served.url("maps"))
+    wait_until(page, DRAWN, arg=f"{model}/{method}")
+    wait_until(page, TITLES)
+    word = Counter(w for t in manga["title"] for w in t.lower().split() if w.isascii() and len(w) > 4).most_common(1)[0][0]
+    expected = sum(any(word in name.lower() for name in [t] + alt) for t, alt in zip(manga["title"], manga["alt"]))
+    page.fill("#plot-search", word)
+    wait_until(page, "w => document.getElementById('plot-status').textContent.includes('match \\u201c' + w)", arg=word)
+    assert page.text_content("#plot-status").startswith(f"{expected:,} manga match")
+    ringed = page.evaluate("document.getElementById('plot')._fullData.find(t => t.name.startsWith('matches')).x.length")
+    assert ringed == expected
+    page.fill("#plot-search", "zzzqqq")
+    wait_until(page, "() => document.getElementById('plot-status').textContent.startsWith('No title')")
+    target = next(i for i in range(20, len(manga["title"])) if manga["title"][i].isascii() and len(manga["title"][i].split()) >= 2)
+    page.fill("#plot-search", manga["title"][target])
     option = page.locator("#plot-results li", has_text=manga["title"][target]).first
     option.wait_for()
+    assert not page.text_content("#plot-status").startswith("No title")  # the earlier miss is not left up
     option.click()
-    wait_until(page, "document.querySelector('.legend') && document.querySelectorAll('.legend .traces').length === 2")
-    assert query(page.url)["id"] == manga["id"][target]
+    wait_until(page, "id => new URLSearchParams(location.search).get('id') === id", arg=manga["id"][target])
     assert page.get_attribute("#plot-focus-link", "href") == f"{EXPLORE}?id={manga['id'][target]}"
-    x, y = data["projections"]["models"][list(REGISTRY)[0]][sample.index(target)]
-    xr, yr = page.evaluate("[document.getElementById('plot').layout.xaxis.range, document.getElementById('plot').layout.yaxis.range]")
-    assert abs(sum(xr) / 2 - x) < 1e-6 and abs(sum(yr) / 2 - y) < 1e-6  # centred on the found title
-    with page.expect_navigation():  # a real click on the ringed point
-        page.mouse.click(*ringed_point(page))
-    opened = query(page.url)["id"]
-    assert urlsplit(page.url).path.endswith("/" + EXPLORE)
-    j = manga["id"].index(opened)  # a manga of the map, drawn on that very spot (twins share a spot)
-    assert data["projections"]["models"][list(REGISTRY)[0]][sample.index(j)] == [x, y]
-    wait_until(page, "id => document.getElementById('manga-title').textContent.length > 0", arg=opened)
+    x, y = coords(served, maps, model, method)[target]
+    page.wait_for_timeout(300)
+    px, py = pixel(page, x, y)
+    page.mouse.move(px, py)
+    wait_until(page, "i => document.getElementById('plot-tip').dataset.index === i", arg=str(target))
+    assert manga["title"][target] in page.text_content("#plot-tip")
+    with page.expect_navigation():
+        page.mouse.click(px, py)
+    assert urlsplit(page.url).path.endswith("/" + EXPLORE) and query(page.url) == {"id": manga["id"][target]}
 
 
-def test_click_handler_opens_explore_and_hostile_titles_stay_text(hostile_site, page):
+def test_box_selection_lists_the_selected_manga_and_their_tags(site, page):
+    served, data = site
+    maps, manga = data["projections"], data["catalogue"]["manga"]
+    model, method = first_map(maps)
+    xy = coords(served, maps, model, method)
+    page.goto(served.url("maps"))
+    wait_until(page, DRAWN, arg=f"{model}/{method}")
+    wait_until(page, TITLES)
+    label = maps["models"][0]["maps"][method]["labels"][0]
+    lo, hi = [label["x"] - 0.1, label["y"] - 0.1], [label["x"] + 0.1, label["y"] + 0.1]
+    inside = np.flatnonzero((xy[:, 0] >= lo[0]) & (xy[:, 0] <= hi[0]) & (xy[:, 1] >= lo[1]) & (xy[:, 1] <= hi[1]))
+    page.evaluate("() => Plotly.relayout('plot', {dragmode: 'select'})")
+    a, b = pixel(page, lo[0], hi[1]), pixel(page, hi[0], lo[1])
+    page.mouse.move(*a)
+    page.mouse.down()
+    page.mouse.move((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, steps=4)
+    page.mouse.move(*b, steps=4)
+    page.mouse.up()
+    wait_until(page, "() => !document.getElementById('plot-selection').hidden && document.querySelector('#plot-selection-list a')")
+    count = int(page.text_content("#plot-selection-count").split()[0].replace(",", ""))
+    assert abs(count - len(inside)) <= max(2, len(inside) // 50)  # the box's edges are a pixel wide
+    links = page.eval_on_selector_all("#plot-selection-list a", "els => els.map(e => e.getAttribute('href'))")
+    assert links[0] == f"{EXPLORE}?id={manga['id'][inside[0]]}"
+    first_tag = maps["tags"][label["tags"][0]]["name"]
+    assert first_tag in page.text_content("#plot-selection-tags")  # the cluster's own tag stands out
+    page.locator("#plot-selection-list .sel-add").first.click()
+    assert page.evaluate("id => Library.has(id)", manga["id"][inside[0]])
+
+
+def test_hostile_titles_stay_text(hostile_site, page):
     served, index = hostile_site
-    manga = index["manga"]
-    i = manga["title"].index(HOSTILE)
-    model = list(REGISTRY)[2]
-    page.goto(served.url("maps", model=model, id=manga["id"][i]))
-    wait_until(page, DRAWN, arg=model)
+    maps = served.data("projections")
+    model, method = first_map(maps)
+    page.goto(served.url("maps", id=index["manga"]["id"][10]))
+    wait_until(page, TITLES)
     assert page.text_content("#plot-focus-title") == HOSTILE
-    assert HOSTILE in page.text_content(".legend")  # escaped for Plotly, shown as text
-    page.mouse.move(*ringed_point(page))
-    wait_until(page, "document.querySelector('.hoverlayer') && document.querySelector('.hoverlayer').textContent.length > 0")
-    assert HOSTILE in page.text_content(".hoverlayer")
-    assert page.locator("#plot img, .hoverlayer img").count() == 0
-    with page.expect_navigation():  # the handler Plotly calls on a click, given that point
-        page.evaluate("i => document.getElementById('plot').emit('plotly_click', {points: [{customdata: i}]})", i)
-    assert query(page.url) == {"id": manga["id"][i]}
-    wait_until(page, "t => document.getElementById('manga-title').textContent === t", arg=HOSTILE)
+    x, y = coords(served, maps, model, method)[10]
+    page.wait_for_timeout(300)
+    page.mouse.move(*pixel(page, x, y))
+    wait_until(page, "() => document.getElementById('plot-tip').dataset.index === '10'")
+    assert HOSTILE in page.text_content("#plot-tip")
+    assert page.locator("#plot img, #plot-tip img, .legend img").count() == 0
 
 
 NO_WEBGL = """(() => {
@@ -135,15 +248,7 @@ def test_without_webgl_the_map_says_so_and_still_draws(site, page):
     served, data = site
     page.add_init_script(NO_WEBGL)
     page.goto(served.url("maps"))
-    wait_until(page, DRAWN, arg=list(REGISTRY)[0])
+    wait_until(page, DRAWN, arg="/".join(first_map(data["projections"])))
     assert page.evaluate("document.getElementById('plot')._fullData[0].type") == "scatter"
     assert "WebGL is not available" in page.inner_text("#plot-status")
-    assert page.evaluate("document.getElementById('plot')._fullData[0].x.length") == len(data["projections"]["sample"])
-
-
-def test_with_webgl_the_map_is_drawn_in_webgl_with_no_webgl_note(site, page):
-    served, _ = site
-    page.goto(served.url("maps"))
-    wait_until(page, DRAWN, arg=list(REGISTRY)[0])
-    assert page.evaluate("document.getElementById('plot')._fullData[0].type") == "scattergl"
-    assert "WebGL" not in page.inner_text("#plot-status")
+    assert page.get_attribute("#plot", "data-points") == str(data["projections"]["manga"])
