@@ -32,6 +32,26 @@ if TYPE_CHECKING:
 GUARDED_TAGS = frozenset({"Gore", "Sexual Violence", "Incest", "Loli", "Shota"})
 #: Fan works are recommended only from a fan work: a reader of an original wants originals.
 DOUJINSHI_TAG = "Doujinshi"
+#: Titles listed under "More by" a person in a pick's shard (the most followed first).
+MORE_BY = 12
+
+
+def people_works(catalogue: Catalogue) -> dict[str, list[int]]:
+    """Person id -> the manga they wrote or drew, in catalogue order (most followed first)."""
+    works: dict[str, list[int]] = {}
+    for i, m in enumerate(catalogue.manga):
+        for person in m.people:
+            works.setdefault(person.id, []).append(i)
+    return works
+
+
+def _by(catalogue: Catalogue, works: dict[str, list[int]], i: int) -> list[list[Any]]:
+    """``[name, role, other titles (at most MORE_BY), how many others]`` per person of manga ``i``."""
+    out = []
+    for person in catalogue.manga[i].people:
+        others = [j for j in works[person.id] if j != i]
+        out.append([person.name, person.role, others[:MORE_BY], len(others)])
+    return out
 
 
 @dataclass(frozen=True)
@@ -115,10 +135,10 @@ def shards(catalogue: Catalogue, shard_size: int,
         ``start``; per manga ``desc`` (sanitized description HTML), ``rel`` (its related titles
         on MangaDex as ``[index, label]``, :func:`~sitegen.analysis.series.direct_relations`) and
         ``same`` (the manga of its own series among its listed neighbours, which Explore leaves
-        out unless asked).
+        out unless asked), ``by`` (per author or artist: name, role, their other titles, how many).
     """
     n = len(catalogue)
-    related, series = direct_relations(catalogue), series_ids(catalogue)
+    related, series, works = direct_relations(catalogue), series_ids(catalogue), people_works(catalogue)
     for number, start in enumerate(range(0, n, shard_size)):
         stop = min(n, start + shard_size)
         yield number, versioned("shard", {
@@ -126,6 +146,7 @@ def shards(catalogue: Catalogue, shard_size: int,
             "desc": [sanitize_description(m.description) for m in catalogue.manga[start:stop]],
             "rel": [[list(pair) for pair in related[i]] for i in range(start, stop)],
             "same": [same_series(series, i, [nb.indices[i] for nb in neighbours]) for i in range(start, stop)],
+            "by": [_by(catalogue, works, i) for i in range(start, stop)],
         })
 
 

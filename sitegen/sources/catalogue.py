@@ -61,6 +61,15 @@ class Relation:
 
 
 @dataclass(frozen=True, slots=True)
+class Person:
+    """An author or artist as MangaDex names them; ``role`` is "author", "artist" or "author, artist"."""
+
+    id: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
 class Manga:
     """One manga as the models and the site see it."""
 
@@ -81,6 +90,7 @@ class Manga:
     rating: float | None = None
     bayesian: float | None = None
     relations: tuple[Relation, ...] = ()
+    people: tuple[Person, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,6 +190,24 @@ def _relations(value: Any) -> tuple[Relation, ...]:
     return tuple(out)
 
 
+def _people(value: Any) -> tuple[Person, ...]:
+    """Authors and artists sent with the manga (``includes[]=author&includes[]=artist``), in the
+    record's order; one person in both roles is one entry. Without the includes there is no name,
+    and nobody is kept."""
+    roles: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for rel in value if isinstance(value, list) else ():
+        if not isinstance(rel, dict) or rel.get("type") not in ("author", "artist"):
+            continue
+        pid, attrs = rel.get("id"), rel.get("attributes")
+        name = clean_text(attrs.get("name"), 120) if isinstance(attrs, dict) else ""
+        if isinstance(pid, str) and UUID_RE.fullmatch(pid) and name:
+            names.setdefault(pid, name)
+            if rel["type"] not in roles.setdefault(pid, []):
+                roles[pid].append(rel["type"])
+    return tuple(Person(pid, names[pid], ", ".join(sorted(r))) for pid, r in roles.items())
+
+
 def _identity(obj: Any) -> tuple[str, dict[str, Any]]:
     """The manga's id and its ``attributes``, or :class:`BadRecord`."""
     if not isinstance(obj, dict):
@@ -246,6 +274,7 @@ def _parse_manga(obj: Any, vocabulary: dict[str, Tag]) -> Manga:
         rating=rating,
         bayesian=bayesian,
         relations=_relations(obj.get("relationships")),
+        people=_people(obj.get("relationships")),
     )
 
 

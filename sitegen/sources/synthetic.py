@@ -225,6 +225,30 @@ def _unique_title(rng: Dice, seen: set[str]) -> tuple[str, str]:
     return title, kana
 
 
+def _people(rng: np.random.Generator, main: np.ndarray, records: list[dict]) -> None:
+    """Give every manga an author (who also draws it, two times in three, else a separate artist).
+
+    Mangaka keep to a theme, and a few are prolific (Zipf-like), so "More by" has something to
+    show and an author's titles look alike, as on MangaDex.
+    """
+    n, themes = len(records), int(main.max(initial=0)) + 1
+    pool = max(1, n // 4)
+    home = rng.integers(0, themes, pool)  # each mangaka's theme
+    ids = [_uuid(bits) for bits in rng.integers(0, 2**63, size=(pool, 2), dtype=np.uint64)]
+    names = [" ".join(
+        "".join(words.SYLLABLES[int(x)] for x in rng.integers(0, len(words.SYLLABLES), int(rng.integers(2, 4)))).capitalize()
+        for _ in range(2)) for _ in range(pool)]
+    by_theme = [np.flatnonzero(home == t) for t in range(themes)]
+    weights = 1.0 / np.arange(1, pool + 1) ** 0.8
+    for i, record in enumerate(records):
+        choices = by_theme[main[i]] if by_theme[main[i]].size else np.arange(pool)
+        p = weights[: choices.size] / weights[: choices.size].sum()
+        author = int(choices[rng.choice(choices.size, p=p)])
+        artist = author if rng.random() < 2 / 3 else int(rng.integers(0, pool))
+        record["relationships"] += [{"id": ids[who], "type": role, "attributes": {"name": names[who]}}
+                                    for who, role in ((author, "author"), (artist, "artist"))]
+
+
 def _link_series(records: list[dict], rng: np.random.Generator, tags: np.ndarray) -> None:
     """Turn some manga into sequels or spin-offs of earlier ones: related titles, shared tags."""
     n = len(records)
@@ -245,6 +269,8 @@ def _link_series(records: list[dict], rng: np.random.Generator, tags: np.ndarray
             own[flip] = not own[flip]
         records[i]["attributes"]["tags"] = [_tag_object(j) for j in np.flatnonzero(own)]
         records[i]["attributes"]["originalLanguage"] = records[parent]["attributes"]["originalLanguage"]
+        # the same mangaka carry a series on
+        records[i]["relationships"] = [r for r in records[parent]["relationships"] if r["type"] != "manga"]
         records[i]["relationships"].append({"id": records[parent]["id"], "type": "manga", "related": words.REVERSE[kind]})
         records[parent]["relationships"].append({"id": records[i]["id"], "type": "manga", "related": kind})
 
@@ -275,6 +301,7 @@ def generate(size: int, seed: int) -> list[dict]:
     for i in range(size):
         title, kana = _unique_title(dice, seen)
         records.append(_record(dice, tags[i], theme_names[main[i]], created[i], title, kana, float(popularity[i]), _uuid(id_bits[i])))
+    _people(rng, main, records)
     _link_series(records, rng, tags)
     for slot, title in zip(rng.choice(size, size=min(size, len(words.HOSTILE_TITLES)), replace=False), words.HOSTILE_TITLES):
         records[slot]["attributes"]["title"] = {"en": title}

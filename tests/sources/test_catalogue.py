@@ -106,6 +106,23 @@ def test_relations_statistics_and_junk_values():
     assert [(r.id[-2:], r.kind) for r in m.relations] == [("11", "sequel")]
     assert m.year is None and m.rating is None and m.bayesian == 8.25
     assert m.content_rating == "suggestive"
+    assert m.people == ()  # an author without the includes has no name: nobody to show
+
+
+def test_authors_and_artists_come_with_the_includes():
+    obj = manga_object("Drawn")
+    person = "0b5bd8d1-7d5e-4b34-8a6a-7a5a3f0e1c21"
+    obj["relationships"] = [
+        {"id": person, "type": "author", "attributes": {"name": "Asano Inio"}},
+        {"id": person, "type": "artist", "attributes": {"name": "Asano Inio"}},
+        {"id": "0b5bd8d1-7d5e-4b34-8a6a-7a5a3f0e1c22", "type": "artist", "attributes": {"name": "\u202eEvil\u0000"}},
+        {"id": "../etc", "type": "author", "attributes": {"name": "Bad id"}},
+        {"id": "0b5bd8d1-7d5e-4b34-8a6a-7a5a3f0e1c23", "type": "author", "attributes": {"name": 5}},
+        {"id": "0b5bd8d1-7d5e-4b34-8a6a-7a5a3f0e1c24", "type": "cover_art", "attributes": {"fileName": "x.jpg"}},
+    ]
+    m = catalogue_of([obj]).manga[0]
+    assert [(p.id[-2:], p.name, p.role) for p in m.people] == [("21", "Asano Inio", "artist, author"),
+                                                                 ("22", "Evil", "artist")]
 
 
 def test_missing_and_empty_files_are_clear_errors(tmp_path):
@@ -123,6 +140,7 @@ def test_real_mangadex_responses_parse():
     assert report.skipped == {} and len(manga) == len(data)
     assert all(m.title for m in manga)
     assert {t.group for t in vocabulary.values()} <= {"genre", "theme", "format", "content"}
+    assert sum(bool(m.people) for m in manga) > 0.9 * len(manga)  # fetched with includes[]=author, artist
 
 
 # -- hostile lines ---------------------------------------------------------------------------------

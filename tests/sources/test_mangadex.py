@@ -49,6 +49,7 @@ def _assert_well_formed(dex: FakeDex, ratings=DEFAULT_RATINGS) -> None:
         assert not any(k.lower() == "via" for k in hit.headers)
     for hit in dex.requests("/manga"):
         assert sorted(hit.values("contentRating[]")) == sorted(ratings)
+        assert sorted(hit.values("includes[]")) == ["artist", "author"]  # names at no extra request
         assert int(hit.values("offset")[0]) + int(hit.values("limit")[0]) <= dex.window
     for hit in dex.requests("/statistics/manga"):
         assert 1 <= len(hit.values("manga[]")) <= 100
@@ -104,6 +105,7 @@ def test_big_snapshot_loads_with_statistics(big):
         fake = by_id[m.id]
         assert (m.follows, m.rating, m.bayesian) == (fake.follows, fake.average, fake.bayesian)
         assert m.title == fake.title and m.content_rating == fake.rating
+        assert [(p.name, p.role) for p in m.people] == [(f"Mangaka {fake.created % 97}", "artist, author")]
     assert json.loads(tags_path(config).read_text())[0]["type"] == "tag"
 
 

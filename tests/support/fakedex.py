@@ -78,9 +78,11 @@ class FakeManga:
     broken: str = ""  # "", "bad-id", "no-attributes" or "no-title": a record the client must skip
     version: int = 1
     _body: bytes | None = field(default=None, repr=False, compare=False)
+    _bodies: dict[bool, bytes] = field(default_factory=dict, repr=False, compare=False)
 
-    def obj(self) -> dict[str, Any]:
-        """The manga object in GET /manga's ``data[]`` shape."""
+    def obj(self, people: bool = False) -> dict[str, Any]:
+        """The manga object in GET /manga's ``data[]`` shape; with ``people`` (``includes[]=author``
+        and ``includes[]=artist``), the author's relationships carry their attributes, as the API's do."""
         attrs = {
             "title": {"en": self.title} if self.broken != "no-title" else {},
             "altTitles": [{"ja": self.title + " (ja)"}] if self.broken != "no-title" else [],
@@ -95,7 +97,11 @@ class FakeManga:
         }
         obj: dict[str, Any] = {"id": self.id if self.broken != "bad-id" else f"../{self.id[:8]}",
                                "type": "manga", "attributes": attrs,
-                               "relationships": [{"id": str(uuid.UUID(int=self.created + 1, version=4)), "type": "author"}]}
+                               "relationships": [{"id": str(uuid.UUID(int=self.created + 1, version=4)), "type": role}
+                                                 for role in ("author", "artist")]}
+        if people:
+            for rel in obj["relationships"]:
+                rel["attributes"] = {"name": f"Mangaka {self.created % 97}", "imageUrl": None, "biography": {}}
         if self.broken == "no-attributes":
             del obj["attributes"]
         return obj
@@ -115,10 +121,12 @@ class FakeManga:
         manga._body = json.dumps(obj, separators=(",", ":")).encode()
         return manga
 
-    def body(self) -> bytes:
-        if self._body is None:
-            self._body = json.dumps(self.obj(), separators=(",", ":")).encode()
-        return self._body
+    def body(self, people: bool = False) -> bytes:
+        if self._body is not None:  # a replayed real object is served as it is
+            return self._body
+        if people not in self._bodies:
+            self._bodies[people] = json.dumps(self.obj(people), separators=(",", ":")).encode()
+        return self._bodies[people]
 
     def sort_value(self, key: str) -> int | None:
         return {"createdAt": self.created, "updatedAt": self.updated, "latestUploadedChapter": self.latest}[key]
@@ -293,6 +301,7 @@ class FakeDex:
             for i in ids:
                 m = self._manga[i]
                 m.title, m.updated, m.version, m._body = m.title + title_suffix, when, m.version + 1, None
+                m._bodies.clear()
             self._cache.clear()
 
     def manga(self) -> list[FakeManga]:
@@ -430,7 +439,8 @@ class FakeDex:
         chapters = q.get("hasAvailableChapters") in ("true", "1")
         selected = self._select(ratings, tuple(sorted(since.items())), orders[0], languages, chapters)
         page = selected[offset : offset + limit]
-        body = b'{"result":"ok","response":"collection","data":[' + b",".join(m.body() for m in page) + \
+        people = {"author", "artist"} <= set(hit.values("includes[]"))
+        body = b'{"result":"ok","response":"collection","data":[' + b",".join(m.body(people) for m in page) + \
             b'],"limit":%d,"offset":%d,"total":%d}' % (limit, offset, len(selected))
         return 200, body
 
@@ -502,6 +512,7 @@ def merge_run(manga: list[FakeManga], start_rank: int, length: int,
     for m in manga:
         if first <= m.created <= last:
             m.created, m._body = first, None
+            m._bodies.clear()
             m.updated = max(m.updated, first)
     return first
 

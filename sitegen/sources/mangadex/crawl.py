@@ -42,6 +42,9 @@ from .records import (
 log = logging.getLogger(__name__)
 
 Stream = tuple[tuple[str, ...], "str | None"]
+#: Authors' and artists' names come with each manga at no extra request (the API expands the
+#: relationships in place), so Explore can show them and offer "More by".
+INCLUDES = [("includes[]", "author"), ("includes[]", "artist")]
 
 
 class WindowExceeded(Exception):
@@ -71,7 +74,7 @@ class Cursor:
     def params(self) -> list[tuple[str, str]]:
         """The query of the next page."""
         params = [("limit", str(PAGE)), ("offset", str(self.offset)), (f"order[{self.field}]", self.order)]
-        params += [("contentRating[]", r) for r in self.ratings]
+        params += [("contentRating[]", r) for r in self.ratings] + INCLUDES
         if self.since is not None:
             params.append((f"{self.field}Since", self.since))
         return params
@@ -191,7 +194,7 @@ def fetch_feed(client: ApiClient, ratings: tuple[str, ...], languages: tuple[str
         params = [("limit", str(limit)), ("offset", str(len(found))),
                   ("order[latestUploadedChapter]", "desc"), ("hasAvailableChapters", "true")]
         params += [("availableTranslatedLanguage[]", lang) for lang in languages]
-        params += [("contentRating[]", r) for r in ratings]
+        params += [("contentRating[]", r) for r in ratings] + INCLUDES
         body = client.get_json("/manga", params, check=check_collection)
         found.extend(body["data"])
         if not body["data"] or len(found) >= body.get("total", 0) or len(found) + PAGE > window:
