@@ -48,6 +48,10 @@ MIN_UMAP = 10
 #: Distance between neighbouring twins around their group's point, in map units (the map is 2 wide).
 TWIN_SPACING = 0.0015
 GOLDEN_ANGLE = np.pi * (3 - np.sqrt(5))
+#: The site stores a coordinate in [-1, 1] as one of STEPS + 1 steps (16 bits: sitegen.site.maps).
+STEPS = 65535
+#: Rounds of spreading points that share a step.
+SPREAD_ROUNDS = 4
 #: UMAP scales its start into a box this wide before optimising (umap.spectral.noisy_scale_coords).
 UMAP_START_BOX = 10.0
 
@@ -267,19 +271,21 @@ def normalise(coords: np.ndarray) -> np.ndarray:
 
 
 def coincident(coords: np.ndarray) -> np.ndarray:
-    """Each point's first point at the same position (to 1e-5, under the site's 16-bit step of
-    3e-5), shape (m,), int64.
+    """Each point's first point in the same 16-bit step of the site's files, shape (m,), int64.
 
     Twins of a model that separates them can still share a position (the popularity blend's
-    vectors are its base model's), and so can any two manga on a PCA map: all are spread.
+    vectors are its base model's), and so can any two manga on a PCA map: all are spread, so that
+    each can be hovered and clicked once the coordinates are quantised (:data:`STEPS`).
     """
-    key = np.round(np.asarray(coords, dtype=np.float64), 5) + 0.0
+    key = np.round((np.asarray(coords, dtype=np.float64) + 1) / 2 * STEPS)
     _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
     return first[inverse.ravel()].astype(np.int64)
 
 
 def finish(coords: np.ndarray) -> np.ndarray:
-    """Normalised, coinciding points spread, normalised again (so all stays in [-1, 1]), without ``-0.0``.
+    """Normalised, points sharing a step spread, normalised again (so all stays in [-1, 1]), without
+    ``-0.0``. Spreading rescales the map a little, which can bring two points into one step again,
+    so it repeats (a few rounds at most; at 110,000 manga one does).
 
     Parameters
     ----------
@@ -291,7 +297,12 @@ def finish(coords: np.ndarray) -> np.ndarray:
     ndarray, shape (m, 2), float64
     """
     c = normalise(coords)
-    return normalise(spread_twins(c, coincident(c))) + 0.0
+    for _ in range(SPREAD_ROUNDS):
+        owner = coincident(c)
+        if (owner == np.arange(len(c))).all():
+            break
+        c = normalise(spread_twins(c, owner))
+    return c + 0.0
 
 
 def project(model: Model, neighbours: Neighbours | None, m: int, config: ProjectionConfig, seed: int,

@@ -105,8 +105,9 @@ FILES: dict[str, DataFile] = {
     "neighbours": DataFile("data/neighbours/{n}.bin", 1, {}, digits=4),
     "feed": DataFile("data/feed.json", 1, {"source": str, "model": dict, "items": list, "skipped": dict}),
     # the Maps page's index; its maps and manga files are binary (sitegen.site.maps), version in the header
-    "projections": DataFile("data/projections.json", 2, {"methods": list, "params": dict, "manga": int,
-                                                         "tags": list, "demographics": list, "models": list}),
+    "projections": DataFile("data/projections.json", 3, {"methods": list, "params": dict, "manga": int,
+                                                         "tags": list, "demographics": list, "models": list,
+                                                         "tagmaps": dict}),
     "map": DataFile("data/maps/{n}.bin", 1, {}, digits=2),
     "map_manga": DataFile("data/maps/manga.bin", 1, {}),
     "models": DataFile("data/models.json", 1, {"models": list}),

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..analysis.projections import STEPS
 from . import contract
 
 if TYPE_CHECKING:
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 HEADER = struct.Struct("<4sBBHII")
 MAP_MAGIC = b"MRMP"
 MANGA_MAGIC = b"MRMT"
-STEPS = 65535
 #: MangaDex's publication demographics; index 0 is "none".
 DEMOGRAPHICS = ("none", "shounen", "shoujo", "seinen", "josei")
 
@@ -89,7 +89,7 @@ def pack_manga(tag_lists: Sequence[Sequence[int]], demographics: Sequence[str], 
 
 
 def maps_index(catalogue: Catalogue, maps: Sequence[Sequence[Projection]], config: ProjectionConfig,
-               seed: int) -> tuple[dict[str, Any], list[np.ndarray]]:
+               seed: int, tagmaps: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[np.ndarray]]:
     """The index and, in file-number order, the coordinates each map file holds.
 
     Returns
@@ -97,7 +97,8 @@ def maps_index(catalogue: Catalogue, maps: Sequence[Sequence[Projection]], confi
     index : dict
         ``methods`` (projections made), ``params``, ``manga`` (mapped count, a catalogue
         prefix), ``tags`` ({name, group} per column), ``demographics``, ``models``: a list of
-        {name, maps: {method: {file, labels}}}, in the build's model order.
+        {name, maps: {method: {file, labels}}}, in the build's model order; ``tagmaps``
+        (:func:`sitegen.analysis.tagmap.tag_maps`; empty maps when not given).
     coords : list of ndarray, shape (m, 2) each
     """
     files: list[np.ndarray] = []
@@ -117,14 +118,15 @@ def maps_index(catalogue: Catalogue, maps: Sequence[Sequence[Projection]], confi
         "tags": [{"name": t.name, "group": t.group} for t in catalogue.tags],
         "demographics": list(DEMOGRAPHICS),
         "models": models,
+        "tagmaps": tagmaps if tagmaps is not None else {"counts": [], "cooccur": [], "maps": []},
     })
     return index, files
 
 
 def map_files(catalogue: Catalogue, maps: Sequence[Sequence[Projection]], config: ProjectionConfig,
-              seed: int) -> dict[str, Any]:
+              seed: int, tagmaps: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the build writes for the Maps page: ``{"index": dict, "files": {path: bytes}}``."""
-    index, coords = maps_index(catalogue, maps, config, seed)
+    index, coords = maps_index(catalogue, maps, config, seed, tagmaps)
     m = index["manga"]
     files = {contract.FILES["map"].name(i): pack_map(c) for i, c in enumerate(coords)}
     files[contract.FILES["map_manga"].name()] = pack_manga(

@@ -222,6 +222,7 @@
 
   async function draw() {
     const model = modelSelect.value, method = methodSelect.value;
+    if (method === "tags") return drawTags(model);
     const entry = index.models.find((m) => m.name === model).maps[method];
     const map = await loadMap(entry.file);
     const primary = tagSelect.value === "" ? -1 : Number(tagSelect.value);
@@ -237,6 +238,47 @@
     plot.dataset.points = String(colours.cats.reduce((s, c) => s + c.n, 0));
     placeLabels();
     describe();
+  }
+
+  // --- tag map ---------------------------------------------------------------------------------
+
+  // The tags placed by the model's tag vectors, coloured by group, sized by the manga carrying
+  // them; hover lists the tags each most often comes with (Plotly's hover: a few dozen points).
+  async function drawTags(model) {
+    const tm = index.tagmaps, m = tm.maps.find((x) => x.model === model);
+    current = null;
+    tip.hidden = true;
+    const most = Math.max(1, ...tm.counts);
+    const groups = Array.from(new Set(index.tags.map((t) => t.group)));
+    const traces = groups.map((group, k) => {
+      const ts = index.tags.map((_, t) => t).filter((t) => index.tags[t].group === group && tm.counts[t] > 0);
+      return {
+        type: "scatter", mode: "markers+text", name: esc(group) + " (" + ts.length + " tags)",
+        x: ts.map((t) => m.xy[t][0]), y: ts.map((t) => m.xy[t][1]),
+        text: ts.map((t) => esc(index.tags[t].name)), textposition: "top center", textfont: { size: 11 },
+        marker: { size: ts.map((t) => 6 + 34 * Math.sqrt(tm.counts[t] / most)), color: PALETTE[k % PALETTE.length],
+          opacity: 0.75, line: { width: 1, color: "#fff" } },
+        hovertext: ts.map(tagHover), hoverinfo: "text",
+      };
+    });
+    fitHeight();
+    const look = Object.assign(layout(model + "/tags"), { hovermode: "closest", hoverlabel: { align: "left" } });
+    await Plotly.react(plot, traces, look, { responsive: true, displaylogo: false, scrollZoom: true,
+      modeBarButtonsToRemove: ["sendChartToCloud", "toImage", "select2d", "lasso2d"] });
+    plot.dataset.map = model + "/tags";
+    plot.dataset.model = model;
+    plot.dataset.points = String(traces.reduce((s, t) => s + t.x.length, 0));
+    plot.dataset.labels = "0";
+    $("plot-caption").textContent = "Tag map: each tag placed by this model's tag vectors (classical MDS of their " +
+      "cosine distances), sized by the manga carrying it; hover a tag for the tags it most often comes with.";
+    status.textContent = index.tags.length.toLocaleString("en") + " tags on the map.";
+  }
+
+  function tagHover(t) {
+    const tm = index.tagmaps;
+    const lines = ["<b>" + esc(index.tags[t].name) + "</b> (" + tm.counts[t].toLocaleString("en") + " manga), most often with:"];
+    for (const [u, n] of tm.cooccur[t]) lines.push(esc(index.tags[u].name) + ": " + n.toLocaleString("en"));
+    return lines.join("<br>");
   }
 
   function span() {
@@ -375,6 +417,7 @@
   async function highlight(needle) {
     matches = needle ? allMatches(needle) : [];
     await draw();
+    if (!current) return;  // the tag map: titles are not on it
     if (matches.length) await zoomTo(matches, SPAN);
     if (needle && !matches.length) {
       status.textContent = "No title on the map matches \u201c" + needle + "\u201d.";
@@ -394,7 +437,7 @@
     updateUrl();
     describe();
     await draw();
-    await zoomTo([i], SPAN);
+    if (current) await zoomTo([i], SPAN);
   }
 
   // --- selection -------------------------------------------------------------------------------
@@ -507,7 +550,8 @@
     const was = methodSelect.value;
     methodSelect.replaceChildren(...index.methods.filter((m) => entry.maps[m]).map((m) =>
       el("option", { value: m }, m === "umap" ? "UMAP (neighbour graph)" : "PCA")));
-    if (entry.maps[was]) methodSelect.value = was;
+    if (index.tagmaps.maps.some((x) => x.model === entry.name)) methodSelect.append(el("option", { value: "tags" }, "Tag map"));
+    if (Array.from(methodSelect.options).some((o) => o.value === was)) methodSelect.value = was;
   }
 
   function updateUrl() {
@@ -555,7 +599,7 @@
       if (change && Object.keys(change).some((k) => k.startsWith("xaxis") || k.startsWith("yaxis"))) placeLabels();
     });
     plot.on("plotly_selected", (event) => {
-      if (event && (event.range || event.lassoPoints)) showSelection(selected(event)).catch(fail);
+      if (current && event && (event.range || event.lassoPoints)) showSelection(selected(event)).catch(fail);
     });
     plot.on("plotly_deselect", () => { $("plot-selection").hidden = true; });
     catalogue = Site.fetchData("catalogue");

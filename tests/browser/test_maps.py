@@ -236,6 +236,24 @@ def test_hostile_titles_stay_text(hostile_site, page):
     assert page.locator("#plot img, #plot-tip img, .legend img").count() == 0
 
 
+def test_the_tag_map_sizes_tags_and_lists_their_companions_on_hover(site, page):
+    served, data = site
+    maps = data["projections"]
+    tm = maps["tagmaps"]
+    lsi = next(m for m in tm["maps"] if m["model"] == "lsi")
+    page.goto(served.url("maps", model="lsi", map="tags"))
+    wait_until(page, DRAWN, arg="lsi/tags")
+    assert page.get_attribute("#plot", "data-points") == str(sum(c > 0 for c in tm["counts"]))
+    sizes = page.evaluate("document.getElementById('plot')._fullData.flatMap(t => Array.from(t.marker.size))")
+    assert max(sizes) > 3 * min(sizes)  # sized by the manga carrying each tag
+    top = max(range(len(tm["counts"])), key=lambda t: tm["counts"][t])
+    page.mouse.move(*pixel(page, *lsi["xy"][top]))
+    wait_until(page, "() => document.querySelector('.hoverlayer .hovertext') !== null")
+    text = page.text_content(".hoverlayer")
+    assert maps["tags"][top]["name"] in text and f"({tm['counts'][top]:,} manga)" in text
+    assert maps["tags"][tm["cooccur"][top][0][0]]["name"] in text  # its most frequent companion
+
+
 NO_WEBGL = """(() => {
     const original = HTMLCanvasElement.prototype.getContext;
     HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
