@@ -90,14 +90,16 @@ class BuildReport:
     stages: dict[str, float]
     peaks: dict[str, int]
     synthetic: bool
+    tagless: int = 0
 
     def summary(self) -> str:
         """One line for the end of the build."""
         skipped = sum(self.skipped.values())
         detail = f" ({', '.join(f'{v} {k}' for k, v in self.skipped.items())})" if skipped else ""
         kind = "synthetic demo " if self.synthetic else ""
+        tagless = f" ({self.tagless} without tags: placed by their descriptions)" if self.tagless else ""
         return (
-            f"Built {self.out}: {self.manga} {kind}manga loaded, {skipped} skipped{detail}; "
+            f"Built {self.out}: {self.manga} {kind}manga loaded{tagless}, {skipped} skipped{detail}; "
             f"{len(self.models)} models ({', '.join(self.models)}); {self.files} files "
             f"({self.bytes / 1e6:.1f} MB) in {self.seconds:.1f} s"
         )
@@ -152,7 +154,8 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
         with timings.stage(f"neighbours {model.name}"):
             found.append(search(model, len(catalogue), nb.k + nb.spare, method=nb.method, exact_max=nb.exact_max,
                                 seed=config.seed, groups=catalogue.tag_groups if model.rows_by_tag_set else None,
-                                candidates=nb.candidates, min_recall=nb.min_recall, sample=nb.sample))
+                                candidates=nb.candidates, min_recall=nb.min_recall, sample=nb.sample,
+                                without=catalogue.tagless if model.needs_tags else None))
     return found
 
 
@@ -243,4 +246,5 @@ def build(config: BuildConfig) -> BuildReport:
         stages=timings.stages,
         peaks=timings.peaks,
         synthetic=catalogue.synthetic,
+        tagless=int(catalogue.tagless.size),
     )

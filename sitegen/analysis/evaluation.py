@@ -3,7 +3,7 @@
 Every measure takes neighbour tables, shape (n_manga, k), int32 (negative = no neighbour):
 
 * **agreement** of two models: mean over manga of the Jaccard index of their top-k sets;
-* **tag coherence**: mean over manga of the mean Jaccard index of its tags with each
+* **tag coherence**: mean over manga with tags of the mean Jaccard index of its tags with each
   neighbour's tags (do the recommendations look like the manga?);
 * **coverage**: share of manga recommended at least once (can following recommendations reach
   the whole catalogue?);
@@ -156,6 +156,7 @@ class _Context:
     n: int
     k: int
     bits: np.ndarray
+    tagged: np.ndarray  # manga with tags, ascending: tag coherence is measured on them
     related: sp.csr_matrix
     related_rows: np.ndarray  # manga with at least one related title, ascending
     rows: np.ndarray  # sampled manga for p-values, ascending
@@ -170,7 +171,8 @@ def _context(catalogue: Catalogue, k: int, seed: int, permutations: int, sample:
     bits, related = tag_bits(catalogue.matrix), related_matrix(catalogue)
     related_rows = np.flatnonzero(np.diff(related.indptr) > 0)
     rng = np.random.default_rng([seed, 1])  # a stream apart from the null model's own
-    rows = np.sort(rng.choice(n, size=min(n, sample), replace=False))
+    tagged = np.setdiff1d(np.arange(n), catalogue.tagless)
+    rows = np.sort(rng.choice(tagged, size=min(tagged.size, sample), replace=False))
     perms = rng.permuted(np.tile(np.arange(rows.size, dtype=np.int32), (permutations, 1)), axis=1)
     coherence_draws = np.empty(permutations)
     per_chunk = max(1, PAIRS_PER_CHUNK // max(rows.size * k, 1))
@@ -183,14 +185,15 @@ def _context(catalogue: Catalogue, k: int, seed: int, permutations: int, sample:
     wanted = np.diff(related.indptr)[related_rows[related_sample]]
     hits = rng.hypergeometric(wanted, n - 1 - wanted, k, size=(permutations, wanted.size))
     recall_draws = (hits / np.maximum(np.minimum(wanted, k), 1)).mean(axis=1) if wanted.size else np.zeros(permutations)
-    return _Context(n, k, bits, related, related_rows, rows, related_sample, perms, coherence_draws, recall_draws)
+    return _Context(n, k, bits, tagged, related, related_rows, rows, related_sample, perms, coherence_draws, recall_draws)
 
 
 def _measures(ctx: _Context, table: np.ndarray) -> dict[str, Any]:
     """Catalogue-wide means, and the same statistics on the p-value samples."""
-    coherence = coherence_rows(ctx.bits, np.arange(ctx.n), table)
+    coherence = np.zeros(ctx.n)
+    coherence[ctx.tagged] = coherence_rows(ctx.bits, ctx.tagged, table[ctx.tagged])
     out = {
-        "coherence": float(coherence.mean()) if ctx.n else 0.0,
+        "coherence": float(coherence[ctx.tagged].mean()) if ctx.tagged.size else 0.0,
         "coherence_sample": float(coherence[ctx.rows].mean()) if ctx.rows.size else 0.0,
         "coverage": float(np.mean(in_degree(table, ctx.n) > 0)) if ctx.n else 0.0,
         "gini": gini(in_degree(table, ctx.n)),

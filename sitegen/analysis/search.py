@@ -2,20 +2,54 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .neighbours import Neighbours, approximate, exact
 from .partitioned import partitioned
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from ..models.base import Model
+
+
+class _Without:
+    """``model`` with some manga taken out: they are never listed (their distance is infinite).
+
+    Everything but :meth:`distances` is the model's own, so every search runs on it unchanged.
+    """
+
+    def __init__(self, model: Model, without: np.ndarray) -> None:
+        self._model = model
+        self._out = np.zeros(model.embedding_.shape[0], dtype=bool)
+        self._out[without] = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
+        d = self._model.distances(rows, cols, twin_diagonal=twin_diagonal)
+        d[:, self._out if cols is None else self._out[cols]] = np.inf
+        return d
+
+
+def _drop(found: Neighbours, without: np.ndarray) -> Neighbours:
+    """``found`` with the manga ``without`` out of every list (later ones move up) and listing nobody."""
+    idx, dist = found.indices.copy(), found.distances.copy()
+    out = np.zeros(idx.shape[0], dtype=bool)
+    out[without] = True
+    gone = (idx < 0) | out[np.maximum(idx, 0)]
+    gone[without] = True
+    order = np.argsort(gone, axis=1, kind="stable")
+    idx, dist = np.take_along_axis(idx, order, axis=1), np.take_along_axis(dist, order, axis=1)
+    hidden = np.take_along_axis(gone, order, axis=1)
+    idx[hidden], dist[hidden] = -1, np.inf
+    return Neighbours(found.model, idx, dist, found.method, found.recall)
 
 
 def search(model: Model, n: int, k: int, *, method: str = "auto", exact_max: int = 200_000, seed: int = 0,
            groups: np.ndarray | None = None, candidates: float = 0.02, min_recall: float = 0.99,
-           sample: int = 500) -> Neighbours:
+           sample: int = 500, without: np.ndarray | None = None) -> Neighbours:
     """Top-k neighbours of every manga: exact, partitioned or NN-Descent search.
 
     ``auto`` searches exactly up to ``exact_max`` manga, then partitioned
@@ -24,9 +58,16 @@ def search(model: Model, n: int, k: int, *, method: str = "auto", exact_max: int
     metric too; a model it cannot serve at ``min_recall`` is searched exactly). ``nndescent``
     (pynndescent) applies to models with a vector metric; the others are searched partitioned.
     ``groups`` (see :func:`~sitegen.analysis.neighbours.exact`) lets the searches compute each distinct tag set's row once.
+    ``without`` (manga indices) are manga the model cannot place (no tags, for a tag model): they
+    are in no list, and their own lists are empty (-1, infinite distance).
     """
+    if without is not None and without.size:
+        model = _Without(model, without)  # type: ignore[assignment]
     if method == "exact" or (method == "auto" and n <= exact_max) or n <= k + 1:
-        return exact(model, n, k, groups=groups)
-    if method == "nndescent" and model.vector_search:
-        return approximate(model, k, seed)
-    return partitioned(model, n, k, candidates=candidates, min_recall=min_recall, groups=groups, sample=sample, seed=seed)
+        found = exact(model, n, k, groups=groups)
+    elif method == "nndescent" and model.vector_search:
+        found = approximate(model, k, seed)
+    else:
+        found = partitioned(model, n, k, candidates=candidates, min_recall=min_recall, groups=groups, sample=sample,
+                            seed=seed)
+    return _drop(found, without) if without is not None and without.size else found

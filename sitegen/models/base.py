@@ -58,6 +58,9 @@ class Model(ABC):
     #: True when a manga's distance row is a function of its tag set alone (but for its own
     #: place), so that manga with the same tags can share one computed row.
     rows_by_tag_set: ClassVar[bool] = False
+    #: True when the model knows a manga only by its tags: a manga without tags is then neither
+    #: listed nor given a list (:func:`sitegen.analysis.search.search`).
+    needs_tags: ClassVar[bool] = True
     params: ClassVar[Mapping[str, Param]] = {}
 
     embedding_: np.ndarray

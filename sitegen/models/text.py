@@ -106,6 +106,7 @@ class TagsText(Model):
     name = "tags_text"
     label = "Tags + description"
     metric = "cosine"
+    needs_tags = False  # a manga without tags is placed by its titles and description
     summary = "tag tf-idf blended with title and description words (tf-idf, truncated SVD), weight chosen by related-title recall"
 
     params = {

@@ -138,6 +138,11 @@ class Catalogue:
         return np.array([first.setdefault(m.tag_ids, i) for i, m in enumerate(self.manga)], dtype=np.int64)
 
     @cached_property
+    def tagless(self) -> np.ndarray:
+        """Indices of the manga without tags, ascending, int64."""
+        return np.flatnonzero(np.diff(self.matrix.indptr) == 0)
+
+    @cached_property
     def tag_lists(self) -> list[list[int]]:
         """Per manga, its tag columns in ascending order."""
         b = self.matrix
@@ -151,6 +156,7 @@ class LoadReport:
     lines: int
     loaded: int
     skipped: dict[str, int]
+    tagless: int = 0  # loaded manga without tags
 
     @property
     def skipped_total(self) -> int:
@@ -394,14 +400,15 @@ def load_catalogue(path: Path) -> tuple[Catalogue, LoadReport]:
     manga, vocabulary, report = parse_lines(read_lines(path))
     for reason, n in report.skipped.items():
         log.warning("skipped %d line(s) of %s: %s", n, path, reason)
-    usable = [m for m in manga if m.tag_ids]
-    if len(usable) < len(manga):
-        skipped = dict(report.skipped, **{"no tags": len(manga) - len(usable)})
-        report = LoadReport(report.lines, len(usable), dict(sorted(skipped.items())))
-    if not usable:
+    tagless = sum(not m.tag_ids for m in manga)
+    if tagless:
+        # kept: they can be found by title, and the description-aware model places them
+        log.info("%d manga of %s have no tags: only their titles and descriptions place them", tagless, path)
+    if tagless == len(manga):
         raise CatalogueError(
             f"Catalogue file {path} has no usable manga ({report.lines} lines, "
             f"{report.skipped_total} skipped, none with tags): check it is MangaDex manga JSON Lines"
         )
-    catalogue = build_catalogue(usable, vocabulary, source=str(path))
+    report = LoadReport(report.lines, report.loaded, report.skipped, tagless)
+    catalogue = build_catalogue(manga, vocabulary, source=str(path))
     return catalogue, report

@@ -36,10 +36,10 @@ def test_bad_lines_are_skipped_counted_and_reported(tmp_path):
     lines = [json.dumps(good), "{not json", json.dumps(no_id), json.dumps(bad_id), json.dumps(no_title),
              json.dumps(bad_tags), json.dumps(tags_not_list), "[1, 2]", json.dumps(no_tags), ""]
     catalogue, report = load_catalogue(write_lines(tmp_path / "c.jsonl", lines))
-    assert [m.title for m in catalogue.manga] == ["Good One"]
-    assert report.loaded == 1
+    assert [m.title for m in catalogue.manga] == ["Good One", "No Tags"]  # a manga without tags is kept
+    assert report.loaded == 2 and report.tagless == 1 and catalogue.tagless.tolist() == [1]
     assert report.skipped == {
-        "id not a UUID": 1, "malformed tag": 1, "no id": 1, "no tags": 1, "no title": 1,
+        "id not a UUID": 1, "malformed tag": 1, "no id": 1, "no title": 1,
         "not JSON": 1, "not an object": 1, "tags not a list": 1,
     }
 
@@ -149,7 +149,7 @@ RELATED_ID = "0b5bd8d1-7d5e-4b34-8a6a-7a5a3f0e1c11"
 #: Every reason a line may be skipped for; "unreadable record" (the loader's last resort) is not
 #: one a test should ever reach.
 REASONS = {"not JSON", "nested too deep", "number too long", "not an object", "no id", "id not a UUID",
-           "no attributes", "no title", "tags not a list", "malformed tag", "duplicate id", "no tags"}
+           "no attributes", "no title", "tags not a list", "malformed tag", "duplicate id"}
 
 
 def full_object(title="Base", manga_id=None):
