@@ -19,6 +19,7 @@ from .analysis.neighbours import Neighbours
 from .analysis.projections import project_models
 from .analysis.search import search
 from .analysis.selection import select_models
+from .analysis.tagmap import tag_maps
 from .config import BuildConfig, validate
 from .errors import FetchError
 from .models import REGISTRY, Model
@@ -223,7 +224,7 @@ def build(config: BuildConfig) -> BuildReport:
     with timings.stage("map labels"):
         for p in (p for per_model in maps for p in per_model):
             p.labels.extend(cluster_labels(p.coords, catalogue.matrix[: len(p.coords)], config.seed))
-        projections = map_files(catalogue, maps, config.projection, config.seed)
+        projections = map_files(catalogue, maps, config.projection, config.seed, tag_maps(models, catalogue.matrix))
     with timings.stage("evaluation"):
         evaluation = evaluate_models(catalogue, neighbours, config)
     with timings.stage("feed"):

@@ -173,6 +173,26 @@
     return n > 50000 ? 2.5 : n > 10000 ? 3.5 : 5;
   }
 
+  // One trace per category, kept while the map and colouring stay (a search only changes the
+  // rings): Plotly then redraws without re-reading 110,000 points, and legend toggles persist.
+  let drawn = { key: "", colours: null, base: null };
+
+  function categoryTraces(file, map, group, primary) {
+    const key = file + "/" + group + "/" + primary;
+    if (drawn.key !== key) {
+      const colours = colouring(group, primary);
+      drawn = { key, colours, base: traces(map, colours) };
+    }
+    return drawn;
+  }
+
+  function rings(map) {
+    const out = [];
+    if (matches.length) out.push(ring("matches (" + matches.length.toLocaleString("en") + ")", matches, map, 8, "#111"));
+    if (focus >= 0) out.push(ring(esc(cat ? cat.manga.title[focus] : "chosen"), [focus], map, 18, "#000"));
+    return out;
+  }
+
   function traces(map, colours) {
     const members = colours.cats.map(() => []);
     colours.byManga.forEach((k, i) => members[k].push(i));
@@ -189,8 +209,6 @@
         x, y, marker: { size, color: c.colour }, hoverinfo: "none", legendrank: k + 1, meta: k,
       };
     });
-    if (matches.length) out.push(ring("matches (" + matches.length.toLocaleString("en") + ")", matches, map, 8, "#111"));
-    if (focus >= 0) out.push(ring(esc(cat ? cat.manga.title[focus] : "chosen"), [focus], map, 18, "#000"));
     return out;
   }
 
@@ -226,11 +244,11 @@
     const entry = index.models.find((m) => m.name === model).maps[method];
     const map = await loadMap(entry.file);
     const primary = tagSelect.value === "" ? -1 : Number(tagSelect.value);
-    const colours = colouring(colourSelect.value, primary);
+    const { colours, base } = categoryTraces(entry.file, map, colourSelect.value, primary);
     current = { model, method, entry, map, colours };
     category = colours.byManga;
     fitHeight();
-    await Plotly.react(plot, traces(map, colours), layout(model + "/" + method),
+    await Plotly.react(plot, base.concat(rings(map)), layout(model + "/" + method),
       { responsive: true, displaylogo: false, scrollZoom: true, modeBarButtonsToRemove: ["sendChartToCloud", "toImage"] });
     if (!fullSpan || plot.dataset.map !== model + "/" + method) fullSpan = span();
     plot.dataset.map = model + "/" + method;
