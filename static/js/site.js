@@ -276,7 +276,9 @@
   // first); meta(i): optional text beside a title; onChoose(i, position);
   // onResults(found, needle, max). Returns { close, search }.
   function titleSearch({ input, list, prefix, manga, keys, meta, onChoose, onResults }) {
+    const built = performance.now();
     const index = titleIndex(manga, keys);
+    performance.measure("title index", { start: built });  // the wait before the first search
     const fuzzy = new uFuzzy(UNICODE);
     let results = [];  // [{p, n}]
     let active = -1;
