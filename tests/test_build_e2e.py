@@ -29,7 +29,8 @@ def test_report_and_summary(site):
     assert report.manga == SIZE and report.synthetic
     assert set(report.models) == set(REGISTRY)
     line = report.summary()
-    assert f"{SIZE} synthetic demo manga loaded, 0 skipped" in line and "\n" not in line
+    assert f"{SIZE} synthetic demo manga loaded" in line and ", 0 skipped" in line and "\n" not in line
+    assert report.tagless > 0 and f"({report.tagless} without tags: placed by their descriptions)" in line
     assert report.files == sum(1 for p in out.rglob("*") if p.is_file())
 
 
@@ -70,8 +71,9 @@ def test_catalogue_index_and_shards_agree(site):
             assert idx_rows.shape == (rows, config.neighbours.k + config.neighbours.spare) == (rows, index["k"])
             for offset, (idx, dist) in enumerate(zip(idx_rows, dist_rows)):
                 assert seen + offset not in idx
-                assert all(0 <= j < n for j in idx)
-                assert list(dist) == sorted(dist)
+                listed = idx[idx >= 0]
+                assert all(0 <= j < n for j in listed) and (idx[: len(listed)] == listed).all()  # gaps last
+                assert list(dist[: len(listed)]) == sorted(dist[: len(listed)])
         assert not any("<script" in d for d in shard["desc"])
         for offset, (rel, same) in enumerate(zip(shard["rel"], shard["same"], strict=True)):
             listed = {int(j) for idx_rows in indices for j in idx_rows[offset]}

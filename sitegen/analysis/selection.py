@@ -37,6 +37,8 @@ class Selection:
     reason: str
     off: Mapping[str, str] = field(default_factory=dict)
     floor: float = 0.0
+    #: The reasons of ``off`` in two or three words, for a checkbox's label.
+    off_short: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"default": self.default, "reason": self.reason, "off": dict(self.off), "floor": round(self.floor, 6)}
@@ -68,13 +70,16 @@ def select_models(evaluation: Evaluation, neighbours: Sequence[Neighbours], labe
     """
     scores = evaluation.models
     off: dict[str, str] = {}
+    short: dict[str, str] = {}
     for name, earlier in _repeats(neighbours).items():
         off[name] = f"its lists are the same as {labels[earlier]}'s on this catalogue"
+        short[name] = f"same as {labels[earlier]}"
     for nb in neighbours:
         s = scores[nb.model]
         if nb.model not in off and (s.coverage.value < min_coverage or s.gini.value > max_gini):
             off[nb.model] = (f"hubs: a few manga fill most lists (coverage {s.coverage.value:.0%}, "
                              f"needs {min_coverage:.0%}; Gini {s.gini.value:.2f}, needs at most {max_gini:.2f})")
+            short[nb.model] = "hubs"
     on = [nb.model for nb in neighbours if nb.model not in off] or [nb.model for nb in neighbours]
     base = BASELINE if BASELINE in scores else max(on, key=lambda m: scores[m].coherence.value)
     floor = coherence_floor * scores[base].coherence.value
@@ -87,4 +92,4 @@ def select_models(evaluation: Evaluation, neighbours: Sequence[Neighbours], labe
     else:
         best = max(eligible, key=lambda m: (scores[m].coherence.value, -on.index(m)))
         reason = f"no related titles in this catalogue: the most tag-coherent model ({scores[best].coherence.value:.3f})"
-    return Selection(best, reason, off, floor)
+    return Selection(best, reason, off, floor, short)

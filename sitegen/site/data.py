@@ -64,6 +64,9 @@ class ModelInfo:
     metric: str
     method: str
     recall: float | None = None
+    on: bool = True  # shown by default (the evaluation's choice)
+    note: str | None = None  # why not
+    note_short: str | None = None
 
 
 def _rounded(value: float | None, digits: int = 2) -> float | None:

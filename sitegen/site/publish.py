@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from . import budget, contract
-from .data import ModelInfo, catalogue_index, model_details, neighbour_shards, shards, tag_statistics
+from .data import GUARDED_TAGS, ModelInfo, catalogue_index, model_details, neighbour_shards, shards, tag_statistics
 from .packed import scales
 from .pages import read_pages
 from .render import SiteWriter
@@ -41,8 +41,11 @@ def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
     Returns the writer, which counts the files and bytes written.
     """
     catalogue = inputs.catalogue
-    infos = [ModelInfo(m.name, m.label, m.summary, m.metric, nb.method, nb.recall)
-             for m, nb in zip(inputs.models, inputs.neighbours)]
+    selection = inputs.evaluation.selection
+    off = selection.off if selection is not None else {}
+    short = selection.off_short if selection is not None else {}
+    infos = [ModelInfo(m.name, m.label, m.summary, m.metric, nb.method, nb.recall, m.name not in off, off.get(m.name),
+                       short.get(m.name)) for m, nb in zip(inputs.models, inputs.neighbours)]
     data = {
         "evaluation": inputs.evaluation.to_json(),
         "models": model_details(inputs.models, infos),
@@ -58,6 +61,7 @@ def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
         "version": __version__,
         "contract": contract.browser_constants(),
         "csp": contract.CSP,
+        "guard_names": [t.name for t in catalogue.tags if t.name in GUARDED_TAGS or t.group == "content"],
     }
     with SiteWriter(site.out, site.templates_dir, extra_dir=site.extra_dir,
                     check=budget.checker(site.pages_limits)) as writer:

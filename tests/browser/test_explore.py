@@ -21,7 +21,7 @@ def index(served):
     return served.data("catalogue")
 
 
-def test_search_pick_and_see_neighbours_under_every_model(served, index, page):
+def test_search_pick_shows_one_list_then_every_model_on_demand(served, index, page):
     titles, ids = index["manga"]["title"], index["manga"]["id"]
     target = next(i for i, t in enumerate(titles) if len(t.split()) >= 3 and t.isascii() and "<" not in t)
     words = titles[target].split()
@@ -36,13 +36,21 @@ def test_search_pick_and_see_neighbours_under_every_model(served, index, page):
     assert page.text_content("#manga-title") == titles[target]
     columns = page.locator("#columns .column")
     columns.first.wait_for()
-    assert columns.count() == len(REGISTRY)
-    for name in REGISTRY:
-        items = page.locator(f'.column[data-model="{name}"] li.neighbour')
-        assert items.count() >= 10
-        first = items.first
-        assert float(first.locator(".dist").text_content()) >= 0
-        assert first.locator("a.md").get_attribute("href").startswith("https://mangadex.org/title/")
+    # one list, from the model the build's evaluation chose, and the page says so
+    assert columns.count() == 1 and columns.first.get_attribute("data-model") == index["default"]
+    label = next(m["label"] for m in index["models"] if m["name"] == index["default"])
+    assert label in page.text_content("#similar-note") and "evaluation" in page.text_content("#similar-note")
+    items = columns.first.locator("li.neighbour")
+    assert 10 <= items.count() <= index["show"]
+    assert float(items.first.locator(".dist").text_content()) >= 0
+    # the others one click away: every model on by default, side by side
+    page.click("#view-compare")
+    on = [m["name"] for m in index["models"] if m["on"]]
+    wait_until(page, "n => document.querySelectorAll('#columns .column').length === n", arg=len(on))
+    assert [c.get_attribute("data-model") for c in columns.all()] == on
+    assert parse_qs(urlsplit(page.url).query)["view"] == ["compare"]
+    for name in on:
+        assert page.locator(f'.column[data-model="{name}"] li.neighbour').count() >= 5
 
 
 def test_keyboard_selection_and_url_restores_on_reload(served, index, page):
@@ -90,7 +98,8 @@ def test_rating_filter_is_the_contracts_and_hides_neighbours_by_rating(served, i
     model = next(iter(REGISTRY))
     i, row = next((i, row) for i, row in enumerate(neighbour_rows(served, index, model))
                   if any(rating_of(j) in off for j in row))  # a manga with a neighbour hidden by default
-    page.goto(served.url("explore", id=manga["id"][i]))
+    # the model's column alone, with the guards and the series filter off: only the reader's filter
+    page.goto(served.url("explore", id=manga["id"][i], view="compare", models=model, guards="none", series="1"))
     column = page.locator(f'.column[data-model="{model}"]')
     column.wait_for()
     boxes = page.locator("#filters input[name=rating]")
@@ -101,12 +110,13 @@ def test_rating_filter_is_the_contracts_and_hides_neighbours_by_rating(served, i
         hrefs = column.locator("a.n-title").evaluate_all("as => as.map(a => a.getAttribute('href'))")
         return [manga["id"].index(parse_qs(urlsplit(h).query)["id"][0]) for h in hrefs]
 
-    assert shown() == [j for j in row if rating_of(j) not in off]
-    page.click("#filters-box summary")
+    show = index["show"]
+    assert shown() == [j for j in row if rating_of(j) not in off][:show]
+    assert page.evaluate("document.getElementById('filters-box').open")  # filters off the defaults: shown
     for rating in off:
         page.check(f'#filters input[name=rating][value="{rating}"]')
     page.uncheck(f'#filters input[name=rating][value="{ratings[0]}"]')
-    wanted = [j for j in row if rating_of(j) != ratings[0]]
+    wanted = [j for j in row if rating_of(j) != ratings[0]][:show]
     wait_until(page, "([m, n]) => document.querySelector(`.column[data-model='${m}']`)"
                            ".querySelectorAll('li.neighbour').length === n", arg=[model, len(wanted)])
     assert shown() == wanted
@@ -128,14 +138,15 @@ def test_hostile_title_is_shown_as_text(served, index, page):
 
 
 def test_model_toggles_hide_columns_and_travel_in_the_url(served, index, page):
-    first, second = list(REGISTRY)[:2]
-    page.goto(served.url("explore", id=index["manga"]["id"][1]))
+    on = [m["name"] for m in index["models"] if m["on"]]
+    first, second = on[:2]
+    page.goto(served.url("explore", id=index["manga"]["id"][1], view="compare"))
     page.locator(f'.column[data-model="{second}"]').wait_for()
     assert not page.evaluate("document.getElementById('filters-box').open")
     page.click("#filters-box summary")
     page.uncheck(f'input[name=model][value="{second}"]')
     page.locator(f'.column[data-model="{second}"]').wait_for(state="detached")
-    assert page.locator("#columns .column").count() == len(REGISTRY) - 1
+    assert page.locator("#columns .column").count() == len(on) - 1
     shown = parse_qs(urlsplit(page.url).query)["models"][0].split(",")
     assert second not in shown and first in shown
     page.reload()
