@@ -605,14 +605,27 @@
   for (const select of [methodSelect, colourSelect, tagSelect]) select.addEventListener("change", redraw);
   window.addEventListener("resize", () => { if (current) fitHeight(); });
 
+  // This script comes before plotly.js in the page, so the data travel while plotly.js loads;
+  // drawing waits for the page's scripts to have run.
+  const scriptsRun = new Promise((resolve) => {
+    if (document.readyState !== "loading") resolve();
+    else document.addEventListener("DOMContentLoaded", resolve, { once: true });
+  });
+
   async function start() {
     const manga = loadInfo();  // needs no index: both travel at once
     index = await Site.fetchData("projections");
-    info = await manga;
-    if (info.count !== index.manga) throw new Error(Site.dataPath("map_manga") + " does not match the index" + REBUILD);
     fillControls();
     restoreFromUrl();
+    const shown = methodSelect.value === "tags" ? null : index.models.find((m) => m.name === modelSelect.value).maps[methodSelect.value];
+    const first = shown ? loadMap(shown.file) : null;  // the shown map travels with the manga file
+    info = await manga;
+    if (info.count !== index.manga) throw new Error(Site.dataPath("map_manga") + " does not match the index" + REBUILD);
+    await first;
+    await scriptsRun;
+    performance.mark("maps: data");
     await draw();
+    performance.mark("maps: drawn");
     plot.on("plotly_relayout", (change) => {
       if (change && Object.keys(change).some((k) => k.startsWith("xaxis") || k.startsWith("yaxis"))) placeLabels();
     });
