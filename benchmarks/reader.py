@@ -147,9 +147,11 @@ def maps_page(page, traffic: Traffic, base: str) -> list[str]:
     size, requests, top = traffic.since(0)
     points = page.evaluate("document.getElementById('plot').dataset.points")
     labels = page.evaluate("document.querySelectorAll('.annotation').length")
-    marks = page.evaluate("['maps: data', 'maps: drawn'].map(n => (performance.getEntriesByName(n)[0] || {}).startTime)")
-    inside = (f"; in the page: data and scripts in at {marks[0] / 1000:.2f} s, drawn at {marks[1] / 1000:.2f} s"
-              if None not in marks else "")
+    poll(page, "performance.getEntriesByName('maps: painted').length > 0 || !performance.getEntriesByName('maps: data').length")
+    marks = page.evaluate("['maps: data', 'maps: drawn', 'maps: painted']"
+                          ".map(n => (performance.getEntriesByName(n)[0] || {}).startTime)")
+    inside = (f"; in the page: data and scripts in at {marks[0] / 1000:.2f} s, drawn at {marks[1] / 1000:.2f} s, "
+              f"on screen at {marks[2] / 1000:.2f} s" if None not in marks else "")
     lines = [f"maps: first map drawn ({points} points, {labels} labels) {drawn:.2f} s from navigation, "
              f"{kb(size)} in {requests} requests (largest: {largest(top, base)}){inside}"]
     titles = poll(page, MAP_TITLES) - start

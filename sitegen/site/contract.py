@@ -109,7 +109,7 @@ FILES: dict[str, DataFile] = {
                                                          "tags": list, "demographics": list, "models": list,
                                                          "tagmaps": dict}),
     "map": DataFile("data/maps/{n}.bin", 1, {}, digits=2),
-    "map_manga": DataFile("data/maps/manga.bin", 1, {}),
+    "map_manga": DataFile("data/maps/manga.bin.gz", 2, {}),  # gzipped by the build: hosts send .bin as is
     "models": DataFile("data/models.json", 1, {"models": list}),
     "evaluation": DataFile("data/evaluation.json", 1, {"models": dict}),
     "tag_rules": DataFile("data/tag-rules.json", 1, {"tags": dict, "rules": list}),

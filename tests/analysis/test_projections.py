@@ -3,6 +3,7 @@ cluster labels named by lift, and the compact files the Maps page loads."""
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import numpy as np
@@ -182,7 +183,8 @@ def test_map_files_round_trip_and_follow_the_contract(fitted, lists, demo_catalo
         blob = out["files"][contract.FILES["map"].name(entry["maps"]["pca"]["file"])]
         assert len(blob) == 16 + 4 * n and blob[:4] == b"MRMP" and blob[4] == contract.FILES["map"].version
         assert np.abs(unpack_map(blob) - per[0].coords).max() <= 1 / 65535 + 1e-12
-    assert contract.FILES["map_manga"].name() in out["files"]
+    manga = gzip.decompress(out["files"][contract.FILES["map_manga"].name()])
+    assert manga[:4] == b"MRMT" and int.from_bytes(manga[8:12], "little") == n
 
 
 def test_manga_file_holds_demographics_and_tag_lists():
