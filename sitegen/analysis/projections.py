@@ -123,7 +123,7 @@ def neighbour_graph(indices: np.ndarray, distances: np.ndarray, owner: np.ndarra
     """
     m = len(owner)
     reps = np.flatnonzero(owner == np.arange(m))
-    pos = np.full(len(indices), -1, dtype=np.int64)
+    pos = np.full(max(len(indices), int(indices.max(initial=-1)) + 1), -1, dtype=np.int64)  # -1: not mapped
     pos[:m] = np.searchsorted(reps, owner)
     nb = np.where(indices[reps] >= 0, pos[np.maximum(indices[reps], 0)], -1)
     dist = np.asarray(distances[reps], dtype=np.float32)

@@ -75,6 +75,9 @@ def test_neighbour_graph_collapses_twins_drops_repeats_and_pads():
     assert knn_i.tolist() == [[0, 1, -1], [1, 0, -1]]
     assert knn_d[:, 0].tolist() == [0, 0]
     assert knn_d.tolist() == [[0.0, 0.5, 0.5], [0.0, 0.5, 0.5]]  # padding repeats the farthest kept
+    # lists for the mapped manga only, naming manga past them (a map of the catalogue's first three)
+    knn_i, _ = neighbour_graph(indices[:3], distances[:3], owner, n_neighbors=3)
+    assert knn_i.tolist() == [[0, 1, -1], [1, 0, -1]]
 
 
 def test_pca_is_deterministic_and_uses_unit_rows_for_cosine(fitted):
