@@ -20,6 +20,7 @@ from .analysis.projections import project_models
 from .analysis.search import search
 from .analysis.selection import select_models
 from .analysis.tagmap import tag_maps
+from .analysis.ties import break_ties
 from .config import BuildConfig, validate
 from .errors import FetchError
 from .models import REGISTRY, Model
@@ -147,16 +148,21 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
     """Top-k neighbours of every manga under every model, and ``neighbours.spare`` more for the filters.
 
     For models whose rows depend on the tag set alone, manga with the same tags share one
-    computed row (a third of the catalogue has a twin).
+    computed row (a third of the catalogue has a twin). Where twins tie, the description-aware
+    model's text vectors order them, when it is among the models (:mod:`.analysis.ties`).
     """
     found = []
     nb = config.neighbours
+    text = next((m.text_ for m in models if hasattr(m, "text_")), None)
     for model in models:
         with timings.stage(f"neighbours {model.name}"):
-            found.append(search(model, len(catalogue), nb.k + nb.spare, method=nb.method, exact_max=nb.exact_max,
-                                seed=config.seed, groups=catalogue.tag_groups if model.rows_by_tag_set else None,
-                                candidates=nb.candidates, min_recall=nb.min_recall, sample=nb.sample,
-                                without=catalogue.tagless if model.needs_tags else None))
+            lists = search(model, len(catalogue), nb.k + nb.spare, method=nb.method, exact_max=nb.exact_max,
+                           seed=config.seed, groups=catalogue.tag_groups if model.rows_by_tag_set else None,
+                           candidates=nb.candidates, min_recall=nb.min_recall, sample=nb.sample,
+                           without=catalogue.tagless if model.needs_tags else None)
+            if text is not None and model.ties_among_twins:
+                lists = break_ties(lists, catalogue.tag_groups, text)
+            found.append(lists)
     return found
 
 

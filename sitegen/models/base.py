@@ -61,6 +61,10 @@ class Model(ABC):
     #: True when the model knows a manga only by its tags: a manga without tags is then neither
     #: listed nor given a list (:func:`sitegen.analysis.search.search`).
     needs_tags: ClassVar[bool] = True
+    #: True when a manga's distance to any other depends on the other's tag set alone, so that
+    #: twins (same tags) tie in every list: the build orders such ties by description
+    #: (:mod:`sitegen.analysis.ties`).
+    ties_among_twins: ClassVar[bool] = True
     params: ClassVar[Mapping[str, Param]] = {}
 
     embedding_: np.ndarray

@@ -233,6 +233,7 @@ class PopularityBlend(Model):
     name = "lsi_popularity"
     label = "LSI + popularity"
     metric = "custom"
+    ties_among_twins = False  # twins differ in follows and rating, so in distance
     summary = "LSI distance blended with log follows and bayesian rating, weight chosen by related-title recall"
 
     params = {

@@ -107,6 +107,7 @@ class TagsText(Model):
     label = "Tags + description"
     metric = "cosine"
     needs_tags = False  # a manga without tags is placed by its titles and description
+    ties_among_twins = False
     summary = "tag tf-idf blended with title and description words (tf-idf, truncated SVD), weight chosen by related-title recall"
 
     params = {

@@ -1,0 +1,125 @@
+"""Equal distances ordered by something a reader can see: how alike the descriptions are.
+
+A tag model cannot tell apart manga with the same tag set: every one of them is at the same
+distance from any manga, and in many lists all k neighbours are. The search orders such ties by
+catalogue index (most followed first), which is deterministic but says nothing about the pick.
+Here each run of equal distances is ordered by text similarity to the pick instead (the
+description-aware model's unit text vectors: titles and description), then by index.
+
+For a model whose distance to a manga depends only on that manga's tag set
+(``Model.ties_among_twins``), a tie at the end of a list is a whole group of twins, most of which
+did not fit. So the candidates of a list are the whole groups of the manga it holds (at most
+``cap`` manga, most followed first), each at its listed distance, and the list is chosen again
+from them. Manga with the same tag set as the pick share one candidate set, so their similarities
+come from one matrix product per group.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .neighbours import Neighbours
+
+CAP = 4096  # candidates per tag set: a tie wider than this keeps its most followed manga
+
+
+def _members(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Manga sorted by group (index order within), each group's start in that order, and its size."""
+    order = np.argsort(groups, kind="stable")
+    heads, starts, sizes = np.unique(groups[order], return_index=True, return_counts=True)
+    start_of = np.full(groups.size, -1, dtype=np.int64)
+    start_of[heads] = starts
+    size_of = np.zeros(groups.size, dtype=np.int64)
+    size_of[heads] = sizes
+    return order, start_of, size_of
+
+
+@numba.njit(cache=True, nogil=True)
+def _order_group(g, rep_idx, rep_dist, picks, groups, order, start_of, size_of, text, width, cap,
+                 out_idx, out_dist):  # pragma: no cover - compiled
+    """Re-list every pick of tag set ``g`` from the whole groups of its representative's list."""
+    cand = np.empty(cap, dtype=np.int64)
+    cdist = np.empty(cap, dtype=np.float64)
+    total = 0
+    seen = set()
+    for p in range(rep_idx.size):
+        j = rep_idx[p]
+        if j < 0 or total >= cap:
+            break
+        h = groups[j]
+        if h in seen:
+            continue
+        seen.add(h)
+        take = min(size_of[h], cap - total)
+        for q in range(take):
+            cand[total + q] = order[start_of[h] + q]
+            cdist[total + q] = rep_dist[p]
+        total += take
+    sim = np.empty(total, dtype=np.float32)
+    for r in range(picks.size):
+        m = picks[r]
+        for c in range(total):
+            acc = np.float32(0.0)
+            for x in range(text.shape[1]):
+                acc += text[m, x] * text[cand[c], x]
+            sim[c] = acc
+        filled = 0
+        c = 0
+        # candidates come in list order, so their distances never fall: sort each run of equal
+        # distance by similarity (higher first), then index, and take runs until the list is full
+        while c < total and filled < width:
+            e = c
+            while e < total and cdist[e] == cdist[c]:
+                e += 1
+            run = cand[c:e]
+            keys = np.argsort(run)  # index order first, so the stable sort below keeps it for equal sims
+            run = run[keys]
+            rs = sim[c:e][keys]
+            by_sim = np.argsort(-rs, kind="mergesort")
+            for q in range(by_sim.size):
+                j = run[by_sim[q]]
+                if j == m or filled >= width:
+                    continue
+                out_idx[r, filled] = j
+                out_dist[r, filled] = cdist[c]
+                filled += 1
+            c = e
+        for q in range(filled, width):
+            out_idx[r, q] = -1
+            out_dist[r, q] = np.inf
+
+
+def break_ties(found: Neighbours, groups: np.ndarray, text: np.ndarray, *, cap: int = CAP) -> Neighbours:
+    """``found`` with each run of equal distances ordered by text similarity to the pick, then index.
+
+    Parameters
+    ----------
+    found : Neighbours
+        Lists of shape (n_manga, width) of a model with ``ties_among_twins``; -1 for no neighbour.
+    groups : ndarray of int, shape (n_manga,)
+        For each manga, the first manga with its tag set (``Catalogue.tag_groups``).
+    text : ndarray, shape (n_manga, d), float32
+        Unit text vectors (zero rows for manga with no words: they sort after any similar text).
+    """
+    width = found.indices.shape[1]
+    order, start_of, size_of = _members(groups)
+    indices, distances = found.indices.copy(), found.distances.copy()
+    reps = np.flatnonzero(size_of)
+    # Only lists that hold a tie can change: two equal distances, or a manga with twins.
+    lists = found.indices[reps]
+    twins = np.where(lists >= 0, size_of[groups[np.maximum(lists, 0)]] > 1, False)
+    near = found.distances[reps]
+    equal = near[:, 1:] == near[:, :-1]
+    text = np.ascontiguousarray(text, dtype=np.float32)
+    rep_dist = found.distances.astype(np.float64)
+    for g in reps[twins.any(axis=1) | equal.any(axis=1) | (size_of[reps] > 1)]:
+        if found.indices[g, 0] < 0:  # manga the model does not place keep no list
+            continue
+        picks = order[start_of[g] : start_of[g] + size_of[g]]
+        out_i = np.empty((picks.size, width), dtype=np.int64)
+        out_d = np.empty((picks.size, width), dtype=np.float64)
+        _order_group(g, found.indices[g].astype(np.int64), rep_dist[g], picks, groups, order, start_of, size_of,
+                     text, width, cap, out_i, out_d)
+        indices[picks], distances[picks] = out_i, out_d
+    return Neighbours(found.model, indices, distances, found.method, found.recall)

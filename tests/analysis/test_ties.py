@@ -1,0 +1,55 @@
+"""Ties among twins ordered by description similarity, then index; nothing else changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sitegen.analysis.search import search
+from sitegen.analysis.ties import break_ties
+from sitegen.models import REGISTRY
+from sitegen.models.text import TagsText
+
+
+@pytest.fixture(scope="module")
+def text(demo_catalogue):
+    return TagsText(seed=2, k=10, sample=200).fit(demo_catalogue).text_
+
+
+@pytest.mark.parametrize("name", [n for n, cls in REGISTRY.items() if cls.ties_among_twins])
+def test_twins_are_equally_far_from_everyone(demo_catalogue, name):
+    """The premise: under these models a manga's distance to another depends on the other's tags only."""
+    model = REGISTRY[name](seed=2).fit(demo_catalogue)
+    groups = demo_catalogue.tag_groups
+    twins = np.flatnonzero((groups != np.arange(groups.size)) & (np.diff(demo_catalogue.matrix.indptr) > 0))[:40]
+    rows = np.arange(0, len(demo_catalogue), 7)
+    d = model.distances(rows)
+    a, b = d[:, twins], d[:, groups[twins]]
+    apart = (rows[:, None] != twins[None, :]) & (rows[:, None] != groups[twins][None, :])  # not itself
+    np.testing.assert_allclose(a[apart], b[apart], atol=2e-6)
+
+
+def test_equal_distances_follow_the_description(demo_catalogue, text):
+    from sitegen.models.lsi import LSI
+
+    n, width = len(demo_catalogue), 12
+    model = LSI(seed=2).fit(demo_catalogue)
+    groups = demo_catalogue.tag_groups
+    found = search(model, n, width, method="exact", groups=groups, without=demo_catalogue.tagless)
+    broken = break_ties(found, groups, text)
+    changed = 0
+    for i in range(n):
+        a, b = found.indices[i], broken.indices[i]
+        if a[0] < 0:
+            assert (b == -1).all()  # no list stays no list
+            continue
+        assert i not in b and len(set(b.tolist())) == width
+        np.testing.assert_array_equal(found.distances[i], broken.distances[i])  # the same distances
+        for d in np.unique(broken.distances[i][:-1]):  # whole runs (the last may be cut)
+            run = b[broken.distances[i] == d]
+            if (broken.distances[i] == d)[-1]:
+                continue
+            sims = text[run] @ text[i]
+            assert (np.diff(sims) <= 1e-6).all() or np.array_equal(run, np.sort(run))
+            changed += not np.array_equal(run, a[found.distances[i] == d])
+    assert changed > 0  # the demo's twins do get reordered
