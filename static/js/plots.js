@@ -232,7 +232,9 @@
     const hidden = { visible: false, showgrid: false, zeroline: false };
     return {
       margin: { l: 4, r: 4, t: 4, b: 4 }, hovermode: false, dragmode: "pan",
-      xaxis: hidden, yaxis: Object.assign({ scaleanchor: "x", scaleratio: 1 }, hidden),
+      // The map is stretched to the plot's shape: a UMAP map's aspect means nothing, and a square map in
+      // a wide window would leave most of it empty (the axes of a PCA map stay labelled nowhere either).
+      xaxis: Object.assign({}, hidden), yaxis: Object.assign({}, hidden),  // two objects: Plotly writes ranges into them
       showlegend: true, legend: { x: 0, y: 1, xanchor: "left", yanchor: "top", bgcolor: "rgba(255,255,255,0.85)",
         itemsizing: "constant", font: { size: 12 } },
       paper_bgcolor: "#fff", plot_bgcolor: "#fff", annotations: [],
@@ -327,6 +329,12 @@
     const fl = plot._fullLayout, xa = fl.xaxis, ya = fl.yaxis, size = fl._size;
     const zoom = fullSpan / span();
     const placed = [], annotations = [];
+    const legend = plot.querySelector(".legend");  // labels keep off the legend too
+    if (legend) {
+      const r = legend.getBoundingClientRect(), box = plot.getBoundingClientRect();
+      const l = r.left - box.left - size.l, t = r.top - box.top - size.t;
+      placed.push({ l, r: l + r.width, t, b: t + r.height });
+    }
     for (const label of current.entry.labels) {
       if (label.level > 0 && zoom < FINE_ZOOM) continue;
       const px = xa.l2p(label.x), py = ya.l2p(label.y);
@@ -348,23 +356,26 @@
 
   // --- hover and click -------------------------------------------------------------------------
 
-  // The visible manga nearest to a point of the page within HOVER_PX, or -1.
+  // The visible manga nearest to a point of the page within HOVER_PX, or -1. Distances are in
+  // pixels: the map is stretched to the plot, so x and y have scales of their own.
   function nearest(clientX, clientY) {
     if (!current || !plot._fullLayout) return -1;
     const fl = plot._fullLayout, rect = plot.getBoundingClientRect();
     const px = clientX - rect.left - fl._size.l, py = clientY - rect.top - fl._size.t;
     if (px < 0 || py < 0 || px > fl._size.w || py > fl._size.h) return -1;
     const x = fl.xaxis.p2l(px), y = fl.yaxis.p2l(py);
-    const perPx = span() / fl._size.w, radius = HOVER_PX * perPx;
+    const xr = fl.xaxis.range, yr = fl.yaxis.range;
+    const perX = Math.abs(xr[1] - xr[0]) / fl._size.w, perY = Math.abs(yr[1] - yr[0]) / fl._size.h;
+    const rx = HOVER_PX * perX, ry = HOVER_PX * perY;
     const hidden = hiddenCategories(), { x: xs, y: ys, grid: g } = current.map;
-    let best = -1, bestD = radius * radius;
-    for (let cx = cellOf(x - radius); cx <= cellOf(x + radius); cx++) {
-      for (let cy = cellOf(y - radius); cy <= cellOf(y + radius); cy++) {
+    let best = -1, bestD = HOVER_PX * HOVER_PX;
+    for (let cx = cellOf(x - rx); cx <= cellOf(x + rx); cx++) {
+      for (let cy = cellOf(y - ry); cy <= cellOf(y + ry); cy++) {
         const c = cx * GRID + cy;
         for (let k = g.first[c]; k < g.first[c + 1]; k++) {
           const i = g.order[k];
           if (hidden.has(category[i])) continue;
-          const d = (xs[i] - x) ** 2 + (ys[i] - y) ** 2;
+          const d = ((xs[i] - x) / perX) ** 2 + ((ys[i] - y) / perY) ** 2;
           if (d < bestD || (d === bestD && i < best)) { bestD = d; best = i; }
         }
       }
@@ -433,6 +444,7 @@
     const { x, y } = current.map;
     let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
     for (const i of idx) { x0 = Math.min(x0, x[i]); x1 = Math.max(x1, x[i]); y0 = Math.min(y0, y[i]); y1 = Math.max(y1, y[i]); }
+    // equal spans keep the whole map's stretch (its x and y both span about 2)
     const half = Math.max(minHalf, (x1 - x0) / 2 * 1.15, (y1 - y0) / 2 * 1.15);
     const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
     return Plotly.relayout(plot, { "xaxis.range": [cx - half, cx + half], "yaxis.range": [cy - half, cy + half] });

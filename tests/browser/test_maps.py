@@ -145,6 +145,9 @@ def test_labels_name_clusters_do_not_overlap_and_multiply_when_zoomed(site, page
                    for i, a in enumerate(bs) for b in bs[i + 1:])
 
     assert apart(whole)
+    key = page.evaluate("(() => { const r = document.querySelector('.legend').getBoundingClientRect();"
+                        " return {l: r.left, r: r.right, t: r.top, b: r.bottom, text: 'legend'}; })()")
+    assert apart(whole + [key])  # nor over the legend
     fine = [lab for lab in maps["models"][0]["maps"][method]["labels"] if lab["level"] == 1]
     target = fine[0]
     page.evaluate("([x, y]) => Plotly.relayout('plot', {'xaxis.range': [x - 0.15, x + 0.15], 'yaxis.range': [y - 0.15, y + 0.15]})",
