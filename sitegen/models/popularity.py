@@ -233,7 +233,7 @@ class PopularityBlend(Model):
     name = "lsi_popularity"
     label = "LSI + popularity"
     metric = "custom"
-    ties_among_twins = False  # twins differ in follows and rating, so in distance
+    ties_among_twins = False  # twins differ in follows and rating, so in distance (but at weight 0)
     summary = "LSI distance blended with log follows and bayesian rating, weight chosen by related-title recall"
 
     params = {
@@ -275,6 +275,8 @@ class PopularityBlend(Model):
         self.embedding_ = self.base_.embedding_
         # the blend adds a term of the listed manga alone, so rows are shared when the base's are
         self.rows_by_tag_set = self.base_.rows_by_tag_set
+        # at weight 0 it is its base, ties and all (then shown once: see analysis.selection)
+        self.ties_among_twins = self.weight_ == 0 and self.base_.ties_among_twins
         return self
 
     def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:

@@ -75,7 +75,7 @@ def word_matrix(docs: list[list[str]], min_df: int, max_df: float) -> sp.csr_mat
 
 
 def text_vectors(catalogue: Catalogue, *, title_share: float, dims: int, min_df: int, max_df: float,
-                 seed: int) -> np.ndarray:
+                 seed: int, svd_sample: int = 50_000, svd_iter: int = 2) -> np.ndarray:
     """Unit text vectors from titles and descriptions, shape (n_manga, d <= dims), float32.
 
     Rows of manga with no kept word are zero.
@@ -87,9 +87,16 @@ def text_vectors(catalogue: Catalogue, *, title_share: float, dims: int, min_df:
     d = min(dims, words.shape[1] - 1, n - 1)
     if d < 1:
         return np.zeros((n, 0), dtype=np.float32)
-    svd = TruncatedSVD(n_components=d, algorithm="randomized", n_iter=5, random_state=seed)
-    reduced = fixed_signs(svd.fit_transform(words))
-    return normalize(reduced).astype(np.float32)
+    svd = TruncatedSVD(n_components=d, algorithm="randomized", n_iter=svd_iter, random_state=seed)
+    if n > svd_sample:
+        # the directions from a seeded sample, every manga projected on them: the SVD's cost stops
+        # growing with the catalogue
+        rows = np.sort(np.random.default_rng([seed, 5]).choice(n, size=svd_sample, replace=False))
+        svd.fit(words[rows])
+        reduced = words @ svd.components_.T
+    else:
+        reduced = svd.fit_transform(words)
+    return normalize(fixed_signs(reduced)).astype(np.float32)
 
 
 def tag_vectors(catalogue: Catalogue) -> np.ndarray:
@@ -114,6 +121,10 @@ class TagsText(Model):
         "dims": Param(256, "dimensions the truncated SVD keeps of the title and description words", at_least(1)),
         "title_share": Param(0.5, "share of the text weight given to title words (the rest: description words)",
                              between(0, 1)),
+        "svd_sample": Param(50_000, "manga the truncated SVD learns its directions from (all of them in a smaller "
+                                    "catalogue); every manga is then projected on them", at_least(100)),
+        "svd_iter": Param(2, "power iterations of the randomized SVD (on the 2021 sample, 2 find more related "
+                             "titles than 5, in an eighth of the time)", at_least(0)),
         "min_df": Param(2, "a word counts only when at least this many manga use it", at_least(1)),
         "max_df": Param(0.1, "a word used by more than this share of manga is dropped (too common to tell apart)",
                         between(0, 1, open_low=True)),
@@ -122,14 +133,15 @@ class TagsText(Model):
         "sample": Param(2000, "manga sampled when choosing the weight", at_least(1)),
         "k": Param(None, "list length when choosing the weight; unset: the build's neighbours.k", at_least(1),
                    follows="neighbours.k", kind=int),
-        "max_coherence_loss": Param(0.15, "largest relative fall in tag coherence, against tags alone, that the "
+        "max_coherence_loss": Param(0.14, "largest relative fall in tag coherence, against tags alone, that the "
                                           "chosen weight may cause", between(0, 1)),
     }
 
     def fit(self, catalogue: Catalogue) -> Self:
         self.tags_ = tag_vectors(catalogue)
         self.text_ = text_vectors(catalogue, title_share=self.title_share, dims=self.dims, min_df=self.min_df,
-                                  max_df=self.max_df, seed=self.seed)
+                                  max_df=self.max_df, seed=self.seed, svd_sample=self.svd_sample,
+                                  svd_iter=self.svd_iter)
         if self.weight is None:
             self.choice_ = choose_weight(catalogue, self._parts, self._blend, self.weights, k=self.k or DEFAULT_K,
                                          sample=self.sample, seed=self.seed, max_coherence_loss=self.max_coherence_loss)
