@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import CatalogueError
-from .fields import clean_text, display_title, language_map, localized_paragraphs, number, other_titles
+from .fields import clean_text, display_title, language_map, localized_paragraphs, number, other_titles, plain_name
 from .vocabulary import GROUPS, Tag
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ def _people(value: Any) -> tuple[Person, ...]:
         if not isinstance(rel, dict) or rel.get("type") not in ("author", "artist"):
             continue
         pid, attrs = rel.get("id"), rel.get("attributes")
-        name = clean_text(attrs.get("name"), 120) if isinstance(attrs, dict) else ""
+        name = plain_name(attrs.get("name"), 120) if isinstance(attrs, dict) else ""
         if isinstance(pid, str) and UUID_RE.fullmatch(pid) and name:
             names.setdefault(pid, name)
             if rel["type"] not in roles.setdefault(pid, []):
@@ -231,9 +231,9 @@ def _identity(obj: Any) -> tuple[str, dict[str, Any]]:
 
 def _titles(attrs: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     """The display title and the other titles; a title with no visible character is none."""
-    title = language_map(attrs.get("title"))
+    title = language_map(attrs.get("title"), names=True)
     alt_raw = attrs.get("altTitles")
-    alt = [language_map(a) for a in alt_raw] if isinstance(alt_raw, list) else []
+    alt = [language_map(a, names=True) for a in alt_raw] if isinstance(alt_raw, list) else []
     chosen = display_title(title, alt)
     if not chosen:
         raise BadRecord("no title")

@@ -8,6 +8,7 @@ Which fields a manga must have, and the reasons it is skipped without them, are
 
 from __future__ import annotations
 
+import html
 import math
 import unicodedata
 from typing import Any
@@ -64,11 +65,25 @@ def _paragraph_char(ch: str) -> str:
     return "" if category == "Cs" or ch in BIDI_CONTROLS else ch
 
 
-def language_map(value: Any, limit: int = MAX_TEXT) -> dict[str, str]:
-    """``{language: text}`` of a localized string, keeping only entries with visible text."""
+def plain_name(value: Any, limit: int = MAX_TEXT) -> str:
+    """:func:`clean_text` of a title or a name whose HTML entities are decoded once first.
+
+    MangaDex's older titles carry entities ("Charlotte&rsquo;s Letter"); the site escapes text
+    itself, so an entity left in would show as typed. Decoding comes before cleaning, so that an
+    entity cannot bring back a character the cleaning drops ("&#x202e;").
+    """
+    if isinstance(value, str) and "&" in value:
+        value = html.unescape(value)
+    return clean_text(value, limit)
+
+
+def language_map(value: Any, limit: int = MAX_TEXT, *, names: bool = False) -> dict[str, str]:
+    """``{language: text}`` of a localized string, keeping only entries with visible text; with
+    ``names``, entities decoded once (:func:`plain_name`)."""
     if not isinstance(value, dict):
         return {}
-    return {k: t for k, v in value.items() if isinstance(k, str) and (t := clean_text(v, limit))}
+    clean = plain_name if names else clean_text
+    return {k: t for k, v in value.items() if isinstance(k, str) and (t := clean(v, limit))}
 
 
 def localized_paragraphs(value: Any, limit: int = MAX_DESCRIPTION) -> str:

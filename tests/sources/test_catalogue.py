@@ -125,6 +125,19 @@ def test_authors_and_artists_come_with_the_includes():
                                                                  ("22", "Evil", "artist")]
 
 
+@pytest.mark.parametrize("raw, expected", [
+    ("Charlotte&rsquo;s Letter", "Charlotte\u2019s Letter"),
+    ("Tom &amp;amp; Jerry", "Tom &amp; Jerry"),  # decoded once
+    ("&#x202e;Evil&#x200b;", "Evil"),  # an entity cannot bring back what the cleaning drops
+    ("A & B", "A & B"),
+])
+def test_title_entities_are_decoded_once(raw, expected):
+    obj = manga_object(raw)
+    obj["attributes"]["altTitles"] = [{"en": raw + " 2"}]
+    m = catalogue_of([obj]).manga[0]
+    assert m.title == expected and m.alt_titles == (expected + " 2",)
+
+
 def test_missing_and_empty_files_are_clear_errors(tmp_path):
     with pytest.raises(CatalogueError, match="does not exist.*--demo"):
         load_catalogue(tmp_path / "nope.jsonl")
