@@ -428,14 +428,19 @@
     return String(text).normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
   }
 
-  // Every mapped manga whose title or an alternative title holds every word of the needle.
+  // Every mapped manga whose title or an alternative title holds every word of the needle. The
+  // folded names are made once (folding 110,000 titles and their alternatives takes seconds).
+  let folded = null;
+
   function allMatches(needle) {
     const words = fold(needle).split(/\s+/).filter(Boolean);
     if (!words.length || !cat) return [];
+    if (!folded) {
+      folded = Array.from({ length: index.manga }, (_, i) => [cat.manga.title[i]].concat(cat.manga.alt[i] || []).map(fold));
+    }
     const out = [];
     for (let i = 0; i < index.manga && out.length < MAX_MATCHES; i++) {
-      const names = [cat.manga.title[i]].concat(cat.manga.alt[i] || []).map(fold);
-      if (names.some((t) => words.every((w) => t.includes(w)))) out.push(i);
+      if (folded[i].some((t) => words.every((w) => t.includes(w)))) out.push(i);
     }
     return out;
   }
