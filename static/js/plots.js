@@ -251,6 +251,7 @@
   async function draw() {
     const model = modelSelect.value, method = methodSelect.value;
     if (method === "tags") return drawTags(model);
+    colourSelect.disabled = tagSelect.disabled = false;
     const entry = index.models.find((m) => m.name === model).maps[method];
     const map = await loadMap(entry.file);
     const primary = tagSelect.value === "" ? -1 : Number(tagSelect.value);
@@ -290,7 +291,9 @@
       };
     });
     fitHeight();
+    colourSelect.disabled = tagSelect.disabled = true;  // colours of manga: not on a map of tags
     const look = Object.assign(layout(model + "/tags"), { hovermode: "closest", hoverlabel: { align: "left" } });
+    Object.assign(look.legend, { x: 1, xanchor: "right", y: 0, yanchor: "bottom" });  // tags crowd the top left
     await Plotly.react(plot, traces, look, { responsive: true, displaylogo: false, scrollZoom: true,
       modeBarButtonsToRemove: ["sendChartToCloud", "toImage", "select2d", "lasso2d"] });
     plot.dataset.map = model + "/tags";
