@@ -120,11 +120,15 @@
     const guards = list("guards") || new Set(GUARDS);
     document.querySelectorAll("input[name=model]").forEach((box) => { box.checked = models.has(box.value); });
     document.querySelectorAll("input[name=guard]").forEach((box) => { box.checked = guards.has(box.value); });
+    const ratings = list("ratings") || new Set(Site.contract.default_ratings);
+    document.querySelectorAll("input[name=rating]").forEach((box) => { box.checked = ratings.has(box.value); });
     $("show-series").checked = Site.param("series") === "1";
     const shared = Number(Site.param("shared"));
     $("min-shared").value = String(Number.isInteger(shared) && shared >= 0 && shared <= 4 ? shared : 0);
     setView(Site.param("view") === "compare" ? "compare" : "one");
-    if (list("models") || list("guards") || Site.param("series") || Site.param("shared")) $("filters-box").open = true;
+    if (list("models") || list("guards") || list("ratings") || Site.param("series") || Site.param("shared")) {
+      $("filters-box").open = true;
+    }
   }
 
   // Only what differs from the defaults goes in the URL, so a shared link stays short.
@@ -134,8 +138,11 @@
     return { id, view: view === "compare" ? "compare" : null,
       models: models.join(",") !== usual.join(",") ? (models.length ? models : ["none"]) : null,
       guards: f.guards.size !== GUARDS.length ? (f.guards.size ? Array.from(f.guards) : ["none"]) : null,
+      ratings: sameSet(f.ratings, Site.contract.default_ratings) ? null : (f.ratings.size ? Array.from(f.ratings) : ["none"]),
       series: f.series ? "1" : null, shared: f.minShared || null };
   }
+
+  const sameSet = (set, list) => set.size === list.length && list.every((x) => set.has(x));
 
   let view = "one";
   function setView(next) {

@@ -117,6 +117,8 @@ def test_rating_filter_is_the_contracts_and_hides_neighbours_by_rating(served, i
         page.check(f'#filters input[name=rating][value="{rating}"]')
     page.uncheck(f'#filters input[name=rating][value="{ratings[0]}"]')
     wanted = [j for j in row if rating_of(j) != ratings[0]][:show]
+    chosen = parse_qs(urlsplit(page.url).query)["ratings"][0].split(",")  # the filter is in the URL
+    assert sorted(chosen) == sorted(r for r in ratings if r != ratings[0])
     wait_until(page, "([m, n]) => document.querySelector(`.column[data-model='${m}']`)"
                            ".querySelectorAll('li.neighbour').length === n", arg=[model, len(wanted)])
     assert shown() == wanted
