@@ -58,6 +58,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--projection", default=ProjectionConfig.method, help=_help(ProjectionConfig, "method"))
     p.add_argument("--projection-size", type=int, default=ProjectionConfig.size, metavar="N",
                    help=_help(ProjectionConfig, "size"))
+    p.add_argument("--umap-models", default=",".join(ProjectionConfig.umap_models), metavar="NAMES",
+                   help=_help(ProjectionConfig, "umap_models") + "; comma-separated, 'all' for every model")
     p.add_argument("--no-pages-limits", dest="pages_limits", action="store_false",
                    help="publish even over GitHub Pages' size limits (1 GB per site, 100 MB per file), for a "
                         "site hosted elsewhere (site.pages_limits off)")
@@ -133,6 +135,7 @@ def config_from_args(args: argparse.Namespace) -> BuildConfig:
         "models.names": _names(args.models),
         "neighbours.k": args.k, "neighbours.method": args.search,
         "projection.size": args.projection_size, "projection.method": args.projection,
+        "projection.umap_models": () if args.umap_models.strip() == "all" else _names(args.umap_models),
         "site.out": args.out, "site.pages_limits": args.pages_limits,
         **_model_changes(args),
     })
