@@ -346,7 +346,10 @@
       else if (e.key === "ArrowUp") { active = Math.max(0, active - 1); highlight(); e.preventDefault(); }
       else if (e.key === "Escape") show([]);
     });
-    input.addEventListener("blur", () => setTimeout(() => show([]), 100));
+    // Closed a moment after the box loses focus (a click on a result lands first), unless the
+    // reader is back in the box by then: a pick moves focus away, and typing again must not be
+    // undone by the pick's late close.
+    input.addEventListener("blur", () => setTimeout(() => { if (document.activeElement !== input) show([]); }, 100));
     if (document.activeElement === input && input.value.trim()) run();  // typed while the titles loaded
     return { close: () => show([]), search: (needle) => rank(index, fuzzy, needle).map((r) => keys[r.p]) };
   }
