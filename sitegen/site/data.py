@@ -21,7 +21,7 @@ from ..analysis.series import direct_relations, same_series, series_ids
 from ..sources.catalogue import CONTENT_RATINGS, Catalogue
 from .contract import versioned
 from .descriptions import sanitize_description
-from .packed import Scale, pack
+from .packed import Scale, compress, pack
 
 if TYPE_CHECKING:
     from ..analysis.selection import Selection
@@ -155,11 +155,11 @@ def shards(catalogue: Catalogue, shard_size: int,
 
 def neighbour_shards(neighbours: Sequence[Neighbours], n: int, shard_size: int,
                      model_scales: Sequence[Scale]) -> Iterator[tuple[int, bytes]]:
-    """Binary neighbour shards (:mod:`sitegen.site.packed`), the same runs of manga as :func:`shards`."""
+    """Binary neighbour shards (:mod:`sitegen.site.packed`), gzipped, the same runs of manga as :func:`shards`."""
     for number, start in enumerate(range(0, n, shard_size)):
         stop = min(n, start + shard_size)
-        yield number, pack(start, [nb.indices[start:stop] for nb in neighbours],
-                           [nb.distances[start:stop] for nb in neighbours], model_scales)
+        yield number, compress(pack(start, [nb.indices[start:stop] for nb in neighbours],
+                                    [nb.distances[start:stop] for nb in neighbours], model_scales))
 
 
 def model_details(models: Sequence[Any], infos: Sequence[ModelInfo]) -> list[dict[str, Any]]:

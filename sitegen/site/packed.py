@@ -19,7 +19,9 @@ catalogue index (:func:`scales`).
 
 from __future__ import annotations
 
+import gzip
 import struct
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +31,7 @@ from ..errors import RenderError
 from .contract import FILES
 
 MAGIC = b"MRNB"
+GZIP_MAGIC = b"\x1f\x8b"
 VERSION = FILES["neighbours"].version
 INDEX_BYTES = 3
 HEADER = struct.Struct("<4sBBHIIHH")
@@ -79,6 +82,16 @@ def pack(start: int, indices: Sequence[np.ndarray], distances: Sequence[np.ndarr
     return b"".join(parts)
 
 
+def compress(data: bytes) -> bytes:
+    """``data`` gzipped, byte-identical for the same input (no time or name in the header).
+
+    Static hosts (GitHub Pages among them) compress text but send ``.bin`` files as they are, so
+    the shards are stored compressed and the browser inflates them (``DecompressionStream``):
+    measured on the demo, about half the bytes of a pick.
+    """
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
 def unpack(data: bytes, model_scales: Sequence[Scale]) -> tuple[int, list[np.ndarray], list[np.ndarray]]:
     """The inverse of :func:`pack`: ``start``, per model indices (-1: none) and distances (nan: none).
 
@@ -87,6 +100,11 @@ def unpack(data: bytes, model_scales: Sequence[Scale]) -> tuple[int, list[np.nda
     RenderError
         When ``data`` is not a shard of this layout.
     """
+    if data[:2] == GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as err:
+            raise RenderError(f"Neighbour shard is not valid gzip: {err}") from None
     if len(data) < HEADER.size:
         raise RenderError("Neighbour shard is shorter than its header")
     magic, version, width, k, start, count, models, _ = HEADER.unpack_from(data)

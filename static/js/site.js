@@ -64,7 +64,12 @@
     const path = dataPath("neighbours", n);
     const response = await fetch(path);
     if (!response.ok) throw new Error(path + ": HTTP " + response.status);
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    let buffer = await response.arrayBuffer();
+    const head = new Uint8Array(buffer, 0, Math.min(2, buffer.byteLength));
+    if (head[0] === 0x1f && head[1] === 0x8b) {  // stored gzipped: hosts send .bin files as they are
+      buffer = await new Response(new Blob([buffer]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+    }
+    const bytes = new Uint8Array(buffer);
     const view = new DataView(bytes.buffer);
     const rebuild = ": rebuild the site with python build.py";
     const magic = bytes.length >= 20 ? String.fromCharCode(...bytes.subarray(0, 4)) : "";

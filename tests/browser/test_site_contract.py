@@ -3,6 +3,7 @@ say clearly when a data file is not the layout they read, and run no inline Java
 
 from __future__ import annotations
 
+import gzip
 import json
 from contextlib import ExitStack
 from html.parser import HTMLParser
@@ -109,10 +110,12 @@ def stale(served, serve_copy):
             if kind not in copies:
                 def change(root):
                     path = root / FILES[kind].name(0 if "{n}" in FILES[kind].path else None)
-                    if path.suffix == ".bin":  # the version is the header's fifth byte
-                        raw = bytearray(path.read_bytes())
+                    if path.suffix == ".bin":  # the version is the header's fifth byte (gzipped or not)
+                        raw = path.read_bytes()
+                        zipped = raw[:2] == b"\x1f\x8b"
+                        raw = bytearray(gzip.decompress(raw) if zipped else raw)
                         raw[4] = FILES[kind].version + 1
-                        path.write_bytes(bytes(raw))
+                        path.write_bytes(gzip.compress(bytes(raw), mtime=0) if zipped else bytes(raw))
                         return
                     data = json.loads(path.read_text("utf-8"))
                     data["version"] = FILES[kind].version + 1

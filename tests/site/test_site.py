@@ -82,6 +82,11 @@ def test_shards_cover_every_manga_once(demo_catalogue):
     assert [p[0] for p in packed] == [p[0] for p in out]
     start, (idx,), _ = unpack(packed[-1][1], scales([nb.distances]))
     assert start == number * 64 and np.array_equal(idx, nb.indices[start:])
+    # stored gzipped (hosts send .bin as it is), the same bytes every time
+    assert packed[-1][1][:2] == b"\x1f\x8b"
+    assert packed == list(neighbour_shards([nb], n, 64, scales([nb.distances])))
+    with pytest.raises(RenderError, match="not valid gzip"):
+        unpack(packed[-1][1][:-8] + b"broken!!", scales([nb.distances]))
 
 
 def test_packed_shards_round_trip_lists_and_gaps():
