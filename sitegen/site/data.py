@@ -75,11 +75,9 @@ def _rounded(value: float | None, digits: int = 2) -> float | None:
     return round(value, digits)
 
 
-def _model_entries(models: Sequence[ModelInfo], model_scales: Sequence[Scale],
-                   selection: Selection | None) -> list[dict[str, Any]]:
-    off = selection.off if selection is not None else {}
+def _model_entries(models: Sequence[ModelInfo], model_scales: Sequence[Scale]) -> list[dict[str, Any]]:
     return [{"name": m.name, "label": m.label, "summary": m.summary, "metric": m.metric, "lo": sc.lo, "step": sc.step,
-             "on": m.name not in off, "note": off.get(m.name)} for m, sc in zip(models, model_scales)]
+             "on": m.on, "note": m.note} for m, sc in zip(models, model_scales)]
 
 
 def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], shard_size: int, k: int,
@@ -110,7 +108,7 @@ def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], shard_siz
         "tags": [{"name": t.name, "group": t.group} for t in catalogue.tags],
         "guard_tags": [j for j, t in enumerate(catalogue.tags) if t.name in GUARDED_TAGS or t.group == "content"],
         "doujinshi": next((j for j, t in enumerate(catalogue.tags) if t.name == DOUJINSHI_TAG), -1),
-        "models": _model_entries(models, model_scales, selection),
+        "models": _model_entries(models, model_scales),
         "default": selection.default if selection is not None else (models[0].name if models else None),
         "default_reason": selection.reason if selection is not None else "the first model",
         "manga": {

@@ -212,7 +212,7 @@
     return parts.length ? "Left out: " + parts.join(", ") + "." : "";
   }
 
-  function column(i, shard, model, f, counts) {
+  function column(i, shard, model, found, counts) {
     const col = el("section", { class: "column", "data-model": model.name, "aria-label": model.label });
     if (view === "compare") {
       col.append(el("h3", {}, model.label));
@@ -224,7 +224,7 @@
         " knows manga only by their tags. " + labelOf(data.default) + " places it by its titles and description."));
       return col;
     }
-    const { kept, left } = passing(i, shard, model, f);
+    const { kept, left } = found;
     const ol = el("ol", { class: "neighbours" });
     kept.forEach(([j, d]) => ol.append(item(i, j, d, view === "compare" ? counts.get(j) : 0)));
     col.append(ol);
@@ -240,15 +240,14 @@
     const f = filters();
     const models = view === "compare" ? data.models.filter((mo) => f.models.has(mo.name))
       : data.models.filter((mo) => mo.name === data.default);
+    const found = models.map((mo) => passing(i, shard, mo, f));
     const counts = new Map();  // in how many shown lists each manga appears: agreement, marked in compare
-    if (view === "compare") {
-      for (const mo of models) for (const [j] of passing(i, shard, mo, f).kept) counts.set(j, (counts.get(j) || 0) + 1);
-    }
+    for (const { kept } of found) for (const [j] of kept) counts.set(j, (counts.get(j) || 0) + 1);
     $("similar-note").textContent = view === "compare"
       ? (models.length ? "The models checked under “Filters and models”, side by side; “in N lists” marks manga several agree on."
         : "No model is checked under “Filters and models”.")
       : "From " + labelOf(data.default) + ", the model this site's evaluation ranks best: " + data.default_reason + ".";
-    $("columns").replaceChildren(...models.map((mo) => column(i, shard, mo, f, counts)));
+    $("columns").replaceChildren(...models.map((mo, p) => column(i, shard, mo, found[p], counts)));
   }
 
   // Related on MangaDex (the pick's direct links, with MangaDex's labels) and "More by" its people.
