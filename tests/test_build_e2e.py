@@ -12,7 +12,6 @@ from sitegen.build import build
 from sitegen.config import BuildConfig, replace
 from sitegen.models import REGISTRY
 from sitegen.site import contract
-from sitegen.site.contract import FILES
 from sitegen.site.maps import unpack_map
 from sitegen.site.packed import Scale, unpack
 from support.helpers import page_parts as parse
@@ -56,28 +55,40 @@ def test_markdown_pages_are_rendered_and_linked(site):
 def test_catalogue_index_and_shards_agree(site):
     out, _, config = site
     index = json.loads((out / "data/catalogue.json").read_text(encoding="utf-8"))
-    n = len(index["manga"]["id"])
+    n = index["n"]
     assert n == SIZE and index["synthetic"] is True
     assert [m["name"] for m in index["models"]] == list(REGISTRY)
     model_scales = [Scale(m["lo"], m["step"]) for m in index["models"]]
+    lists = {}  # model -> (indices, distances) of every manga, from the per-model files
+    for m, scale in zip(index["models"], model_scales):
+        files = sorted((out / "data/neighbours" / m["name"]).glob("*.bin"))
+        assert len(files) == -(-n // index["compare_size"])
+        parts = [unpack(path.read_bytes(), [scale]) for path in files]
+        assert [start for start, _, _ in parts] == [f * index["compare_size"] for f in range(len(files))]
+        lists[m["name"]] = (np.vstack([idx for _, (idx,), _ in parts]), np.vstack([d for _, _, (d,) in parts]))
+    default = index["models"][[m["name"] for m in index["models"]].index(index["default"])]
     shard_files = sorted((out / "data/shards").glob("*.json"))
-    assert len(shard_files) == -(-n // 32) == len(list((out / "data/neighbours").glob("*.bin")))
+    assert len(shard_files) == -(-n // 32)
     seen = 0
-    for number, path in enumerate(shard_files):
+    for path in shard_files:
         shard = json.loads(path.read_text(encoding="utf-8"))
-        start, indices, distances = unpack((out / FILES["neighbours"].name(number)).read_bytes(), model_scales)
-        assert shard["start"] == seen == start
+        assert shard["start"] == seen
         rows = len(shard["desc"])
-        for idx_rows, dist_rows in zip(indices, distances):
-            assert idx_rows.shape == (rows, config.neighbours.k + config.neighbours.spare) == (rows, index["k"])
-            for offset, (idx, dist) in enumerate(zip(idx_rows, dist_rows)):
+        for name, (idx_all, dist_all) in lists.items():
+            assert idx_all.shape == (n, config.neighbours.k + config.neighbours.spare) == (n, index["k"])
+            for offset in range(rows):
+                idx, dist = idx_all[seen + offset], dist_all[seen + offset]
                 assert seen + offset not in idx
                 listed = idx[idx >= 0]
                 assert all(0 <= j < n for j in listed) and (idx[: len(listed)] == listed).all()  # gaps last
                 assert list(dist[: len(listed)]) == sorted(dist[: len(listed)])
+                if name == index["default"]:  # the pick shard carries the same list
+                    assert shard["list"][offset] == listed.tolist()
+                    shown = [default["lo"] + b * default["step"] for b in shard["dist"][offset]]
+                    assert np.allclose(shown, dist[: len(listed)])
         assert not any("<script" in d for d in shard["desc"])
         for offset, (rel, same) in enumerate(zip(shard["rel"], shard["same"], strict=True)):
-            listed = {int(j) for idx_rows in indices for j in idx_rows[offset]}
+            listed = {int(j) for idx_all, _ in lists.values() for j in idx_all[seen + offset]}
             assert set(same) <= listed and seen + offset not in same
             assert all(0 <= j < n and j != seen + offset and isinstance(label, str) for j, label in rel)
         for offset, people in enumerate(shard["by"]):
@@ -88,6 +99,25 @@ def test_catalogue_index_and_shards_agree(site):
         seen += rows
     assert seen == n
     assert index["show"] == config.neighbours.k
+
+
+def test_the_title_fragments_and_id_buckets_cover_the_catalogue(site):
+    out, _, _ = site
+    index = json.loads((out / "data/catalogue.json").read_text(encoding="utf-8"))
+    found = {}
+    for path in sorted((out / "data/ids").glob("*.json")):
+        bucket = json.loads(path.read_text(encoding="utf-8"))
+        found.update(zip(bucket["ids"], bucket["index"]))
+    ids = [i for path in sorted((out / "data/shards").glob("*.json"))
+           for i in json.loads(path.read_text(encoding="utf-8"))["id"]]
+    assert found == {m: i for i, m in enumerate(ids)}
+    layout = index["titles"]
+    fragments = sorted((out / "data/titles").glob("[0-9]*.json"))
+    assert len(fragments) == layout["buckets"]
+    named = {e[0] for path in fragments for e in json.loads(path.read_text(encoding="utf-8"))["manga"]}
+    top = json.loads((out / "data/titles/top.json").read_text(encoding="utf-8"))["manga"]
+    assert [e[0] for e in top] == list(range(min(layout["top"], index["n"])))
+    assert named | {e[0] for e in top} == set(range(index["n"]))  # every manga can be found
 
 
 def test_the_evaluation_picks_the_default_list_and_the_models_on(site):
@@ -108,8 +138,8 @@ def test_the_evaluation_picks_the_default_list_and_the_models_on(site):
 
 def test_hostile_titles_stay_data(site):
     out, _, _ = site
-    index = json.loads((out / "data/catalogue.json").read_text(encoding="utf-8"))
-    assert "<img src=x onerror=alert(1)> Academy" in index["manga"]["title"]
+    cols = json.loads((out / "data/columns.json").read_text(encoding="utf-8"))
+    assert "<img src=x onerror=alert(1)> Academy" in cols["title"]
     assert "onerror" not in (out / "index.html").read_text(encoding="utf-8")
 
 
@@ -152,7 +182,7 @@ def test_build_writes_the_maps_and_their_page(site):
     site = site[0]
     data = json.loads((site / "data/projections.json").read_text(encoding="utf-8"))
     index = json.loads((site / "data/catalogue.json").read_text(encoding="utf-8"))
-    n = len(index["manga"]["id"])
+    n = index["n"]
     assert data["manga"] == n and data["methods"] == ["umap", "pca"]  # every manga is mapped
     assert [m["name"] for m in data["models"]] == [m["name"] for m in index["models"]] == list(REGISTRY)
     numbers = sorted(e["file"] for m in data["models"] for e in m["maps"].values())

@@ -14,12 +14,16 @@ the one in this contract and says clearly that the site must be rebuilt when the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RenderError
 from ..sources.catalogue import CONTENT_RATINGS, DEFAULT_CONTENT_RATINGS, UUID_RE
+
+#: What a model's name may be: it becomes a folder name.
+MODEL_NAME = re.compile(r"[a-z0-9_]{1,40}")
 
 #: Where a manga's page lives on MangaDex (the id is appended).
 MANGADEX_TITLE_URL = "https://mangadex.org/title/"
@@ -85,24 +89,41 @@ class DataFile:
     members: Mapping[str, type]
     digits: int = 0
 
-    def name(self, n: int | None = None) -> str:
-        """The file's path, with the number filled in for a numbered file."""
-        if "{n}" not in self.path:
-            return self.path
+    def name(self, n: int | None = None, m: str | None = None) -> str:
+        """The file's path, with the number (and for a per-model file the model's name) filled in."""
+        path = self.path
+        if "{m}" in path:
+            if m is None or not MODEL_NAME.fullmatch(m):
+                raise ValueError(f"{self.path} needs a model name of [a-z0-9_], got {m!r}")
+            path = path.replace("{m}", m)
+        if "{n}" not in path:
+            return path
         if n is None or n < 0:
             raise ValueError(f"{self.path} needs a number >= 0, got {n!r}")
-        return self.path.replace("{n}", str(n).zfill(self.digits))
+        return path.replace("{n}", str(n).zfill(self.digits))
 
 
 #: Every data file of the site. Members are the ones the pages rely on.
 FILES: dict[str, DataFile] = {
-    "catalogue": DataFile("data/catalogue.json", 2, {
-        "synthetic": bool, "shard_size": int, "k": int, "show": int, "tags": list, "guard_tags": list,
-        "doujinshi": int, "models": list, "default": str, "manga": dict}),
-    "shard": DataFile("data/shards/{n}.json", 3, {"start": int, "desc": list, "rel": list, "same": list,
-                                                     "by": list}, digits=4),
-    # binary (sitegen.site.packed): its version is in its header, not a JSON member
-    "neighbours": DataFile("data/neighbours/{n}.bin", 1, {}, digits=4),
+    "catalogue": DataFile("data/catalogue.json", 3, {
+        "n": int, "synthetic": bool, "shard_size": int, "compare_size": int, "id_buckets": int, "k": int,
+        "show": int, "tags": list, "guard_tags": list, "doujinshi": int, "models": list, "default": str,
+        "facets": dict, "titles": dict}),
+    # what a list shows and filters by, every manga (no ids, no alternative titles)
+    "columns": DataFile("data/columns.json", 1, {"title": list, "year": list, "tags": list, "rating": list,
+                                                  "lang": list, "status": list, "demo": list}),
+    # the title search index (sitegen.site.titles): fragments by key, and the most followed manga
+    "titles": DataFile("data/titles/{n}.json", 1, {"manga": list}, digits=3),
+    "titles_top": DataFile("data/titles/top.json", 1, {"manga": list}),
+    # MangaDex id -> catalogue index, by the id's first hex digits
+    "ids": DataFile("data/ids/{n}.json", 1, {"ids": list, "index": list}, digits=3),
+    # one pick: the manga's header, description, relations, people and the default model's list
+    "shard": DataFile("data/shards/{n}.json", 4, {
+        "start": int, "id": list, "title": list, "alt": list, "year": list, "tags": list, "rating": list,
+        "status": list, "demo": list, "lang": list, "follows": list, "score": list, "desc": list, "rel": list,
+        "same": list, "by": list, "list": list, "dist": list}, digits=4),
+    # binary (sitegen.site.packed), one model a file ({m}: its name): its version is in its header
+    "neighbours": DataFile("data/neighbours/{m}/{n}.bin", 2, {}, digits=4),
     "feed": DataFile("data/feed.json", 1, {"source": str, "model": dict, "items": list, "skipped": dict}),
     # the Maps page's index; its maps and manga files are binary (sitegen.site.maps), version in the header
     "projections": DataFile("data/projections.json", 3, {"methods": list, "params": dict, "manga": int,

@@ -1,4 +1,4 @@
-"""What the browser reads: the compact catalogue index, description shards and neighbour shards.
+"""What the browser reads: the catalogue index, list columns, id buckets, pick shards and model lists.
 
 Everything here is pure (records in, JSON-ready dicts out); :mod:`sitegen.site.render` writes it.
 Manga are referred to by their integer index into the catalogue index, which keeps shards small.
@@ -21,7 +21,8 @@ from ..analysis.series import direct_relations, same_series, series_ids
 from ..sources.catalogue import CONTENT_RATINGS, Catalogue
 from .contract import versioned
 from .descriptions import sanitize_description
-from .packed import Scale, compress, pack
+from .facets import Facets
+from .packed import NONE, STEPS, Scale, compress, pack
 
 if TYPE_CHECKING:
     from ..analysis.selection import Selection
@@ -80,84 +81,163 @@ def _model_entries(models: Sequence[ModelInfo], model_scales: Sequence[Scale]) -
              "on": m.on, "note": m.note} for m, sc in zip(models, model_scales)]
 
 
-def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], shard_size: int, k: int,
+def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], layout: Layout, k: int,
                     model_scales: Sequence[Scale], *, show: int | None = None,
-                    selection: Selection | None = None) -> dict[str, Any]:
-    """The compact index the explore page searches: column arrays, one entry per manga.
+                    selection: Selection | None = None, titles: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What every page reads first: the catalogue's shape, its tags and models, and where the rest is.
+
+    It holds nothing per manga (that is in :func:`columns`, the title fragments of
+    :mod:`sitegen.site.titles`, the id buckets of :func:`id_buckets` and the pick shards), so it
+    stays a few kilobytes at any catalogue size.
 
     Returns
     -------
     dict
-        ``version``, ``tags`` (name, group per column), ``models`` (with the ``lo`` and ``step`` that
-        turn their shards' distance bytes into distances, ``on`` when shown by default and a
-        ``note`` saying why not), ``default`` (the model of the default list) and
-        ``default_reason``, ``shard_size``, ``k`` (neighbours stored), ``show`` (neighbours shown),
-        ``guard_tags`` (columns of :data:`GUARDED_TAGS`), ``doujinshi`` (that tag's column or -1),
-        ``synthetic``, and ``manga`` with parallel lists ``id``, ``title``, ``alt``, ``tags``
-        (column indices), ``year``, ``status``, ``rating`` (index into
-        :data:`~sitegen.sources.catalogue.CONTENT_RATINGS`), ``score``
-        (bayesian rating), ``follows``, ``lang``.
+        ``n`` (manga), ``synthetic``, ``shard_size`` (manga per pick shard), ``compare_size``
+        (manga per model neighbour file), ``id_buckets``, ``k`` (neighbours stored), ``show``
+        (neighbours shown), ``tags`` (name, group per column), ``guard_tags`` (columns of
+        :data:`GUARDED_TAGS` and the content group), ``doujinshi`` (that tag's column or -1),
+        ``models`` (with the ``lo`` and ``step`` that turn distance bytes into distances, ``on``
+        when shown by default and a ``note`` saying why not), ``default`` and ``default_reason``,
+        ``facets`` (the values of the coded columns), ``years`` (``[first, last]`` or null) and
+        ``titles`` (the title index's header, :meth:`~sitegen.site.titles.TitleIndex.header`).
     """
-    cr_code = {c: i for i, c in enumerate(CONTENT_RATINGS)}  # the loader admits no other rating
-    manga = catalogue.manga
+    years = [m.year for m in catalogue.manga if m.year]
+    facets = Facets.of(catalogue)
     return versioned("catalogue", {
+        "n": len(catalogue),
         "synthetic": catalogue.synthetic,
-        "shard_size": shard_size,
+        "shard_size": layout.shard_size,
+        "compare_size": layout.compare_size,
+        "id_buckets": layout.id_buckets,
         "k": k,
         "show": min(show or k, k),
         "tags": [{"name": t.name, "group": t.group} for t in catalogue.tags],
         "guard_tags": [j for j, t in enumerate(catalogue.tags) if t.name in GUARDED_TAGS or t.group == "content"],
         "doujinshi": next((j for j, t in enumerate(catalogue.tags) if t.name == DOUJINSHI_TAG), -1),
         "models": _model_entries(models, model_scales),
-        "default": selection.default if selection is not None else (models[0].name if models else None),
+        "default": selection.default if selection is not None else (models[0].name if models else ""),
         "default_reason": selection.reason if selection is not None else "the first model",
-        "manga": {
-            "id": [m.id for m in manga],
-            "title": [m.title for m in manga],
-            "alt": [list(m.alt_titles) for m in manga],
-            "tags": catalogue.tag_lists,
-            "year": [m.year for m in manga],
-            "status": [m.status for m in manga],
-            "rating": [cr_code[m.content_rating] for m in manga],
-            "score": [_rounded(m.bayesian) for m in manga],
-            "follows": [m.follows for m in manga],
-            "lang": [m.original_language for m in manga],
-        },
+        "facets": facets.to_json(),
+        "years": [min(years), max(years)] if years else None,
+        "titles": titles or {},
     })
 
 
-def shards(catalogue: Catalogue, shard_size: int,
-           neighbours: Sequence[Neighbours] = ()) -> Iterator[tuple[int, dict[str, Any]]]:
-    """What one pick needs besides the lists, for manga ``[start, start + shard_size)``.
+def columns(catalogue: Catalogue) -> dict[str, Any]:
+    """What a list shows and filters by, for every manga: parallel lists in catalogue order.
+
+    ``title``, ``year`` (null unknown), ``tags`` (column indices), ``rating`` (index into
+    :data:`~sitegen.sources.catalogue.CONTENT_RATINGS`), and ``lang``, ``status``, ``demo`` coded
+    by the catalogue index's ``facets`` (-1 unknown). No ids and no alternative titles: a page
+    needs those only for the manga it shows in full, and they are in its pick shard.
+    """
+    cr_code = {c: i for i, c in enumerate(CONTENT_RATINGS)}  # the loader admits no other rating
+    facets = Facets.of(catalogue)
+    manga = catalogue.manga
+    return versioned("columns", {
+        "title": [m.title for m in manga],
+        "year": [m.year for m in manga],
+        "tags": catalogue.tag_lists,
+        "rating": [cr_code[m.content_rating] for m in manga],
+        "lang": [facets.code("lang", m.original_language) for m in manga],
+        "status": [facets.code("status", m.status) for m in manga],
+        "demo": [facets.code("demo", m.demographic) for m in manga],
+    })
+
+
+def id_bucket(manga_id: str, buckets: int) -> int:
+    """The id bucket of a MangaDex id: its first four hex digits modulo ``buckets`` (as the page)."""
+    return int(manga_id[:4], 16) % buckets
+
+
+def id_buckets(catalogue: Catalogue, buckets: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(number, ``{ids, index}``) per bucket: the page's way from an id in a link or a library to
+    the catalogue index, without loading every id."""
+    grouped: list[tuple[list[str], list[int]]] = [([], []) for _ in range(buckets)]
+    for i, m in enumerate(catalogue.manga):
+        ids, index = grouped[id_bucket(m.id, buckets)]
+        ids.append(m.id)
+        index.append(i)
+    for number, (ids, index) in enumerate(grouped):
+        yield number, versioned("ids", {"ids": ids, "index": index})
+
+
+def _distance_bytes(distances: np.ndarray, indices: np.ndarray, scale: Scale) -> np.ndarray:
+    q = np.rint((np.asarray(distances, dtype=np.float64) - scale.lo) / scale.step)
+    return np.where(np.isfinite(distances) & (indices >= 0), np.clip(q, 0, STEPS), NONE).astype(int)
+
+
+def _header_fields(catalogue: Catalogue, facets: Facets, start: int, stop: int) -> dict[str, list[Any]]:
+    cr_code = {c: i for i, c in enumerate(CONTENT_RATINGS)}
+    manga = catalogue.manga[start:stop]
+    return {
+        "id": [m.id for m in manga], "title": [m.title for m in manga], "alt": [list(m.alt_titles) for m in manga],
+        "year": [m.year for m in manga], "tags": catalogue.tag_lists[start:stop],
+        "rating": [cr_code[m.content_rating] for m in manga],
+        "status": [facets.code("status", m.status) for m in manga],
+        "demo": [facets.code("demo", m.demographic) for m in manga],
+        "lang": [facets.code("lang", m.original_language) for m in manga],
+        "follows": [m.follows or None for m in manga], "score": [_rounded(m.bayesian) for m in manga],
+    }
+
+
+def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbours] = (),
+           default: Neighbours | None = None, scale: Scale | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Everything one pick shows but the other models' lists, for manga ``[start, start + shard_size)``.
 
     Yields
     ------
     (shard number, dict)
-        ``start``; per manga ``desc`` (sanitized description HTML), ``rel`` (its related titles
-        on MangaDex as ``[index, label]``, :func:`~sitegen.analysis.series.direct_relations`) and
+        ``start``; per manga its header (``id``, ``title``, ``alt``, ``year``, ``tags``,
+        ``rating``, ``status``, ``demo``, ``lang`` coded as in :func:`columns`, ``follows`` and
+        ``score``, null unknown), ``desc`` (sanitized description HTML), ``rel`` (its related
+        titles on MangaDex as ``[index, label]``, :func:`~sitegen.analysis.series.direct_relations`),
         ``same`` (the manga of its own series among its listed neighbours, which Explore leaves
-        out unless asked), ``by`` (per author or artist: name, role, their other titles, how many).
+        out unless asked), ``by`` (per author or artist: name, role, their other titles, how
+        many), and the default model's list: ``list`` (indices) and ``dist`` (distance bytes,
+        ``lo + byte * step`` of that model's scale), without the empty places.
     """
     n = len(catalogue)
     related, series, works = direct_relations(catalogue), series_ids(catalogue), people_works(catalogue)
+    facets = Facets.of(catalogue)
     for number, start in enumerate(range(0, n, shard_size)):
         stop = min(n, start + shard_size)
+        lists: dict[str, list[Any]] = {"list": [], "dist": []}
+        if default is not None and scale is not None:
+            idx = default.indices[start:stop]
+            q = _distance_bytes(default.distances[start:stop], idx, scale)
+            lists = {"list": [[int(j) for j, b in zip(r, qr) if j >= 0 and b != NONE] for r, qr in zip(idx, q)],
+                     "dist": [[int(b) for j, b in zip(r, qr) if j >= 0 and b != NONE] for r, qr in zip(idx, q)]}
         yield number, versioned("shard", {
             "start": start,
+            **_header_fields(catalogue, facets, start, stop),
             "desc": [sanitize_description(m.description) for m in catalogue.manga[start:stop]],
             "rel": [[list(pair) for pair in related[i]] for i in range(start, stop)],
             "same": [same_series(series, i, [nb.indices[i] for nb in neighbours]) for i in range(start, stop)],
             "by": [_by(catalogue, works, i) for i in range(start, stop)],
+            **lists,
         })
 
 
-def neighbour_shards(neighbours: Sequence[Neighbours], n: int, shard_size: int,
-                     model_scales: Sequence[Scale]) -> Iterator[tuple[int, bytes]]:
-    """Binary neighbour shards (:mod:`sitegen.site.packed`), gzipped, the same runs of manga as :func:`shards`."""
-    for number, start in enumerate(range(0, n, shard_size)):
-        stop = min(n, start + shard_size)
-        yield number, compress(pack(start, [nb.indices[start:stop] for nb in neighbours],
-                                    [nb.distances[start:stop] for nb in neighbours], model_scales))
+def neighbour_shards(neighbours: Sequence[Neighbours], n: int, size: int,
+                     model_scales: Sequence[Scale]) -> Iterator[tuple[str, int, bytes]]:
+    """Per model, its lists in binary files (:mod:`sitegen.site.packed`, one model each), gzipped,
+    ``size`` manga a file: ``(model name, file number, bytes)``. Compare fetches only the models
+    it shows."""
+    for nb, scale in zip(neighbours, model_scales):
+        for number, start in enumerate(range(0, n, size)):
+            stop = min(n, start + size)
+            yield nb.model, number, compress(pack(start, [nb.indices[start:stop]], [nb.distances[start:stop]], [scale]))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the per-manga data is cut into files (from the site config)."""
+
+    shard_size: int
+    compare_size: int
+    id_buckets: int
 
 
 def model_details(models: Sequence[Any], infos: Sequence[ModelInfo]) -> list[dict[str, Any]]:

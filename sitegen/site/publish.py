@@ -8,10 +8,23 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from . import budget, contract
-from .data import GUARDED_TAGS, ModelInfo, catalogue_index, model_details, neighbour_shards, shards, tag_statistics
-from .packed import scales
+from .data import (
+    GUARDED_TAGS,
+    Layout,
+    ModelInfo,
+    catalogue_index,
+    columns,
+    id_buckets,
+    model_details,
+    neighbour_shards,
+    shards,
+    tag_statistics,
+)
+from .facets import Facets
+from .packed import Scale, scales
 from .pages import read_pages
 from .render import SiteWriter
+from .titles import title_index
 
 if TYPE_CHECKING:
     from ..analysis.evaluation import Evaluation
@@ -61,18 +74,13 @@ def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
         "version": __version__,
         "contract": contract.browser_constants(),
         "csp": contract.CSP,
+        "facets": Facets.of(catalogue).choices(),
         "guard_names": [t.name for t in catalogue.tags if t.name in GUARDED_TAGS or t.group == "content"],
     }
     with SiteWriter(site.out, site.templates_dir, extra_dir=site.extra_dir,
                     check=budget.checker(site.pages_limits)) as writer:
         model_scales = scales([nb.distances for nb in inputs.neighbours])
-        stored = inputs.neighbours[0].indices.shape[1] if inputs.neighbours else inputs.k  # k shown + spare
-        writer.write_data("catalogue", catalogue_index(catalogue, infos, site.shard_size, stored, model_scales,
-                                                         show=inputs.k, selection=inputs.evaluation.selection))
-        for number, shard in shards(catalogue, site.shard_size, inputs.neighbours):
-            writer.write_data("shard", shard, number)
-        for number, packed in neighbour_shards(inputs.neighbours, len(catalogue), site.shard_size, model_scales):
-            writer.write_bytes(contract.FILES["neighbours"].name(number), packed)
+        _write_catalogue(writer, site, inputs, infos, model_scales)
         writer.write_data("evaluation", contract.versioned("evaluation", data["evaluation"]))
         writer.write_data("models", contract.versioned("models", {"models": data["models"]}))
         writer.write_data("tag_rules", contract.versioned("tag_rules", inputs.rules))
@@ -89,3 +97,28 @@ def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
         writer.commit({"generator": f"sitegen {__version__}", "manga": len(catalogue),
                        "models": [m.name for m in inputs.models]})
     return writer
+
+
+def _write_catalogue(writer: SiteWriter, site: SiteConfig, inputs: SiteInputs, infos: Sequence[ModelInfo],
+                     model_scales: Sequence[Scale]) -> None:
+    """The catalogue index, list columns, title fragments, id buckets, pick shards and model lists."""
+    catalogue, neighbours = inputs.catalogue, inputs.neighbours
+    selection = inputs.evaluation.selection
+    layout = Layout(site.shard_size, site.compare_size, min(site.id_buckets, max(1, len(catalogue))))
+    stored = neighbours[0].indices.shape[1] if neighbours else inputs.k  # k shown + spare
+    titles = title_index(catalogue)
+    writer.write_data("catalogue", catalogue_index(catalogue, infos, layout, stored, model_scales, show=inputs.k,
+                                                   selection=selection, titles=titles.header()))
+    writer.write_data("columns", columns(catalogue))
+    writer.write_data("titles_top", titles.top)
+    for number, fragment in enumerate(titles.fragments):
+        writer.write_data("titles", fragment, number)
+    for number, bucket in id_buckets(catalogue, layout.id_buckets):
+        writer.write_data("ids", bucket, number)
+    default = selection.default if selection is not None else (infos[0].name if infos else "")
+    at = next((p for p, nb in enumerate(neighbours) if nb.model == default), None)
+    for number, shard in shards(catalogue, site.shard_size, neighbours, None if at is None else neighbours[at],
+                                None if at is None else model_scales[at]):
+        writer.write_data("shard", shard, number)
+    for model, number, packed in neighbour_shards(neighbours, len(catalogue), site.compare_size, model_scales):
+        writer.write_bytes(contract.FILES["neighbours"].name(number, model), packed)

@@ -15,7 +15,7 @@ from typing import Any
 
 MAX_TEXT = 200  # longest title kept, in characters: longer ones are junk or abuse
 MAX_DESCRIPTION = 4000
-MAX_ALT_TITLES = 8
+MAX_ALT_TITLES = 50  # the most followed manga on MangaDex have 40 or more; every one is searchable
 
 #: Control (Cc), format (Cf: zero-width characters, bidi overrides and isolates, the BOM) and lone
 #: surrogates (Cs): invisible in a title, able to reorder the text around them, or (surrogates)

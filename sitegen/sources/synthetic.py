@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import synthetic_words as words
+from .synthetic_titles import add_alt_titles
 from .vocabulary import SNAPSHOT_SIZE_2022, VOCABULARY
 
 log = logging.getLogger(__name__)
@@ -303,6 +304,7 @@ def generate(size: int, seed: int) -> list[dict]:
     for i in range(size):
         title, kana = _unique_title(dice, seen)
         records.append(_record(dice, tags[i], theme_names[main[i]], created[i], title, kana, float(popularity[i]), _uuid(id_bits[i])))
+    add_alt_titles(np.random.default_rng([seed, 7]), records, popularity)
     _people(rng, main, records)
     _link_series(records, rng, tags)
     for i in np.flatnonzero(rng.random(size) < TAGLESS_SHARE):

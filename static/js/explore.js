@@ -1,89 +1,95 @@
-// Explore: title search over the catalogue index, then one manga: its related titles on MangaDex,
-// one list of similar manga from the model the build's evaluation ranks best (its own series and
-// guarded titles left out unless the reader asks), and any models side by side on demand. All catalogue text is inserted as text (textContent), never as HTML; the
-// one exception is the description, which the build sanitized with an allowlist.
+// Explore: title search, then one manga: its header, its related titles on MangaDex, one list of
+// similar manga from the model the build's evaluation ranks best (its own series and guarded
+// titles left out unless the reader asks), and any models side by side on demand.
+// What loads when (sitegen/site/titles.py, data.py): the title fragment a query needs; on a pick,
+// its pick shard (header, description, relations, people, the default model's list) and, once,
+// the list columns (titles, tags and facets of every manga); Compare fetches each model's lists.
+// All catalogue text is inserted as text (textContent), never as HTML; the one exception is the
+// description, which the build sanitized with an allowlist.
 (function () {
   "use strict";
 
   const { $, el } = Site;
-  const RATINGS = Site.contract.content_ratings;  // manga.rating[i] indexes these names
+  const RATINGS = Site.contract.content_ratings;  // a rating column indexes these names
   const input = $("search-input");
   const list = $("search-results");
   const status = $("status");
 
-  let data = null;        // the catalogue index
-  let byId = new Map();   // manga id -> index
-  let current = null;     // selected index
-  const shardCache = new Map();
+  let cat = null;       // catalogue.json
+  let cols = null;      // columns.json, once a list is drawn
+  let current = null;   // { i, shard, r, id } of the picked manga
+  let picking = 0;      // picks started; a slower earlier one is dropped
 
-  async function loadIndex() {
-    data = await Site.fetchData("catalogue");
-    const m = data.manga;
-    m.id.forEach((id, i) => byId.set(id, i));
+  async function start() {
+    cat = await Site.catalogue();
     Site.titleSearch({
-      input, list, prefix: "result-", manga: m, keys: m.id.map((_, i) => i),
-      meta: (i) => Site.known([m.year[i], Site.followsText(m.follows[i])]),
-      onChoose: (i) => choose(i),
-      onResults: (found, needle, max) => {
-        status.textContent = !needle ? "Type to search." : found ? found + (found === max ? "+" : "") +
-          " matching titles; use ↑ ↓ and Enter, or click." : "No title matches “" + needle + "”.";
+      input, list, prefix: "result-",
+      meta: (r) => Site.known([r.year, Site.followsText(r.follows)]),
+      onChoose: (i, r) => choose(i, r.title),
+      onResults: (found, needle, max, err) => {
+        status.textContent = err ? "Could not search: " + err.message : !needle ? "Type to search." : found
+          ? found + (found === max ? "+" : "") + " matching titles; use ↑ ↓ and Enter, or click."
+          : "No title matches “" + needle + "”.";
+        // the lists' columns, while the reader looks at the results: a pick then needs only its shard
+        if (found) setTimeout(() => Site.columns().catch(() => {}), 0);
       },
     });
-    status.textContent = m.id.length.toLocaleString("en") + " manga, " + data.models.length +
-      " models. Type to search.";
+    status.textContent = cat.n.toLocaleString("en") + " manga, " + cat.models.length + " models. Type to search.";
   }
 
-  function shardFor(i) {
-    const number = Math.floor(i / data.shard_size);
-    if (!shardCache.has(number)) {
-      shardCache.set(number, Promise.all([Site.fetchData("shard", number),
-        Site.fetchNeighbours(number, data.models, data.k)]).then(([text, lists]) => ({ ...text, models: lists.models })));
-    }
-    return shardCache.get(number);
-  }
-
-  // A reader's pick (search or a neighbour's link): into the URL, and focus to the manga's
+  // A reader's pick (search or a link in the page): into the URL, and focus to the manga's
   // heading, so that a screen reader reads it and Tab goes on to its recommendations.
-  function choose(i, push = true) {
-    input.value = data.manga.title[i];
-    if (push) Site.setUrl(urlParams(data.manga.id[i]), { push: true, state: { id: data.manga.id[i] } });
-    select(i);
-    $("manga-title").focus();
+  function choose(i, title) {
+    if (title) input.value = title;
+    window.scrollTo(0, 0);
+    select(i, { push: true, focus: true });
   }
 
-  async function select(i) {
-    current = i;
-    const m = data.manga;
-    document.title = m.title[i] + " · Explore · mangarec";
+  async function select(i, { push = false, focus = false } = {}) {
+    const ticket = ++picking;
     $("intro").hidden = true;
     $("intro-head").hidden = true;  // one h1 a state: the manga's title is the page's heading now
     $("selection").hidden = false;
-    $("manga-title").textContent = m.title[i];
-    // the one line a screen reader announces for a pick (the status line is the live region)
-    status.textContent = "Showing " + m.title[i] + " and the manga most like it. Type to search again.";
-    // each alternative title isolated: one right-to-left title must not reorder its neighbours
-    $("manga-alt").replaceChildren(...m.alt[i].flatMap((t, n) => (n ? [" · "] : []).concat([el("bdi", {}, t)])));
-    $("manga-meta").textContent = Site.known([m.year[i], m.status[i], RATINGS[m.rating[i]],
-      Site.followsText(m.follows[i]), m.score[i] != null ? "rated " + m.score[i] : null]);
-    Site.tagChips($("manga-tags"), data.tags, m.tags[i]);
-    $("manga-link").href = Site.mangadexUrl(m.id[i]);
-    libraryButton();
-    description("");
-    $("columns").replaceChildren(el("p", { class: "status" }, "Loading neighbours…"));
-    $("related-box").hidden = true;
-    $("manga-people").hidden = true;
-    $("more-by").replaceChildren();
-    let shard;
+    $("columns").replaceChildren(el("p", { class: "status" }, "Loading…"));
+    let shard, r;
     try {
-      shard = await shardFor(i);
+      ({ shard, r } = await Site.pick(i));
+      if (ticket !== picking) return;
+      current = { i, shard, r, id: shard.id[r] };
+      Site.setUrl(urlParams({ id: current.id }), push ? { push: true, state: { id: current.id } } : {});
+      header(shard, r);
+      if (focus) $("manga-title").focus();
+      cols = await Site.columns();
     } catch (err) {
-      $("columns").replaceChildren(el("p", { class: "error" }, "Could not load the neighbours: " + err.message));
+      if (ticket === picking) $("columns").replaceChildren(el("p", { class: "error" }, "Could not load this manga: " + err.message));
       return;
     }
-    if (current !== i) return;  // a newer selection won the race
-    description(shard.desc[i - shard.start]);
-    renderRelated(i, shard);
-    renderLists(i, shard);
+    if (ticket !== picking) return;
+    renderRelated();
+    await renderLists();
+  }
+
+  function header(shard, r) {
+    const title = shard.title[r];
+    document.title = title + " · Explore · mangarec";
+    $("manga-title").textContent = title;
+    // the one line a screen reader announces for a pick (the status line is the live region)
+    status.textContent = "Showing " + title + " and the manga most like it. Type to search again.";
+    // each alternative title isolated: one right-to-left title must not reorder its neighbours
+    $("manga-alt").replaceChildren(...shard.alt[r].flatMap((t, n) => (n ? [" · "] : []).concat([el("bdi", {}, t)])));
+    const facet = (name, code) => (code >= 0 ? cat.facets[name][code] : null);
+    $("manga-meta").textContent = Site.known([shard.year[r], facet("status", shard.status[r]),
+      facet("demo", shard.demo[r]), RATINGS[shard.rating[r]], Site.followsText(shard.follows[r]),
+      shard.score[r] != null ? "rated " + shard.score[r] : null]);
+    Site.tagChips($("manga-tags"), cat.tags, shard.tags[r]);
+    $("manga-link").href = Site.mangadexUrl(shard.id[r]);
+    libraryButton();
+    description(shard.desc[r]);
+    const people = shard.by[r];
+    $("manga-people").hidden = !people.length;
+    $("manga-people").textContent = people.length ? "By " + people.map(([name, role]) => name + " (" + role + ")").join(", ") : "";
+    $("related-box").hidden = true;
+    $("more-by").replaceChildren();
   }
 
   // The description, sanitized at build time, folded to a few lines when longer; folded, its
@@ -106,12 +112,17 @@
   // --- filters, guards and the view, all kept in the URL --------------------------------------
 
   const GUARDS = ["tags", "rating", "doujinshi"];
-  const defaultModels = () => data.models.filter((mo) => mo.on).map((mo) => mo.name);
+  const FACETS = ["lang", "status", "demo"];
+  const defaultModels = () => cat.models.filter((mo) => mo.on).map((mo) => mo.name);
+  const year = (box) => { const y = parseInt(box.value, 10); return Number.isInteger(y) ? y : null; };
 
   function filters() {
     const checked = (name) => Array.from(document.querySelectorAll("input[name=" + name + "]:checked")).map((x) => x.value);
-    return { ratings: new Set(checked("rating")), models: new Set(checked("model")), guards: new Set(checked("guard")),
-      series: $("show-series").checked, minShared: Number($("min-shared").value) };
+    const f = { ratings: new Set(checked("rating")), models: new Set(checked("model")), guards: new Set(checked("guard")),
+      series: $("show-series").checked, minShared: Number($("min-shared").value), from: year($("f-from")),
+      to: year($("f-to")), lib: $("f-lib").checked };
+    for (const name of FACETS) f[name] = cat.facets[name].indexOf($("f-" + name).value);  // -1: any
+    return f;
   }
 
   function fromUrl() {
@@ -125,21 +136,34 @@
     $("show-series").checked = Site.param("series") === "1";
     const shared = Number(Site.param("shared"));
     $("min-shared").value = String(Number.isInteger(shared) && shared >= 0 && shared <= 4 ? shared : 0);
-    setView(Site.param("view") === "compare" ? "compare" : "one");
-    if (list("models") || list("guards") || list("ratings") || Site.param("series") || Site.param("shared")) {
-      $("filters-box").open = true;
+    for (const name of FACETS) {
+      const v = Site.param(name);
+      $("f-" + name).value = v !== null && cat.facets[name].includes(v) ? v : "";
     }
+    for (const name of ["from", "to"]) {
+      const y = parseInt(Site.param(name), 10);
+      $("f-" + name).value = Number.isInteger(y) ? String(y) : "";
+    }
+    $("f-lib").checked = Site.param("lib") === "hide";
+    setView(Site.param("view") === "compare" ? "compare" : "one");
+    const narrowed = ["models", "guards", "ratings", "series", "shared", "from", "to", "lib"].concat(FACETS)
+      .some((name) => Site.param(name) !== null);
+    if (narrowed) $("filters-box").open = true;
   }
 
-  // Only what differs from the defaults goes in the URL, so a shared link stays short.
-  function urlParams(id) {
+  // Only what differs from the defaults goes in the URL, so a shared link stays short. A manga is
+  // named by its MangaDex id, or, in links to manga not yet loaded, by its catalogue index (m),
+  // which the page turns into the id once it loads.
+  function urlParams({ id = null, m = null }) {
     const f = filters();
     const models = Array.from(f.models).sort(), usual = defaultModels().sort();
-    return { id, view: view === "compare" ? "compare" : null,
+    const out = { id, m: id ? null : m, view: view === "compare" ? "compare" : null,
       models: models.join(",") !== usual.join(",") ? (models.length ? models : ["none"]) : null,
       guards: f.guards.size !== GUARDS.length ? (f.guards.size ? Array.from(f.guards) : ["none"]) : null,
       ratings: sameSet(f.ratings, Site.contract.default_ratings) ? null : (f.ratings.size ? Array.from(f.ratings) : ["none"]),
-      series: f.series ? "1" : null, shared: f.minShared || null };
+      series: f.series ? "1" : null, shared: f.minShared || null, from: f.from, to: f.to, lib: f.lib ? "hide" : null };
+    for (const name of FACETS) out[name] = f[name] >= 0 ? cat.facets[name][f[name]] : null;
+    return out;
   }
 
   const sameSet = (set, list) => set.size === list.length && list.every((x) => set.has(x));
@@ -153,52 +177,78 @@
   // One toggle (pressed: the models side by side), one Tab stop between the pick and its list.
   $("view-compare").addEventListener("click", () => {
     setView(view === "compare" ? "one" : "compare");
-    if (current === null) return;
-    Site.setUrl(urlParams(data.manga.id[current]));
-    shardFor(current).then((s) => renderLists(current, s), () => {});
+    if (current === null || cols === null) return;
+    Site.setUrl(urlParams({ id: current.id }));
+    renderLists();
   });
 
+  // The reader's library as catalogue indices (for "leave out manga in my library").
+  let libraryIndices = { ids: null, set: new Set() };
+  async function inLibrary() {
+    const ids = Library.read();
+    if (libraryIndices.ids !== ids.join(",")) {
+      libraryIndices = { ids: ids.join(","), set: new Set((await Site.lookupIds(ids)).values()) };
+    }
+    return libraryIndices.set;
+  }
+
   // Why j may not follow i: a guard (on by default) or the reader's own filters; null when it may.
-  function blocked(i, j, f, same) {
-    const m = data.manga;
+  function blocked(i, j, f, same, mine) {
+    const tags = cols.tags;
     if (!f.series && same.has(j)) return "series";
-    if (f.guards.has("tags") && data.guard_tags.some((t) => m.tags[j].includes(t) && !m.tags[i].includes(t))) return "guard";
-    if (f.guards.has("rating") && m.rating[j] > m.rating[i]) return "guard";
-    if (f.guards.has("doujinshi") && data.doujinshi >= 0 && m.tags[j].includes(data.doujinshi) &&
-        !m.tags[i].includes(data.doujinshi)) return "guard";
-    if (!f.ratings.has(RATINGS[m.rating[j]])) return "filter";
-    if (m.tags[j].filter((t) => m.tags[i].includes(t)).length < f.minShared) return "filter";
+    if (f.guards.has("tags") && cat.guard_tags.some((t) => tags[j].includes(t) && !tags[i].includes(t))) return "guard";
+    if (f.guards.has("rating") && cols.rating[j] > cols.rating[i]) return "guard";
+    if (f.guards.has("doujinshi") && cat.doujinshi >= 0 && tags[j].includes(cat.doujinshi) &&
+        !tags[i].includes(cat.doujinshi)) return "guard";
+    if (!f.ratings.has(RATINGS[cols.rating[j]])) return "filter";
+    if (tags[j].filter((t) => tags[i].includes(t)).length < f.minShared) return "filter";
+    if (FACETS.some((name) => f[name] >= 0 && cols[name][j] !== f[name])) return "filter";
+    const y = cols.year[j];
+    if ((f.from !== null && !(y >= f.from)) || (f.to !== null && !(y <= f.to))) return "filter";
+    if (mine.has(j)) return "filter";
     return null;
   }
 
-  // The first `data.show` listed manga that pass, and how many were left out for each reason.
-  function passing(i, shard, model, f) {
-    const r = i - shard.start, block = shard.models[model.name];
-    const same = new Set(shard.same[r]);
+  // The first `cat.show` listed manga that pass, and how many were left out for each reason.
+  function passing(i, lists, f, same, mine) {
     const kept = [], left = { series: 0, guard: 0, filter: 0 };
-    block.idx[r].forEach((j, p) => {
-      if (j < 0 || block.dist[r][p] === null || kept.length >= data.show) return;
-      const why = blocked(i, j, f, same);
+    lists.idx.forEach((j, p) => {
+      if (kept.length >= cat.show) return;
+      const why = blocked(i, j, f, same, mine);
       if (why) left[why]++;
-      else kept.push([j, block.dist[r][p]]);
+      else kept.push([j, lists.dist[p]]);
     });
     return { kept, left };
   }
 
+  // A model's list for the picked manga: the default's from the pick shard, the others' fetched.
+  async function listOf(model) {
+    const { i, shard, r } = current;
+    if (model.name === cat.default) {
+      return { idx: shard.list[r], dist: shard.dist[r].map((b) => model.lo + b * model.step) };
+    }
+    const file = await Site.fetchNeighbours(model, Math.floor(i / cat.compare_size), cat.k);
+    return { idx: file.idx[i - file.start], dist: file.dist[i - file.start] };
+  }
+
+  // A link to manga j in this page (its title); a click picks it without leaving the page.
+  function mangaLink(j, attrs) {
+    const a = el("a", { href: Site.query(urlParams({ m: j })), dir: "auto", ...attrs }, cols.title[j]);
+    a.addEventListener("click", (e) => { e.preventDefault(); choose(j, cols.title[j]); });
+    return a;
+  }
+
   function item(i, j, dist, agree) {
-    const m = data.manga;
-    const mine = new Set(m.tags[i]);
+    const mine = new Set(cols.tags[i]);
     const li = el("li", { class: "neighbour" });
     const head = el("div", { class: "n-head" });
-    const a = el("a", { href: Site.query(urlParams(m.id[j])), class: "n-title", dir: "auto" }, m.title[j]);
-    a.addEventListener("click", (e) => { e.preventDefault(); window.scrollTo(0, 0); choose(j); });
-    head.append(a);
-    if (m.year[j]) head.append(el("span", { class: "year" }, String(m.year[j])));
+    head.append(mangaLink(j, { class: "n-title" }));
+    if (cols.year[j]) head.append(el("span", { class: "year" }, String(cols.year[j])));
     head.append(el("span", { class: "dist", title: "distance (lower is closer)" }, dist.toFixed(3)));
     if (agree > 1) head.append(el("span", { class: "agree", title: "listed by " + agree + " of the models shown" }, "in " + agree + " lists"));
-    const shared = m.tags[j].filter((t) => mine.has(t));
+    const shared = cols.tags[j].filter((t) => mine.has(t));
     const why = el("ul", { class: "tags small", "aria-label": "Shared tags" });
-    Site.tagChips(why, data.tags, shared.slice(0, 6));
+    Site.tagChips(why, cat.tags, shared.slice(0, 6));
     if (shared.length > 6) why.append(el("li", { class: "tag more" }, "+" + (shared.length - 6)));
     li.append(head, why);
     return li;
@@ -212,16 +262,15 @@
     return parts.length ? "Left out: " + parts.join(", ") + "." : "";
   }
 
-  function column(i, shard, model, found, counts) {
+  function column(i, model, lists, found, counts) {
     const col = el("section", { class: "column", "data-model": model.name, "aria-label": model.label });
     if (view === "compare") {
       col.append(el("h3", {}, model.label));
       col.append(el("p", { class: "model-summary" }, model.summary));
     }
-    const m = data.manga;
-    if (model.name !== data.default && !m.tags[i].length && shard.models[model.name].idx[i - shard.start][0] < 0) {
+    if (model.name !== cat.default && !cols.tags[i].length && !lists.idx.length) {
       col.append(el("p", { class: "status" }, "This manga has no tags on MangaDex: " + model.label +
-        " knows manga only by their tags. " + labelOf(data.default) + " places it by its titles and description."));
+        " knows manga only by their tags. " + labelOf(cat.default) + " places it by its titles and description."));
       return col;
     }
     const { kept, left } = found;
@@ -234,46 +283,48 @@
     return col;
   }
 
-  const labelOf = (name) => (data.models.find((mo) => mo.name === name) || { label: name }).label;
+  const labelOf = (name) => (cat.models.find((mo) => mo.name === name) || { label: name }).label;
 
-  function renderLists(i, shard) {
-    const f = filters();
-    const models = view === "compare" ? data.models.filter((mo) => f.models.has(mo.name))
-      : data.models.filter((mo) => mo.name === data.default);
-    const found = models.map((mo) => passing(i, shard, mo, f));
+  async function renderLists() {
+    const pick = current, f = filters();
+    const models = view === "compare" ? cat.models.filter((mo) => f.models.has(mo.name))
+      : cat.models.filter((mo) => mo.name === cat.default);
+    let lists, mine;
+    try {
+      [lists, mine] = await Promise.all([Promise.all(models.map(listOf)), f.lib ? inLibrary() : new Set()]);
+    } catch (err) {
+      $("columns").replaceChildren(el("p", { class: "error" }, "Could not load the lists: " + err.message));
+      return;
+    }
+    if (pick !== current) return;  // a newer pick won the race
+    const same = new Set(pick.shard.same[pick.r]);
+    const found = lists.map((l) => passing(pick.i, l, f, same, mine));
     const counts = new Map();  // in how many shown lists each manga appears: agreement, marked in compare
     for (const { kept } of found) for (const [j] of kept) counts.set(j, (counts.get(j) || 0) + 1);
     $("similar-note").textContent = view === "compare"
       ? (models.length ? "The models checked under “Filters and models”, side by side; “in N lists” marks manga several agree on."
         : "No model is checked under “Filters and models”.")
-      : "From " + labelOf(data.default) + ", the model this site's evaluation ranks best: " + data.default_reason + ".";
-    $("columns").replaceChildren(...models.map((mo, p) => column(i, shard, mo, found[p], counts)));
+      : "From " + labelOf(cat.default) + ", the model this site's evaluation ranks best: " + cat.default_reason + ".";
+    $("columns").replaceChildren(...models.map((mo, p) => column(pick.i, mo, lists[p], found[p], counts)));
   }
 
   // Related on MangaDex (the pick's direct links, with MangaDex's labels) and "More by" its people.
-  function renderRelated(i, shard) {
-    const m = data.manga, r = i - shard.start;
+  function renderRelated() {
+    const { shard, r } = current;
     const rel = shard.rel[r];
     $("related-box").hidden = !rel.length;
     $("related").replaceChildren(...rel.map(([j, label]) => {
-      const a = el("a", { href: Site.query(urlParams(m.id[j])), dir: "auto" }, m.title[j]);
-      a.addEventListener("click", (e) => { e.preventDefault(); window.scrollTo(0, 0); choose(j); });
       const li = el("li");
-      li.append(el("span", { class: "rel-kind" }, label + ": "), a);
+      li.append(el("span", { class: "rel-kind" }, label + ": "), mangaLink(j));
       return li;
     }));
-    const people = shard.by[r];
-    $("manga-people").hidden = !people.length;
-    $("manga-people").textContent = people.length ? "By " + people.map(([name, role]) => name + " (" + role + ")").join(", ") : "";
-    $("more-by").replaceChildren(...people.filter(([, , others]) => others.length).map(([name, , others, total]) => {
+    $("more-by").replaceChildren(...shard.by[r].filter(([, , others]) => others.length).map(([name, , others, total]) => {
       const box = el("section", { class: "more-by-box" });
       box.append(el("h2", {}, "More by " + name));
       const ul = el("ul", { class: "related" });
       for (const j of others) {
-        const a = el("a", { href: Site.query(urlParams(m.id[j])), dir: "auto" }, m.title[j]);
-        a.addEventListener("click", (e) => { e.preventDefault(); window.scrollTo(0, 0); choose(j); });
         const li = el("li");
-        li.append(a);
+        li.append(mangaLink(j));
         ul.append(li);
       }
       box.append(ul);
@@ -282,38 +333,49 @@
     }));
   }
 
-  function restoreFromUrl() {
+  async function restoreFromUrl() {
     fromUrl();
-    const id = Site.param("id");
-    if (id && byId.has(id)) { input.value = data.manga.title[byId.get(id)]; select(byId.get(id)); }
-    else if (id) status.textContent = "No manga with id " + id + " in this catalogue.";
-    else { $("selection").hidden = true; $("intro").hidden = false; $("intro-head").hidden = false; current = null; }
+    const id = Site.param("id"), m = Site.param("m");
+    if (id) {
+      const found = Site.isId(id) ? (await Site.lookupIds([id])).get(id) : undefined;
+      if (found !== undefined) select(found);
+      else status.textContent = "No manga with id " + id + " in this catalogue.";
+    } else if (m !== null && /^\d+$/.test(m) && Number(m) < cat.n) {
+      select(Number(m));
+    } else {
+      ++picking;
+      current = null;
+      $("selection").hidden = true;
+      $("intro").hidden = false;
+      $("intro-head").hidden = false;
+    }
   }
 
   $("filters").addEventListener("change", () => {
-    if (current === null) return;
-    Site.setUrl(urlParams(data.manga.id[current]));
-    shardFor(current).then((s) => renderLists(current, s), () => {});  // select() said why it failed
+    if (current === null || cols === null) return;
+    Site.setUrl(urlParams({ id: current.id }));
+    renderLists();
   });
-  window.addEventListener("popstate", restoreFromUrl);
+  window.addEventListener("popstate", () => { restoreFromUrl().catch(failed); });
 
   // The reader's library (static/js/library.js), which the feed page ranks by: add or remove
-  // the selected manga.
+  // the picked manga.
   function libraryButton() {
-    const mine = current !== null && Library.has(data.manga.id[current]);
+    const mine = current !== null && Library.has(current.id);
     $("library-toggle").textContent = mine ? "Remove from my library" : "Add to my library";
   }
   $("library-toggle").addEventListener("click", () => {
     if (current === null) return;
-    const id = data.manga.id[current];
-    if (Library.has(id)) Library.remove(id);
-    else Library.add(id);
+    if (Library.has(current.id)) Library.remove(current.id);
+    else Library.add(current.id);
     libraryButton();
+    if ($("f-lib").checked && cols !== null) renderLists();
   });
   Library.onChange(libraryButton);
 
-  loadIndex().then(restoreFromUrl).catch((err) => {
+  function failed(err) {
     status.textContent = "Could not load the catalogue: " + err.message;
     status.classList.add("error");
-  });
+  }
+  start().then(restoreFromUrl).catch(failed);
 })();

@@ -11,10 +11,10 @@
   const input = $("library-search");
   const list = $("library-results");
 
-  let index = null;       // the catalogue index
+  let cat = null;         // catalogue.json
   let feed = null;        // the feed
   let items = [];         // usable feed items, newest first
-  let byId = new Map();   // catalogue manga id -> index
+  let known = { ids: new Map(), titles: [], tags: [] };  // the library's manga in this catalogue
 
   // --- the model ------------------------------------------------------------------------------
 
@@ -47,13 +47,21 @@
   // reader keeps coming back to weighs in proportion. Manga outside this catalogue have no tags.
   function libraryProfile(ids) {
     const counts = new Map();
-    let known = 0;
+    let found = 0;
     for (const id of ids) {
-      if (!byId.has(id)) continue;
-      known++;
-      for (const t of index.manga.tags[byId.get(id)]) counts.set(t, (counts.get(t) || 0) + 1);
+      if (!known.ids.has(id)) continue;
+      found++;
+      for (const t of known.tags[known.ids.get(id)]) counts.set(t, (counts.get(t) || 0) + 1);
     }
-    return { known, tags: new Set(counts.keys()), vector: known ? fold(counts) : null };
+    return { known: found, tags: new Set(counts.keys()), vector: found ? fold(counts) : null };
+  }
+
+  // Where the library's manga are in this catalogue, with their titles and tags: the id buckets
+  // they fall in, and the list columns when the library is not empty.
+  async function resolve(ids) {
+    const where = await Site.lookupIds(ids);
+    const cols = where.size ? await Site.columns() : { title: [], tags: [] };
+    known = { ids: where, titles: cols.title, tags: cols.tags };
   }
 
   // Feed items in display order: by score (ties newest first) when the library says something,
@@ -76,7 +84,7 @@
       it && Site.isId(it.id) && typeof it.title === "string" &&
       Array.isArray(it.tags) && it.tags.every((t) => Number.isInteger(t) && t >= 0 && t < nTags)
     ).map((it) => {
-      const inCatalogue = Number.isInteger(it.index) && index.manga.id[it.index] === it.id;
+      const inCatalogue = Number.isInteger(it.index) && it.index >= 0 && it.index < cat.n;
       return { id: it.id, title: it.title, tags: it.tags, index: inCatalogue ? it.index : null,
         updatedAt: typeof it.updatedAt === "string" && TIME.test(it.updatedAt) ? it.updatedAt : null,
         rating: String(it.contentRating || ""), vector: fold(new Map(it.tags.map((t) => [t, 1]))) };
@@ -84,12 +92,10 @@
   }
 
   async function load() {
-    [index, feed] = await Promise.all([Site.fetchData("catalogue"), Site.fetchData("feed")]);
-    const m = index.manga;
-    m.id.forEach((id, i) => byId.set(id, i));
+    [cat, feed] = await Promise.all([Site.catalogue(), Site.fetchData("feed")]);
     Site.titleSearch({
-      input, list, prefix: "library-result-", manga: m, keys: m.id.map((_, i) => i),
-      meta: (i) => Site.known([m.year[i], Site.followsText(m.follows[i])]),
+      input, list, prefix: "library-result-",
+      meta: (r) => Site.known([r.year, Site.followsText(r.follows)]),
       onChoose: addToLibrary,
     });
     items = usableItems();
@@ -113,7 +119,7 @@
     if (item.index === null) return null;
     if (mine.has(item.id)) return el("span", { class: "in-library" }, "in your library");
     const button = el("button", { type: "button", class: "library-add", "aria-label": "Add " + item.title + " to my library" }, "+ library");
-    button.addEventListener("click", () => { Library.add(item.id); render(); });
+    button.addEventListener("click", () => { Library.add(item.id); rerender(); });
     return button;
   }
 
@@ -135,7 +141,7 @@
     if (score !== null) words.push(shared.length + (shared.length === 1 ? " shared tag" : " shared tags"));
     meta.append(document.createTextNode((item.updatedAt ? " · " : "") + words.filter(Boolean).join(" · ")));
     const chips = el("ul", { class: "tags feed-tags", "aria-label": "Tags (shared with your library highlighted)" });
-    li.append(head, meta, Site.tagChips(chips, index.tags, item.tags, new Set(shared)));
+    li.append(head, meta, Site.tagChips(chips, cat.tags, item.tags, new Set(shared)));
     return li;
   }
 
@@ -164,12 +170,12 @@
     const ul = $("library-list");
     ul.replaceChildren();
     for (const id of ids) {
-      const i = byId.get(id);
+      const i = known.ids.get(id);
       const li = el("li", { class: "library-item", "data-id": id });
-      const name = i === undefined ? "Not in this catalogue: " + id : index.manga.title[i];
+      const name = i === undefined ? "Not in this catalogue: " + id : known.titles[i];
       li.append(i === undefined ? el("span", {}, name) : el("a", { href: Site.pageUrl("explore", { id }), dir: "auto" }, name));
       const remove = el("button", { type: "button", class: "library-remove", "aria-label": "Remove " + name + " from my library" }, "Remove");
-      remove.addEventListener("click", () => { Library.remove(id); render(); });
+      remove.addEventListener("click", () => { Library.remove(id); rerender(); });
       li.append(remove);
       ul.append(li);
     }
@@ -177,25 +183,33 @@
       : "Your library is empty.";
   }
 
-  function render() {
-    const ids = Library.read();
+  let rendering = 0;
+  async function render() {
+    const ids = Library.read(), ticket = ++rendering;
+    await resolve(ids);
+    if (ticket !== rendering) return;  // the library changed meanwhile: the newer render draws
     renderLibrary(ids);
     renderFeed(ids);
   }
 
   // --- the library's title search -------------------------------------------------------------
 
-  function addToLibrary(i) {
+  async function addToLibrary(i) {
     input.value = "";
-    const ok = Library.add(index.manga.id[i]);
-    render();
+    const { shard, r } = await Site.pick(i);  // the id is in the manga's pick shard only
+    const ok = Library.add(shard.id[r]);
+    await render();
     if (!ok) $("library-status").textContent = "This browser does not allow saving the library (storage is off or full).";
   }
 
-  load().then(() => {
-    render();
-    $("feed-filters").addEventListener("change", render);
-    Library.onChange(render);
+  const failed = (err) => {
+    $("feed-status").textContent = "Could not load the feed: " + err.message;
+    $("feed-status").classList.add("error");
+  };
+  const rerender = () => { render().catch(failed); };
+  load().then(render).then(() => {
+    $("feed-filters").addEventListener("change", rerender);
+    Library.onChange(rerender);
   }).catch((err) => {
     $("feed-status").textContent = "Could not load the feed: " + err.message;
     $("feed-status").classList.add("error");

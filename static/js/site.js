@@ -28,18 +28,33 @@
 
   // --- data files -------------------------------------------------------------------------------
 
-  // Where a data file lives: the contract's path, with a numbered file's number zero-padded.
-  function dataPath(kind, n) {
+  // Where a data file lives: the contract's path, with a numbered file's number zero-padded and a
+  // per-model file's model name filled in.
+  function dataPath(kind, n, model) {
     const file = Object.hasOwn(contract.files, kind) ? contract.files[kind] : null;
     if (!file) throw new Error("the site contract names no data file " + JSON.stringify(kind));
-    if (!file.path.includes("{n}")) return file.path;
+    let path = file.path;
+    if (path.includes("{m}")) {
+      if (typeof model !== "string" || !/^[a-z0-9_]{1,40}$/.test(model)) throw new Error(path + " needs a model name, got " + model);
+      path = path.replace("{m}", model);
+    }
+    if (!path.includes("{n}")) return path;
     if (!Number.isInteger(n) || n < 0) throw new Error(file.path + " needs a number >= 0, got " + n);
-    return file.path.replace("{n}", String(n).padStart(file.digits, "0"));
+    return path.replace("{n}", String(n).padStart(file.digits, "0"));
   }
 
   // The data file, parsed; a clear Error when it cannot be fetched or holds another layout version.
   async function fetchData(kind, n) {
     const path = dataPath(kind, n);
+    if (cache.has(path)) return cache.get(path);
+    const loading = loadData(kind, path);
+    cache.set(path, loading);
+    loading.catch(() => cache.delete(path));  // a failed fetch may be tried again
+    return loading;
+  }
+  const cache = new Map();  // path -> promise of its data: every file is fetched once a page
+
+  async function loadData(kind, path) {
     const response = await fetch(path);
     if (!response.ok) throw new Error(path + ": HTTP " + response.status);
     let data;
@@ -57,11 +72,20 @@
     return data;
   }
 
-  // Neighbour shards are binary (sitegen/site/packed.py): a 20-byte header, then per model of the
-  // catalogue index the indices (3 bytes each, little-endian; all ones: none) and the distance
-  // bytes (lo + byte * step; 255: none). Returns {start, models: {name: {idx: [[...]], dist: [[...]]}}}.
-  async function fetchNeighbours(n, models, k) {
-    const path = dataPath("neighbours", n);
+  // One model's lists for a run of manga (sitegen/site/packed.py, one model a file, gzipped): a
+  // 20-byte header, then the indices (3 bytes each, little-endian; all ones: none) and the distance
+  // bytes (lo + byte * step; 255: none). Returns {start, idx: [[...]], dist: [[...]]}.
+  async function fetchNeighbours(model, n, k) {
+    const path = dataPath("neighbours", n, model.name);
+    if (!cache.has(path)) {
+      const loading = loadNeighbours(path, model, k);
+      cache.set(path, loading);
+      loading.catch(() => cache.delete(path));
+    }
+    return cache.get(path);
+  }
+
+  async function loadNeighbours(path, model, k) {
     const response = await fetch(path);
     if (!response.ok) throw new Error(path + ": HTTP " + response.status);
     let buffer = await response.arrayBuffer();
@@ -81,29 +105,52 @@
         contract.files.neighbours.version + rebuild);
     }
     const cells = count * kk;
-    if (kk !== k || nModels !== models.length || bytes.length !== 20 + nModels * cells * 4) {
+    if (kk !== k || nModels !== 1 || bytes.length !== 20 + cells * 4) {
       throw new Error(path + " does not match the catalogue index" + rebuild);
     }
-    const out = { start, models: {} };
-    let at = 20;
-    for (const model of models) {
-      const idx = [], dist = [];
-      for (let r = 0; r < count; r++) {
-        const ir = [], dr = [];
-        for (let c = 0; c < kk; c++) {
-          const p = at + 3 * (r * kk + c);
-          const j = bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16);
-          const q = bytes[at + 3 * cells + r * kk + c];
-          ir.push(j === 0xffffff ? -1 : j);
-          dr.push(q === 255 ? null : model.lo + q * model.step);
-        }
-        idx.push(ir);
-        dist.push(dr);
+    const idx = [], dist = [];
+    for (let r = 0; r < count; r++) {
+      const ir = [], dr = [];
+      for (let c = 0; c < kk; c++) {
+        const p = 20 + 3 * (r * kk + c);
+        const j = bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16);
+        const q = bytes[20 + 3 * cells + r * kk + c];
+        if (j === 0xffffff || q === 255) continue;
+        ir.push(j);
+        dr.push(model.lo + q * model.step);
       }
-      out.models[model.name] = { idx, dist };
-      at += 4 * cells;
+      idx.push(ir);
+      dist.push(dr);
     }
-    return out;
+    return { start, idx, dist };
+  }
+
+  // --- the catalogue: its index, the list columns, ids ----------------------------------------
+
+  // catalogue.json: the catalogue's shape, tags, models and the title index's layout (small).
+  const catalogue = () => fetchData("catalogue");
+  // What lists show and filter by, for every manga (titles, years, tags, ratings, facets); about
+  // 1.4 MB gzipped at 110,000 manga, so fetched only when a list is about to be drawn.
+  const columns = () => fetchData("columns");
+
+  // The catalogue indices of MangaDex ids (a Map; ids not in this catalogue are left out), from
+  // the id buckets: only the buckets those ids fall in are fetched.
+  async function lookupIds(ids) {
+    const cat = await catalogue();
+    const wanted = ids.filter(isId);
+    const buckets = Array.from(new Set(wanted.map((id) => parseInt(id.slice(0, 4), 16) % cat.id_buckets)));
+    const found = await Promise.all(buckets.map((b) => fetchData("ids", b)));
+    const all = new Map();
+    for (const bucket of found) bucket.ids.forEach((id, p) => all.set(id, bucket.index[p]));
+    return new Map(wanted.filter((id) => all.has(id)).map((id) => [id, all.get(id)]));
+  }
+
+  // The pick shard of manga i and i's row in it.
+  async function pick(i) {
+    const cat = await catalogue();
+    if (!Number.isInteger(i) || i < 0 || i >= cat.n) throw new Error("no manga " + i + " in this catalogue");
+    const shard = await fetchData("shard", Math.floor(i / cat.shard_size));
+    return { shard, r: i - shard.start };
   }
 
   // --- ids and addresses ------------------------------------------------------------------------
@@ -192,27 +239,70 @@
       .replace(/['\u2019\u02bc`]/g, "").replace(/[^\p{L}\p{N}]+/gu, " ").trim();
   }
 
+  // The search index is split by key (sitegen/site/titles.py, which says why): a folded word of a
+  // script written with spaces has its first KEY letters as key, each character of a script written
+  // without them (Han, kana, Hangul, Thai) is a key. Keys are hashed (FNV-1a over code points) into
+  // the index's buckets; a query fetches the fragment of its most telling key only.
+  const NO_SPACE = /[\u0e00-\u0e7f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\u{20000}-\u{3134f}]/u;
+
+  function bucketOf(key, buckets) {
+    let h = 0x811c9dc5;
+    for (const ch of key) h = Math.imul(h ^ ch.codePointAt(0), 0x01000193) >>> 0;
+    return h % buckets;
+  }
+
+  // The key whose fragment the query `q` (folded) needs: its longest word's (ties: the last), not a
+  // stop key; for a word without spaces, its first character that is not a stop key. null: none
+  // (a query of one or two letters, or of stop keys only), answered from the top fragment.
+  function queryKey(q, layout) {
+    const stop = new Set(layout.stop);
+    let best = null, bestLength = 0;
+    for (const word of q.slice(1).split(" ")) {
+      const chars = Array.from(word);
+      if (!chars.length) continue;
+      let key = null;
+      if (NO_SPACE.test(chars[0])) key = chars.find((c) => NO_SPACE.test(c) && !stop.has(c)) || null;
+      else if (chars.length >= layout.key_letters) key = chars.slice(0, layout.key_letters).join("");
+      if (key !== null && !stop.has(key) && chars.length >= bestLength) { best = key; bestLength = chars.length; }
+    }
+    return best;
+  }
+
   const MAX_RESULTS = 12;
   const UNICODE = { unicode: true, interSplit: "[^\\p{L}\\d']+", intraSplit: "\\p{Ll}\\p{Lu}",
     intraBound: "\\p{L}\\d|\\d\\p{L}|\\p{Ll}\\p{Lu}", intraChars: "[\\p{L}\\d']",
     intraContr: "'\\p{L}{1,2}\\b", intraMode: 1, intraIns: 1 };
 
-  // Every title and alternative title of the manga `keys`, folded, in keys order, also joined in
-  // one text ("\n" before and after each) that the browser's native indexOf scans in a few
-  // milliseconds where a loop over 400,000 strings takes a hundred.
-  // Returns { names, owner (position into keys of each name), alt (0: the title, a: alternative
-  // title a - 1), text, starts (offset of each name in text, then text's length) }.
-  function titleIndex(manga, keys) {
+  // Fragment entries ([index, year, follows, title, [names]]) of several fragments as one list in
+  // catalogue order (most followed first), each manga once with all its names.
+  function mergeEntries(...lists) {
+    const byIndex = new Map();
+    for (const list of lists) {
+      for (const [i, year, follows, title, names] of list) {
+        const had = byIndex.get(i);
+        if (had) names.forEach((n) => { if (!had[4].includes(n)) had[4].push(n); });
+        else byIndex.set(i, [i, year, follows, title, names.filter((n) => n !== title)]);
+      }
+    }
+    return Array.from(byIndex.values()).sort((x, y) => x[0] - y[0]);
+  }
+
+  // Every title and alternative title of `entries`, folded, in entries order, also joined in one
+  // text ("\n" before and after each) that the browser's native indexOf scans in a few
+  // milliseconds. Returns { entries, names, owner (position into entries of each name), alt (0:
+  // the title, a: entries[p][4][a - 1]), text, starts (offset of each name in text, then its length) }.
+  function titleIndex(entries) {
     const names = [], owner = [], alt = [];
-    keys.forEach((i, p) => {
-      names.push(fold(manga.title[i])); owner.push(p); alt.push(0);
-      (manga.alt[i] || []).forEach((t, a) => { names.push(fold(t)); owner.push(p); alt.push(a + 1); });
+    entries.forEach((e, p) => {
+      names.push(fold(e[3])); owner.push(p); alt.push(0);
+      e[4].forEach((t, a) => { names.push(fold(t)); owner.push(p); alt.push(a + 1); });
     });
     const starts = new Int32Array(names.length + 1);
     let at = 1;
     names.forEach((name, n) => { starts[n] = at; at += name.length + 1; });
     starts[names.length] = at;
-    return { names, owner: Int32Array.from(owner), alt: Int32Array.from(alt), text: "\n" + names.join("\n") + "\n", starts };
+    return { entries, names, owner: Int32Array.from(owner), alt: Int32Array.from(alt),
+      text: "\n" + names.join("\n") + "\n", starts };
   }
 
   // Every name holding `pattern`, in order, until visit(n) returns true.
@@ -226,11 +316,11 @@
     }
   }
 
-  // The best MAX_RESULTS manga for `needle`: a whole title, then a title's start, then every query
-  // word starting a title word, then the query inside a title (scripts written without spaces),
-  // then typos (uFuzzy); each tier in keys order (most followed first). A manga ranks by its best
-  // name. Returns [{ p: position into keys, n: the matched name }].
-  function rank(index, fuzzy, needle) {
+  // The best `max` manga for `needle`: a whole title, then a title's start, then every query word
+  // starting a title word, then the query inside a title (scripts written without spaces), then
+  // typos (uFuzzy); each tier in catalogue order (most followed first). A manga ranks by its best
+  // name. Returns [{ p: position into index.entries, n: the matched name }].
+  function rank(index, fuzzy, needle, max = MAX_RESULTS) {
     const q = fold(needle);
     if (q === " ") return [];
     const words = q.slice(1).split(" ");
@@ -246,7 +336,7 @@
     };
     scan(index, "\n" + q + "\n", 1, (n) => { add(0, n); });
     scan(index, "\n" + q, 1, (n) => { add(1, n); });
-    const need = MAX_RESULTS - seen.size;
+    const need = max - seen.size;
     if (need > 0) {
       // Words, then inside: enough word matches end the scan, as those come before any inside match.
       scan(index, longest, 0, (n) => {
@@ -260,34 +350,59 @@
     const out = [];
     for (const tier of tiers) {
       tier.sort((a, b) => a - b);
-      for (const p of tier) if (out.length < MAX_RESULTS) out.push({ p, n: seen.get(p) });
+      for (const p of tier) if (out.length < max) out.push({ p, n: seen.get(p) });
     }
-    if (out.length < MAX_RESULTS) {  // too few plain matches: allow a typo
-      for (const n of fuzzy.filter(names, q.slice(1)) || []) {  // names are in keys order: follows order
+    if (out.length < max) {  // too few plain matches: allow a typo
+      for (const n of fuzzy.filter(names, q.slice(1)) || []) {  // names are in catalogue order: follows order
         if (seen.has(owner[n])) continue;
         seen.set(owner[n], n);
         out.push({ p: owner[n], n });
-        if (out.length >= MAX_RESULTS) break;
+        if (out.length >= max) break;
       }
     }
     return out;
   }
 
+  // The index a query searches: the top fragment's (the most followed manga) merged with the
+  // fragment of the query's key, fetched once each. Returns a promise.
+  const indexes = new Map();  // bucket (or "top") -> promise of its title index
+  function indexFor(needle, layout) {
+    const key = queryKey(fold(needle), layout);
+    const b = key === null ? "top" : bucketOf(key, layout.buckets);
+    if (!indexes.has(b)) {
+      const parts = [fetchData("titles_top")].concat(b === "top" ? [] : [fetchData("titles", b)]);
+      const loading = Promise.all(parts).then((files) => titleIndex(mergeEntries(...files.map((f) => f.manga))));
+      indexes.set(b, loading);
+      loading.catch(() => indexes.delete(b));
+    }
+    return indexes.get(b);
+  }
+
+  // Catalogue indices of the manga matching `needle` (at most `max`, best first), with the name
+  // each matched by: [{ i, title, name (the matched alternative title, or null), year, follows }].
+  async function findTitles(needle, max = MAX_RESULTS) {
+    const cat = await catalogue();
+    const index = await indexFor(needle, cat.titles);
+    return rank(index, fuzzyFor(), needle, max).map(({ p, n }) => {
+      const [i, year, follows, title, names] = index.entries[p];
+      return { i, title, name: index.alt[n] ? names[index.alt[n] - 1] : null, year, follows };
+    });
+  }
+  let fuzzy = null;
+  const fuzzyFor = () => fuzzy || (fuzzy = new uFuzzy(UNICODE));
+
   // A keyboard-usable combobox over titles and alternative titles in any script; the matched
   // alternative title is shown beside the title. Enter picks the highlighted result, the first
-  // one unless the arrows moved.
-  // input, list: the text box and its listbox; prefix: option id prefix; manga: catalogue.json's
-  // column arrays; keys: the catalogue indices to search, in catalogue order (most followed
-  // first); meta(i): optional text beside a title; onChoose(i, position);
-  // onResults(found, needle, max). Returns { close, search }.
-  function titleSearch({ input, list, prefix, manga, keys, meta, onChoose, onResults }) {
-    const built = performance.now();
-    const index = titleIndex(manga, keys);
-    performance.measure("title index", { start: built });  // the wait before the first search
-    const fuzzy = new uFuzzy(UNICODE);
-    let results = [];  // [{p, n}]
+  // one unless the arrows moved. The index loads by fragment as the reader types (findTitles).
+  // input, list: the text box and its listbox; prefix: option id prefix; meta(result): optional
+  // text beside a title; onChoose(i, result); onResults(found, needle, max, error).
+  // Returns { close }.
+  function titleSearch({ input, list, prefix, meta, onChoose, onResults }) {
+    let results = [];  // findTitles' results
     let active = -1;
     let pending = 0;
+    let running = Promise.resolve();
+    let asked = 0;  // searches started; a slower earlier answer is dropped
     let shownFor = null;  // the text box's value the results are for
 
     function highlight() {
@@ -297,14 +412,12 @@
     }
 
     function option(r, n) {
-      const i = keys[r.p];
-      const li = el("li", { role: "option", id: prefix + n, "data-index": String(i) });
+      const li = el("li", { role: "option", id: prefix + n, "data-index": String(r.i) });
       const name = el("span", { class: "r-name" });
-      name.append(el("span", { class: "r-title", dir: "auto" }, manga.title[i]));
-      const a = index.alt[r.n];
-      if (a) name.append(el("span", { class: "r-alt", dir: "auto" }, manga.alt[i][a - 1]));
+      name.append(el("span", { class: "r-title", dir: "auto" }, r.title));
+      if (r.name) name.append(el("span", { class: "r-alt", dir: "auto" }, r.name));
       li.append(name);
-      const text = meta ? meta(i) : "";
+      const text = meta ? meta(r) : "";
       if (text) li.append(el("span", { class: "r-meta" }, text));
       li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(r); });
       return li;
@@ -321,29 +434,36 @@
 
     function choose(r) {
       show([]);
-      onChoose(keys[r.p], r.p);
+      onChoose(r.i, r);
     }
 
     function run() {
-      const start = performance.now();
       cancelAnimationFrame(pending);
-      shownFor = input.value;
-      const found = rank(index, fuzzy, input.value);
-      show(found);
-      if (onResults) onResults(found.length, input.value.trim(), MAX_RESULTS);
-      performance.measure("title search", { start });  // read by benchmarks/reader.py
+      const value = input.value, ticket = ++asked;
+      const start = performance.now();
+      running = findTitles(value).then((found) => {
+        if (ticket !== asked) return;
+        shownFor = value;
+        show(found);
+        if (onResults) onResults(found.length, value.trim(), MAX_RESULTS);
+        performance.measure("title search", { start });  // read by benchmarks/reader.py
+      }, (err) => {
+        if (ticket === asked && onResults) onResults(0, value.trim(), MAX_RESULTS, err);
+      });
+      return running;
     }
 
     input.addEventListener("input", () => {
       cancelAnimationFrame(pending);
       pending = requestAnimationFrame(run);
     });
-    input.addEventListener("keydown", (e) => {
+    input.addEventListener("keydown", async (e) => {
       if (e.key === "Enter") {
-        if (!input.value.trim()) return;
-        if (shownFor !== input.value || list.hidden) run();  // typed faster than a frame: search now
-        if (results.length) choose(results[Math.max(0, active)]);
         e.preventDefault();
+        if (!input.value.trim()) return;
+        const value = input.value;
+        if (shownFor !== value || list.hidden) await run();  // typed faster than the search: search now
+        if (input.value === value && results.length) choose(results[Math.max(0, active)]);
         return;
       }
       if (list.hidden) return;
@@ -355,12 +475,13 @@
     // reader is back in the box by then: a pick moves focus away, and typing again must not be
     // undone by the pick's late close.
     input.addEventListener("blur", () => setTimeout(() => { if (document.activeElement !== input) show([]); }, 100));
-    if (document.activeElement === input && input.value.trim()) run();  // typed while the titles loaded
-    return { close: () => show([]), search: (needle) => rank(index, fuzzy, needle).map((r) => keys[r.p]) };
+    if (document.activeElement === input && input.value.trim()) run();  // typed while the page loaded
+    return { close: () => show([]) };
   }
 
   window.Site = Object.freeze({
-    contract, $, el, dataPath, fetchData, fetchNeighbours, isId, query, pageUrl, mangadexUrl, mangadexLink,
-    param, setUrl, known, followsText, tagChips, titleSearch,
+    contract, $, el, dataPath, fetchData, fetchNeighbours, catalogue, columns, lookupIds, pick, isId, query,
+    pageUrl, mangadexUrl, mangadexLink, param, setUrl, known, followsText, tagChips, fold, queryKey, bucketOf,
+    findTitles, titleSearch,
   });
 })();

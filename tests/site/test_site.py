@@ -15,7 +15,7 @@ import sitegen.build as build_module
 from sitegen.analysis.neighbours import Neighbours
 from sitegen.config import BuildConfig, SiteConfig, replace
 from sitegen.errors import RenderError
-from sitegen.site.data import catalogue_index, neighbour_shards, shards
+from sitegen.site.data import Layout, catalogue_index, columns, id_bucket, id_buckets, neighbour_shards, shards
 from sitegen.site.descriptions import sanitize_description
 from sitegen.site.packed import pack, scales, unpack
 from sitegen.site.render import MARKER, SiteWriter, check_output, json_text
@@ -76,17 +76,29 @@ def test_shards_cover_every_manga_once(demo_catalogue):
     out = list(shards(demo_catalogue, 64))
     assert len(out) == -(-n // 64)
     assert sum(len(s["desc"]) for _, s in out) == n
+    assert [m for _, s in out for m in s["id"]] == [m.id for m in demo_catalogue.manga]
     number, last = out[-1]
     assert last["start"] == number * 64
-    packed = list(neighbour_shards([nb], n, 64, scales([nb.distances])))
-    assert [p[0] for p in packed] == [p[0] for p in out]
-    start, (idx,), _ = unpack(packed[-1][1], scales([nb.distances]))
-    assert start == number * 64 and np.array_equal(idx, nb.indices[start:])
+    packed = list(neighbour_shards([nb], n, 128, scales([nb.distances])))
+    assert [(p[0], p[1]) for p in packed] == [("m", f) for f in range(-(-n // 128))]
+    start, (idx,), _ = unpack(packed[-1][2], scales([nb.distances]))
+    assert start == (len(packed) - 1) * 128 and np.array_equal(idx, nb.indices[start:])
     # stored gzipped (hosts send .bin as it is), the same bytes every time
-    assert packed[-1][1][:2] == b"\x1f\x8b"
-    assert packed == list(neighbour_shards([nb], n, 64, scales([nb.distances])))
+    assert packed[-1][2][:2] == b"\x1f\x8b"
+    assert packed == list(neighbour_shards([nb], n, 128, scales([nb.distances])))
     with pytest.raises(RenderError, match="not valid gzip"):
-        unpack(packed[-1][1][:-8] + b"broken!!", scales([nb.distances]))
+        unpack(packed[-1][2][:-8] + b"broken!!", scales([nb.distances]))
+
+
+def test_pick_shards_carry_the_default_models_list(demo_catalogue):
+    n = len(demo_catalogue)
+    idx = np.tile(np.array([[3, 1, -1]], dtype=np.int32), (n, 1))
+    dist = np.tile(np.array([[0.0, 0.5, np.inf]], dtype=np.float32), (n, 1))
+    nb = Neighbours("m", idx, dist)
+    (scale,) = scales([dist])
+    _, first = next(iter(shards(demo_catalogue, 64, [nb], nb, scale)))
+    assert first["list"][0] == [3, 1] and first["dist"][0] == [0, 254]  # no empty places, bytes of the scale
+    assert len(first["list"]) == len(first["dist"]) == len(first["id"]) == 64
 
 
 def test_packed_shards_round_trip_lists_and_gaps():
@@ -117,10 +129,25 @@ def test_pack_refuses_indices_past_three_bytes():
         pack(0, [idx], [dist], scales([dist]))
 
 
-def test_index_columns_are_parallel(demo_catalogue):
-    index = catalogue_index(demo_catalogue, [], 64, 20, [])
-    lengths = {k: len(v) for k, v in index["manga"].items()}
-    assert set(lengths.values()) == {len(demo_catalogue)}
+def test_list_columns_are_parallel_and_hold_no_ids(demo_catalogue):
+    cols = columns(demo_catalogue)
+    assert {k: len(v) for k, v in cols.items() if k != "version"} == dict.fromkeys(
+        ["title", "year", "tags", "rating", "lang", "status", "demo"], len(demo_catalogue))
+    assert not any(m.id in json_text(cols) for m in demo_catalogue.manga[:20])
+    index = catalogue_index(demo_catalogue, [], Layout(64, 512, 16), 20, [])
+    assert index["n"] == len(demo_catalogue) and "manga" not in index
+    facets = index["facets"]
+    for name, attr in (("lang", "original_language"), ("status", "status"), ("demo", "demographic")):
+        decoded = [facets[name][c] if c >= 0 else "" for c in cols[name]]
+        assert decoded == [getattr(m, attr) for m in demo_catalogue.manga]
+
+
+def test_id_buckets_find_every_manga(demo_catalogue):
+    found = {}
+    for number, bucket in id_buckets(demo_catalogue, 16):
+        assert all(id_bucket(i, 16) == number for i in bucket["ids"])
+        found.update(zip(bucket["ids"], bucket["index"]))
+    assert found == {m.id: i for i, m in enumerate(demo_catalogue.manga)}
 
 
 def test_failed_build_leaves_previous_site(tmp_path):

@@ -1,0 +1,62 @@
+"""The split title index: folding, keys, buckets, and that every name is where a query looks."""
+
+from __future__ import annotations
+
+import pytest
+
+from sitegen.site import titles
+from sitegen.site.titles import bucket, fold, keys, title_index
+from sitegen.sources.catalogue import Catalogue, Manga, Tag
+
+
+@pytest.mark.parametrize("text, folded", [
+    ("One Piece!", " one piece"),
+    ("Jojo's  Bizarre—Adventure", " jojos bizarre adventure"),
+    ("ＫＩＬＬＥＲ\u3000ＡＰＥ", " killer ape"),
+    ("Pokémon Adventures", " pokemon adventures"),
+    ("Ёлки-палки", " елки палки"),
+    ("進撃の巨人", " 進撃の巨人"),
+    ("", " "),
+])
+def test_fold(text, folded):
+    assert fold(text) == folded
+
+
+def test_keys_are_word_starts_and_characters_of_scripts_without_spaces():
+    assert keys(" one piece") == {"one", "pie"}
+    assert keys(" a to z") == set()  # a word of fewer than three letters is no key
+    assert keys(" 進撃の巨人 attack") == {"進", "撃", "の", "巨", "人", "att"}
+    assert keys(" ทดสอบ") == {"ท", "ด", "ส", "อ", "บ"}
+
+
+def test_bucket_is_fnv1a_of_code_points():
+    # FNV-1a 32-bit of "a" is 0xe40c292c (the published test vector)
+    assert bucket("a", 2**32) == 0xE40C292C
+    assert all(0 <= bucket(k, 7) < 7 for k in ("one", "の", "\U00020000"))
+
+
+def _catalogue(names: list[list[str]], follows: list[int] | None = None) -> Catalogue:
+    manga = tuple(Manga(id=f"00000000-0000-4000-8000-{i:012d}", title=n[0], alt_titles=tuple(n[1:]),
+                        follows=(follows or [0] * len(names))[i], year=2000 + i) for i, n in enumerate(names))
+    return Catalogue(manga=manga, tags=(Tag("t", "Tag", "genre"),))
+
+
+def test_every_name_is_in_the_fragment_of_each_of_its_keys(monkeypatch):
+    monkeypatch.setattr(titles, "STOP_MIN", 3)  # small enough that "the" becomes a stop key
+    names = [["The One Piece"], ["The Two Swords", "双剣"], ["Piece of Cake", "ケーキ"], ["The Third"],
+             ["The Fourth", "Четвёртый"], ["The Fifth Piece"], ["Go"]]
+    cat = _catalogue(names)
+    index = title_index(cat, per_fragment=2, top=2)
+    assert index.stop == ["the"] and index.buckets > 1
+    for i, per in enumerate(names):
+        for name in per:
+            for key in keys(fold(name)) - {"the"}:
+                entry = next((e for e in index.fragments[bucket(key, index.buckets)]["manga"] if e[0] == i), None)
+                assert entry is not None and name in entry[4], (name, key)
+    everywhere = [e for f in index.fragments for e in f["manga"]]
+    assert not any("the" in keys(fold(n)) and keys(fold(n)) == {"the"} for e in everywhere for n in e[4])
+    assert not any(e[0] == 6 for e in everywhere)  # "Go" has no key: only the top fragment can find it
+    assert [e[0] for e in index.top["manga"]] == [0, 1]  # the most followed (catalogue order)
+    assert index.top["manga"][1] == [1, 2001, None, "The Two Swords", ["The Two Swords", "双剣"]]
+    assert all([e[0] for e in f["manga"]] == sorted(e[0] for e in f["manga"]) for f in index.fragments)
+    assert index.header() == {"buckets": index.buckets, "stop": ["the"], "key_letters": 3, "top": titles.TOP}
