@@ -1,6 +1,6 @@
 """What a reader waits for and downloads on Explore, over a throttled link, in Chromium.
 
-    python benchmarks/reader.py SITE_DIR [--query one] [--picks 4] [--down 10] [--latency 40]
+    python benchmarks/reader.py SITE_DIR [--query one] [--picks 4] [--down 10] [--latency 40] [--maps-only]
 
 Serves the built site in SITE_DIR as GitHub Pages would (``sitegen.serve``: gzip for text), opens
 Explore in a fresh Chromium profile (Playwright, the system ``/usr/bin/chromium``) with the link
@@ -135,7 +135,27 @@ def picks(page, traffic: Traffic, base: str, titles: list[str], n: int) -> list[
 
 MAP_DRAWN = "document.getElementById('plot') !== null && document.getElementById('plot').dataset.labels !== undefined"
 MAP_TITLES = "document.getElementById('plot').dataset.titles === 'ready'"
+MAP_FAILED = "document.getElementById('plot-status').classList.contains('error')"
 MAP_SHOWN = "m => document.getElementById('plot').dataset.map === m && document.getElementById('plot').dataset.labels !== undefined"
+# Where the first map's time went, from the page's own clock: when each file the first map needs
+# (or the page's scripts) arrived, and the page's marks (sitegen's plots.js).
+MAP_WATERFALL = """() => {
+    const at = (name) => (performance.getEntriesByName(name)[0] || {}).startTime;
+    const files = performance.getEntriesByType('resource').map((r) => [new URL(r.name).pathname, r.startTime, r.responseEnd]);
+    const nav = performance.getEntriesByType('navigation')[0];
+    return { files, html: nav ? nav.responseEnd : null, dom: nav ? nav.domInteractive : null,
+             marks: ['maps: data', 'maps: drawn', 'maps: painted'].map(at) };
+}"""
+
+
+def waterfall(page, base: str, until: float) -> str:
+    """The files that finished before ``until`` (ms, the page's clock), with when they started and ended."""
+    w = page.evaluate(MAP_WATERFALL)
+    prefix = "/" + base.split("/", 3)[3] if base.count("/") >= 3 else "/"
+    rows = [f"{path.removeprefix(prefix)} {start / 1000:.2f}-{end / 1000:.2f}"
+            for path, start, end in sorted(w["files"], key=lambda f: f[2]) if end <= until]
+    return ("html in at {:.2f} s, scripts run by {:.2f} s; ".format(w["html"] / 1000, w["dom"] / 1000)
+            if w["html"] is not None and w["dom"] is not None else "") + "files (s): " + ", ".join(rows)
 
 
 def maps_page(page, traffic: Traffic, base: str) -> list[str]:
@@ -146,7 +166,7 @@ def maps_page(page, traffic: Traffic, base: str) -> list[str]:
     drawn = poll(page, MAP_DRAWN) - start
     size, requests, top = traffic.since(0)
     points = page.evaluate("document.getElementById('plot').dataset.points")
-    labels = page.evaluate("document.querySelectorAll('.annotation').length")
+    labels = page.evaluate("document.getElementById('plot').dataset.labels")
     poll(page, "performance.getEntriesByName('maps: painted').length > 0 || !performance.getEntriesByName('maps: data').length")
     marks = page.evaluate("['maps: data', 'maps: drawn', 'maps: painted']"
                           ".map(n => (performance.getEntriesByName(n)[0] || {}).startTime)")
@@ -154,7 +174,11 @@ def maps_page(page, traffic: Traffic, base: str) -> list[str]:
               f"on screen at {marks[2] / 1000:.2f} s" if None not in marks else "")
     lines = [f"maps: first map drawn ({points} points, {labels} labels) {drawn:.2f} s from navigation, "
              f"{kb(size)} in {requests} requests (largest: {largest(top, base)}){inside}"]
-    titles = poll(page, MAP_TITLES) - start
+    if None not in marks:
+        lines.append("maps: before the first map: " + waterfall(page, base, marks[0]))
+    titles = poll(page, f"{MAP_TITLES} || {MAP_FAILED}") - start
+    if page.evaluate(MAP_FAILED):
+        return lines + ["maps: the page failed after the first map: " + page.text_content("#plot-status")]
     size, requests, top = traffic.since(0)
     lines.append(f"maps: titles ready for hover and search {titles:.2f} s from navigation, {kb(size)} in all "
                  f"(largest: {largest(top, base)})")
@@ -170,11 +194,26 @@ def maps_page(page, traffic: Traffic, base: str) -> list[str]:
     return lines
 
 
-def measure(site: Path, query: str, n_picks: int, down_mbit: float, latency_ms: float) -> list[str]:
-    """Every figure, as printable lines."""
+def measure(site: Path, query: str, n_picks: int, down_mbit: float, latency_ms: float,
+            maps_only: bool = False) -> list[str]:
+    """Every figure (only the Maps page's with ``maps_only``), as printable lines."""
     from playwright.sync_api import sync_playwright
 
-    titles = json.loads((site / "data" / "catalogue.json").read_text("utf-8"))["manga"]["title"]
+    if maps_only:
+        n = json.loads((site / "data" / "projections.json").read_text("utf-8"))["manga"]
+        lines = [f"site {site}: {n:,} manga on the maps; link {down_mbit:g} Mbit/s down, {latency_ms:g} ms latency, "
+                 "empty cache; bytes as sent (gzipped, with headers)"]
+        server = open_server(site, port=0)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                lines += throttled(browser, down_mbit, latency_ms, lambda pg, tr: maps_page(pg, tr, server.url))
+                browser.close()
+        finally:
+            server.shutdown()
+        return lines
+    titles = json.loads((site / "data" / "columns.json").read_text("utf-8"))["title"]
     server = open_server(site, port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = server.url
@@ -225,12 +264,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--picks", type=int, default=4, help="manga picked, spread over the catalogue (default 4)")
     p.add_argument("--down", type=float, default=10.0, help="download Mbit/s (default 10)")
     p.add_argument("--latency", type=float, default=40.0, help="latency in ms (default 40)")
+    p.add_argument("--maps-only", action="store_true", help="measure the Maps page only")
     args = p.parse_args(argv)
     if not (args.site / "data" / "catalogue.json").is_file():
         p.error(f"{args.site} holds no built site (no data/catalogue.json)")
     if not Path(CHROMIUM).exists():
         p.error(f"no Chromium at {CHROMIUM} (set CHROMIUM=/path)")
-    print("\n".join(measure(args.site, args.query, args.picks, args.down, args.latency)))
+    print("\n".join(measure(args.site, args.query, args.picks, args.down, args.latency, args.maps_only)))
     return 0
 
 

@@ -1,12 +1,16 @@
 """The Maps page's files: a small JSON index and compact binary files the page loads on demand.
 
 - ``data/projections.json`` (the index): the projections made, their parameters, the tags and
-  their groups, and per model its maps (file number, cluster labels).
+  their groups, per model its maps (file number, cluster labels), and each mapped manga's
+  demographic as one digit (``demographic``: 110,000 characters, 37 kB gzipped): the first map is
+  coloured by demographic, so it needs neither the manga file below (420 kB on the wire at
+  110,000 manga) nor the catalogue, which the page loads once that map is on screen.
 - ``data/maps/{n}.bin`` (one per model and projection, loaded only when shown): the coordinates,
   quantised to 16 bits per axis: 4 bytes a manga, 440 kB for 110,000 manga before gzip. A map is
   2 wide, so a step is 3e-5 of it: a sixteenth of a pixel on a 2,000-pixel plot zoomed 30 times.
-- ``data/maps/manga.bin.gz`` (once): each mapped manga's tags and demographic, so that the first map
-  is coloured without the 15 MB catalogue index, which the page loads afterwards for titles. Static
+- ``data/maps/manga.bin.gz`` (once): each mapped manga's tags and demographic, for the other
+  colourings, hover and selections, loaded after the first map (or before it, when the address
+  asks for a colouring by tag). Static
   hosts (GitHub Pages, ``sitegen.serve``) gzip text, not binary files, so this one is stored gzipped
   (748 kB -> 422 kB at 110,000 manga, measured) and the page inflates it (``DecompressionStream``).
   The map files are not: 16-bit coordinates barely compress (440 kB -> 438 kB).
@@ -92,6 +96,12 @@ def pack_manga(tag_lists: Sequence[Sequence[int]], demographics: Sequence[str], 
     return head + demo.tobytes() + counts.tobytes() + flat.tobytes()
 
 
+def demographic_digits(demographics: Sequence[str]) -> str:
+    """Each manga's demographic as one digit, its index in :data:`DEMOGRAPHICS` (0: none or unknown)."""
+    code = {d: str(i) for i, d in enumerate(DEMOGRAPHICS)}
+    return "".join(code.get(d, "0") for d in demographics)
+
+
 def maps_index(catalogue: Catalogue, maps: Sequence[Sequence[Projection]], config: ProjectionConfig,
                seed: int, tagmaps: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[np.ndarray]]:
     """The index and, in file-number order, the coordinates each map file holds.
@@ -100,7 +110,8 @@ def maps_index(catalogue: Catalogue, maps: Sequence[Sequence[Projection]], confi
     -------
     index : dict
         ``methods`` (projections made), ``params``, ``manga`` (mapped count, a catalogue
-        prefix), ``tags`` ({name, group} per column), ``demographics``, ``models``: a list of
+        prefix), ``tags`` ({name, group} per column), ``demographics``, ``demographic`` (each mapped
+        manga's, one digit each: :func:`demographic_digits`), ``models``: a list of
         {name, maps: {method: {file, labels}}}, in the build's model order; ``tagmaps``
         (:func:`sitegen.analysis.tagmap.tag_maps`; empty maps when not given).
     coords : list of ndarray, shape (m, 2) each
@@ -114,13 +125,15 @@ def maps_index(catalogue: Catalogue, maps: Sequence[Sequence[Projection]], confi
             files.append(p.coords)
         models.append({"name": per_model[0].model, "maps": entry})
     methods = sorted({p.method for per_model in maps for p in per_model}, key=("umap", "pca").index)
+    m = len(files[0]) if files else 0
     index = contract.versioned("projections", {
         "methods": methods,
         "params": {"n_neighbors": config.n_neighbors, "min_dist": config.min_dist, "n_epochs": config.n_epochs,
                    "seed": seed},
-        "manga": len(files[0]) if files else 0,
+        "manga": m,
         "tags": [{"name": t.name, "group": t.group} for t in catalogue.tags],
         "demographics": list(DEMOGRAPHICS),
+        "demographic": demographic_digits([x.demographic for x in catalogue.manga[:m]]),
         "models": models,
         "tagmaps": tagmaps if tagmaps is not None else {"counts": [], "cooccur": [], "maps": []},
     })

@@ -37,6 +37,17 @@
     return new Response(new Blob([buffer]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
   }
 
+  // The demographics alone, from the maps index (one digit a manga), for a first map coloured by
+  // demographic before the manga file is in: {demo, count}, without tags.
+  function demographicsOf(index) {
+    const digits = index.demographic;
+    if (typeof digits !== "string") return null;  // an index from before it carried them
+    if (digits.length !== index.manga) throw new Error(Site.dataPath("projections") + " does not match its maps" + REBUILD);
+    const demo = new Uint8Array(digits.length);
+    for (let i = 0; i < digits.length; i++) demo[i] = digits.charCodeAt(i) - 48;
+    return { demo, count: digits.length, start: null, tags: null };
+  }
+
   async function loadInfo() {
     const { buffer, width, count, total, path } = await fetchBinary("map_manga", undefined, "MRMT");
     if (buffer.byteLength !== 16 + 2 * count + width * total) throw new Error(path + " is truncated" + REBUILD);
@@ -92,8 +103,9 @@
     index.tags.forEach((t, c) => { if (t.group === group) groupTags.add(c); });
     const raw = new Int32Array(n);  // -1 none, -2 several, -3 without the primary tag, else its code
     const counts = new Map();
+    const byTag = primary >= 0 || group !== "demographic";  // else the demographics are enough (no tags yet)
     for (let i = 0; i < n; i++) {
-      const tags = tagsOf(info, i);
+      const tags = byTag ? tagsOf(info, i) : null;
       if (primary >= 0 && !tags.includes(primary)) { raw[i] = -3; continue; }
       let code = -1;
       if (group === "demographic") code = info.demo[i] ? info.demo[i] : -1;
@@ -136,5 +148,6 @@
     return out.sort((a, b) => b.lift - a.lift || a.t - b.t).slice(0, 12);
   }
 
-  window.MapData = Object.freeze({ GRID, PALETTE, REBUILD, cellOf, loadInfo, loadMap, tagsOf, colouring, overRepresented });
+  window.MapData = Object.freeze({ GRID, PALETTE, REBUILD, cellOf, demographicsOf, loadInfo, loadMap, tagsOf, colouring,
+    overRepresented });
 })();

@@ -20,8 +20,8 @@
   const SPAN = 0.08;      // half-width of the view around a chosen title
 
   // view: the page's state and actions (static/js/plots.js): plot, index, info, current, category,
-  // matches, focus, focusId, titles (columns' titles once loaded), loadTitles(), draw(),
-  // zoomTo(idx, half), describe(), updateUrl(), fail(err).
+  // matches, focus, focusId, titles (columns' titles once loaded), loadTitles(), loadTags(), draw(),
+  // zoomTo(idx, half), describe(), updateUrl(), fail(err), hiddenCategories().
   function attach(view) {
     const { plot } = view;
     const tip = $("plot-tip"), status = $("plot-status"), input = $("plot-search");
@@ -39,7 +39,7 @@
       const xr = fl.xaxis.range, yr = fl.yaxis.range;
       const perX = Math.abs(xr[1] - xr[0]) / fl._size.w, perY = Math.abs(yr[1] - yr[0]) / fl._size.h;
       const rx = HOVER_PX * perX, ry = HOVER_PX * perY;
-      const hidden = hiddenCategories(), { x: xs, y: ys, grid: g } = view.current.map;
+      const hidden = view.hiddenCategories(), { x: xs, y: ys, grid: g } = view.current.map;
       let best = -1, bestD = HOVER_PX * HOVER_PX;
       for (let cx = cellOf(x - rx); cx <= cellOf(x + rx); cx++) {
         for (let cy = cellOf(y - ry); cy <= cellOf(y + ry); cy++) {
@@ -55,20 +55,15 @@
       return best;
     }
 
-    function hiddenCategories() {
-      const out = new Set();
-      for (const t of plot._fullData || []) if (t.visible !== true && t.meta >= 0) out.add(t.meta);
-      return out;
-    }
-
     function tagNames(i) {
-      return Array.from(MapData.tagsOf(view.info, i), (t) => view.index.tags[t].name).join(", ");
+      if (!view.info.tags) return "(tags loading…)";
+      return Array.from(MapData.tagsOf(view.info, i), (t) => view.index.tags[t].name).join(", ") || "no tags";
     }
 
     function showTip(i, clientX, clientY) {
       if (i < 0) { tip.hidden = true; plot.style.cursor = ""; return; }
       const title = view.titles ? view.titles[i] : "(titles loading…)";
-      tip.replaceChildren(el("strong", { dir: "auto" }, title), el("span", {}, tagNames(i) || "no tags"));
+      tip.replaceChildren(el("strong", { dir: "auto" }, title), el("span", {}, tagNames(i)));
       tip.hidden = false;
       plot.style.cursor = "pointer";
       const box = plot.getBoundingClientRect(), w = tip.offsetWidth, h = tip.offsetHeight;
@@ -180,7 +175,7 @@
     }
 
     function selected(event) {
-      const { x, y } = view.current.map, hidden = hiddenCategories(), out = [];
+      const { x, y } = view.current.map, hidden = view.hiddenCategories(), out = [];
       const test = event.range ? (i) => x[i] >= Math.min(...event.range.x) && x[i] <= Math.max(...event.range.x) &&
         y[i] >= Math.min(...event.range.y) && y[i] <= Math.max(...event.range.y)
         : (i) => inside(event.lassoPoints, x[i], y[i]);
@@ -193,6 +188,8 @@
       const panel = $("plot-selection"), ticket = ++shownSelection;
       if (!idx.length) { panel.hidden = true; return; }
       panel.hidden = false;
+      await view.loadTags();  // what the selection over-represents
+      if (ticket !== shownSelection) return;
       $("plot-selection-count").textContent = idx.length.toLocaleString("en") + " manga selected" +
         (idx.length > 100 ? "; the 100 most followed are listed" : "") + ".";
       const tags = $("plot-selection-tags");

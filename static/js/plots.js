@@ -1,11 +1,14 @@
-// Maps: every manga on each model's 2-D map (UMAP or PCA), drawn with Plotly's WebGL scatter.
+// Maps: every manga on each model's 2-D map (UMAP or PCA), drawn with Plotly's WebGL scatter, or
+// where WebGL is software or missing, painted on a canvas under the plot (static/js/mappoints.js).
 //
-// Loading: the small index (the contract's "projections"), the manga's tags ("map_manga") and the
-// shown map's coordinates ("map", 4 bytes a manga) are enough to draw and colour the first map;
-// other maps load when chosen. Only once the first map is on screen does the page ask for the
-// catalogue index (model names, the title search's layout) and the list columns (titles for hover
-// and the selection list, ~1.4 MB gzipped at 110,000 manga): they would share the link, and the
-// main thread, with what the first map needs.
+// Loading: the small index (the contract's "projections", with every manga's demographic) and the
+// shown map's coordinates ("map", 4 bytes a manga) are enough to draw the first map, coloured by
+// demographic; other maps load when chosen. Only once the first map is on screen does the page
+// ask for the manga's tags ("map_manga": other colourings, hover, selections), the catalogue index
+// (model names, the title search's layout) and the list columns (titles for hover and the
+// selection list, ~1.4 MB gzipped at 110,000 manga): they would share the link, and the main
+// thread, with what the first map needs. (An address asking for a colouring by tag loads the
+// tags first.)
 //
 // Cluster labels come from the build; which of them are shown is decided here, on screen, so that
 // none overlaps another and more appear as the reader zooms in. They are HTML over the plot, not
@@ -28,20 +31,24 @@
   const labelLayer = $("plot-labels");
   const { PALETTE, REBUILD } = MapData;
   const FINE_ZOOM = 1.8;  // fine labels once the view is this many times narrower than the whole map
-  const traceType = webgl() ? "scattergl" : "scatter";  // SVG still works where WebGL does not
+  const renderer = MapPoints.choose();
+  const points = renderer === "canvas" ? MapPoints.layer(plot) : null;
+  const traceType = renderer === "webgl" ? "scattergl" : "scatter";  // rings and legend entries on a canvas map
+  plot.dataset.renderer = renderer;
+  if (points) plot.parentNode.classList.add("points-canvas");
 
   // The page's state, shared with static/js/mapinteract.js.
   const view = {
     plot,
     index: null,      // the maps index (projections)
-    info: null,       // {demo, start, tags}: the mapped manga's demographics and tag lists
+    info: null,       // {demo, start, tags}: the mapped manga's demographics and tag lists (tags null until loaded)
     current: null,    // the drawn map: {model, method, entry, map, colours}
     category: null,   // per manga, its trace number in the drawn colouring
     matches: [],      // manga ringed by the search
     focus: -1,        // the chosen manga, or -1
     focusId: null,    // its MangaDex id, once known (for the URL)
     titles: null,     // every manga's title (the list columns), once loaded
-    loadTitles, draw, zoomTo, describe, updateUrl, fail,
+    loadTitles, loadTags, draw, zoomTo, describe, updateUrl, fail, hiddenCategories,
   };
   const maps = new Map(); // file number -> {x, y, grid}
   let cat = null;         // the catalogue index, once loaded
@@ -52,18 +59,22 @@
     return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   }
 
-  function webgl() {
-    try {
-      const canvas = document.createElement("canvas");
-      return Boolean(canvas.getContext("webgl2") || canvas.getContext("webgl"));
-    } catch (err) {
-      return false;
-    }
-  }
-
   async function loadMap(file) {
     if (!maps.has(file)) maps.set(file, MapData.loadMap(file, view.index.manga));
     return maps.get(file);
+  }
+
+  // The manga file (tags and demographics), once: view.info then has the tags.
+  let tags = null;
+  function loadTags() {
+    if (!tags) {
+      tags = MapData.loadInfo().then((info) => {
+        if (info.count !== view.index.manga) throw new Error(Site.dataPath("map_manga") + " does not match the index" + REBUILD);
+        view.info = info;
+      });
+      tags.catch(() => { tags = null; });
+    }
+    return tags;
   }
 
   let titles = null;
@@ -81,15 +92,22 @@
 
   // One trace per category, kept while the map and colouring stay (a search only changes the
   // rings): Plotly then redraws without re-reading 110,000 points, and legend toggles persist.
-  let drawn = { key: "", colours: null, base: null };
+  // On a canvas map the traces are empty (legend entries) and `paint` lists what the canvas draws.
+  let drawn = { key: "", colours: null, base: null, paint: [] };
 
   function categoryTraces(file, map, group, primary) {
     const key = file + "/" + group + "/" + primary;
     if (drawn.key !== key) {
       const colours = MapData.colouring(view.index, view.info, group, primary);
-      drawn = { key, colours, base: traces(map, colours) };
+      drawn = Object.assign({ key, colours }, traces(map, colours));
     }
     return drawn;
+  }
+
+  function hiddenCategories() {
+    const out = new Set();
+    for (const t of plot._fullData || []) if (t.visible !== true && t.meta >= 0) out.add(t.meta);
+    return out;
   }
 
   function rings(map) {
@@ -101,22 +119,25 @@
     return out;
   }
 
+  // The category traces ({base}) and, for a canvas, each category's manga in drawing order ({paint}).
   function traces(map, colours) {
-    const members = colours.cats.map(() => []);
-    colours.byManga.forEach((k, i) => members[k].push(i));
+    const { cats, byManga } = colours;
+    const members = cats.map((c) => new Uint32Array(c.n)), filled = new Uint32Array(cats.length);
+    for (let i = 0; i < byManga.length; i++) members[byManga[i]][filled[byManga[i]]++] = i;
     const size = markerSize();
     // greys under colours, and small categories over big ones, so that none is buried
-    const order = colours.cats.map((_, k) => k).sort((a, b) =>
-      (colours.cats[b].grey ? 1 : 0) - (colours.cats[a].grey ? 1 : 0) || colours.cats[b].n - colours.cats[a].n);
-    return order.filter((k) => colours.cats[k].n > 0).map((k) => {
-      const c = colours.cats[k], idx = members[k];
-      const x = new Float32Array(idx.length), y = new Float32Array(idx.length);
-      idx.forEach((i, j) => { x[j] = map.x[i]; y[j] = map.y[i]; });
+    const order = cats.map((_, k) => k).filter((k) => cats[k].n > 0).sort((a, b) =>
+      (cats[b].grey ? 1 : 0) - (cats[a].grey ? 1 : 0) || cats[b].n - cats[a].n);
+    const base = order.map((k) => {
+      const c = cats[k], idx = members[k];
+      // a canvas map's trace holds one blank point: an empty trace would leave the legend
+      const x = points ? [null] : Float32Array.from(idx, (i) => map.x[i]), y = points ? [null] : Float32Array.from(idx, (i) => map.y[i]);
       return {
         type: traceType, mode: "markers", name: esc(c.name) + " (" + c.n.toLocaleString("en") + ")",
         x, y, marker: { size, color: c.colour }, hoverinfo: "none", legendrank: k + 1, meta: k,
       };
     });
+    return { base, paint: order.map((k) => ({ k, members: members[k], colour: cats[k].colour })) };
   }
 
   function ring(name, idx, map, size, colour) {
@@ -127,21 +148,30 @@
     };
   }
 
-  function layout(key) {
+  // The axes span the map with a margin: set, not found by Plotly, as a canvas map gives it no data.
+  function layout(key, map) {
     const hidden = { visible: false, showgrid: false, zeroline: false };
+    const axis = (v) => {
+      let lo = Infinity, hi = -Infinity;
+      for (let i = 0; i < v.length; i++) { if (v[i] < lo) lo = v[i]; if (v[i] > hi) hi = v[i]; }
+      const pad = (hi - lo) * 0.02 || 1;
+      return Object.assign({ range: [lo - pad, hi + pad], autorange: false }, hidden);
+    };
     return {
       margin: { l: 4, r: 4, t: 4, b: 4 }, hovermode: false, dragmode: "pan",
       // The map is stretched to the plot's shape: a UMAP map's aspect means nothing, and a square map in
       // a wide window would leave most of it empty (the axes of a PCA map stay labelled nowhere either).
-      xaxis: Object.assign({}, hidden), yaxis: Object.assign({}, hidden),  // two objects: Plotly writes ranges into them
+      xaxis: map ? axis(map.x) : Object.assign({}, hidden), yaxis: map ? axis(map.y) : Object.assign({}, hidden),
       showlegend: true, legend: { x: 0, y: 1, xanchor: "left", yanchor: "top", bgcolor: "rgba(255,255,255,0.85)",
         itemsizing: "constant", font: { size: 12 } },
-      paper_bgcolor: "#fff", plot_bgcolor: "#fff",
+      paper_bgcolor: points ? "rgba(0,0,0,0)" : "#fff", plot_bgcolor: points ? "rgba(0,0,0,0)" : "#fff",  // the canvas shows through
       uirevision: key,  // a new colouring keeps the reader's zoom; a new map resets it
     };
   }
 
-  const CONFIG = { responsive: true, displaylogo: false, scrollZoom: true, modeBarButtonsToRemove: ["sendChartToCloud", "toImage"] };
+  // no autoscale button: a canvas map gives Plotly no points to scale to (double-click still resets)
+  const CONFIG = { responsive: true, displaylogo: false, scrollZoom: true,
+    modeBarButtonsToRemove: ["sendChartToCloud", "toImage", "autoScale2d"] };
 
   function fitHeight() {
     // the plot fills the rest of the first screen, and at least a usable square on a phone
@@ -156,17 +186,33 @@
     const entry = view.index.models.find((m) => m.name === model).maps[method];
     const map = await loadMap(entry.file);
     const primary = tagSelect.value === "" ? -1 : Number(tagSelect.value);
+    if (!view.info.tags && (primary >= 0 || colourSelect.value !== "demographic")) await loadTags();
     const { colours, base } = categoryTraces(entry.file, map, colourSelect.value, primary);
     view.current = { model, method, entry, map, colours };
     view.category = colours.byManga;
     fitHeight();
-    await Plotly.react(plot, base.concat(rings(map)), layout(model + "/" + method), CONFIG);
+    await Plotly.react(plot, base.concat(rings(map)), layout(model + "/" + method, map), CONFIG);
     if (!fullSpan || plot.dataset.map !== model + "/" + method) fullSpan = span();
     plot.dataset.map = model + "/" + method;
     plot.dataset.model = model;  // what is drawn, for tests and styling
     plot.dataset.points = String(colours.cats.reduce((s, c) => s + c.n, 0));
+    paintPoints();
     placeLabels();
     describe();
+  }
+
+  // The canvas's points for the axes' current ranges (Plotly updates them during a drag).
+  function paintPoints() {
+    if (!points || !view.current || !plot._fullLayout) return;
+    const fl = plot._fullLayout, hidden = hiddenCategories();
+    plot.dataset.rendered = String(points.paint({ map: view.current.map, cats: drawn.paint.filter((c) => !hidden.has(c.k)),
+      size: fl._size, xr: fl.xaxis.range, yr: fl.yaxis.range, diameter: markerSize() }));
+  }
+
+  // Points and labels follow a pan or zoom as it goes, once a frame.
+  let following = 0;
+  function follow() {
+    if (!following) following = requestAnimationFrame(() => { following = 0; paintPoints(); placeLabels(); });
   }
 
   function zoomTo(idx, minHalf) {
@@ -193,6 +239,7 @@
     view.current = null;
     if (interact) interact.hideTip();
     labelLayer.replaceChildren();
+    if (points) points.clear();
     const most = Math.max(1, ...tm.counts);
     const groups = Array.from(new Set(index.tags.map((t) => t.group)));
     const traces = groups.map((group, k) => {
@@ -294,11 +341,8 @@
     $("plot-caption").textContent = (model ? model.label + ": " + model.summary : summary) + ". Map: " + how + "; " + n + " manga.";
     if (view.matches.length) return;
     status.textContent = n + " manga on the map. " + (view.titles ? "Hover a point for its title and tags, click it for " +
-      "its recommendations; drag a box or lasso (toolbar) to list manga." : "Loading titles for hover and search…") + FALLBACK;
+      "its recommendations; drag a box or lasso (toolbar) to list manga." : "Loading titles for hover and search…");
   }
-
-  const FALLBACK = traceType === "scatter"
-    ? " WebGL is not available in this browser, so the map is drawn without it and may be slow." : "";
 
   function fillControls() {
     const index = view.index;
@@ -373,14 +417,14 @@
   let interact = null;
 
   async function start() {
-    const manga = MapData.loadInfo();  // needs no index: both travel at once
-    view.index = await Site.fetchData("projections");
+    view.index = await Site.fetchData("projections");  // preloaded by the page
     fillControls();
     restoreFromUrl();
     const shown = methodSelect.value === "tags" ? null : view.index.models.find((m) => m.name === modelSelect.value).maps[methodSelect.value];
-    const first = shown ? loadMap(shown.file) : null;  // the shown map travels with the manga file
-    view.info = await manga;
-    if (view.info.count !== view.index.manga) throw new Error(Site.dataPath("map_manga") + " does not match the index" + REBUILD);
+    const first = shown ? loadMap(shown.file) : null;
+    const byDemographic = colourSelect.value === "demographic" && tagSelect.value === "";
+    view.info = byDemographic ? MapData.demographicsOf(view.index) : null;
+    if (!view.info) await loadTags();  // travels with the map
     await first;
     await scriptsRun;
     performance.mark("maps: data");
@@ -389,16 +433,19 @@
     await painted();
     performance.mark("maps: painted");  // on screen: what the reader waited for
     interact = MapInteract.attach(view);
-    // labels follow each step of a pan or zoom, and the end of one (and a resize)
-    plot.on("plotly_relayouting", placeLabels);
-    plot.on("plotly_relayout", placeLabels);
+    loadTags().catch(fail);
+    // points and labels follow each step of a pan or zoom, and the end of one (and a resize);
+    // a legend click hides or shows a colour's points
+    plot.on("plotly_relayouting", follow);
+    plot.on("plotly_relayout", () => { paintPoints(); placeLabels(); });
+    plot.on("plotly_restyle", paintPoints);
     // Then, with the map on screen: the catalogue index (the search's layout, the models' names)
     // and the titles. The search needs only the first: it fetches its own index fragments.
     cat = await Site.catalogue();
     interact.startSearch();
     const id = Site.param("id");
     const focusing = id ? interact.focusId(id) : null;
-    await loadTitles();
+    await Promise.all([loadTitles(), loadTags()]);  // hover shows both at once
     await focusing;
     describe();
     plot.dataset.titles = "ready";

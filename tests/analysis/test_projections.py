@@ -188,6 +188,9 @@ def test_map_files_round_trip_and_follow_the_contract(fitted, lists, demo_catalo
         assert np.abs(unpack_map(blob) - per[0].coords).max() <= 1 / 65535 + 1e-12
     manga = gzip.decompress(out["files"][contract.FILES["map_manga"].name()])
     assert manga[:4] == b"MRMT" and int.from_bytes(manga[8:12], "little") == n
+    # the index repeats the manga file's demographics, one digit each: the first map needs no more
+    assert [int(c) for c in index["demographic"]] == list(manga[16:16 + n])
+    assert len(set(index["demographic"])) > 1
 
 
 def test_manga_file_holds_demographics_and_tag_lists():

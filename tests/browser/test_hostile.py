@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.request import urlopen
 
 import pytest
 
 from sitegen.build import build
 from sitegen.config import BuildConfig, replace
-from sitegen.site.contract import PAGES
+from sitegen.site.contract import FILES, PAGES
+from sitegen.site.maps import unpack_map
 from support.helpers import require_browser, serve, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -121,11 +123,14 @@ def test_every_page_and_every_map_point(guarded):
     assert rows.count() >= len(PAYLOADS)
     page.goto(base + "plots.html")
     wait_until(page, "document.getElementById('plot').dataset.titles === 'ready'")
-    points = page.evaluate("""() => {
+    # every point of the map shown, from its file (the page may paint them on a canvas, not as traces)
+    maps = json.loads(urlopen(base + FILES["projections"].name()).read())
+    shown_map = maps["models"][0]["maps"][maps["methods"][0]]
+    xy = unpack_map(urlopen(base + FILES["map"].name(shown_map["file"])).read()).tolist()
+    points = page.evaluate("""(xy) => {
         const gd = document.getElementById('plot'), fl = gd._fullLayout, r = gd.getBoundingClientRect();
-        return gd._fullData.flatMap((t) => Array.from(t.x, (x, k) =>
-            [r.left + fl._size.l + fl.xaxis.l2p(x), r.top + fl._size.t + fl.yaxis.l2p(t.y[k])]));
-    }""")
+        return xy.map(([x, y]) => [r.left + fl._size.l + fl.xaxis.l2p(x), r.top + fl._size.t + fl.yaxis.l2p(y)]);
+    }""", xy)
     assert len(points) == 60
     shown = set()
     for x, y in points:  # the page's own hover box (Plotly's hover is off at this scale)
@@ -134,4 +139,4 @@ def test_every_page_and_every_map_point(guarded):
         if tip.count():
             shown.add(tip.first.text_content())
     assert shown and any("<img" in s or "onerror" in s for s in shown)  # payloads shown as text
-    assert page.locator("#plot-tip img, .legend img, .annotation img").count() == 0
+    assert page.locator("#plot-tip img, .legend img, .plot-labels img").count() == 0

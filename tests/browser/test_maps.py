@@ -100,16 +100,27 @@ def first_map(maps) -> tuple[str, str]:
     return maps["models"][0]["name"], maps["methods"][0]
 
 
-def test_every_manga_is_drawn_in_webgl_and_the_choices_travel_in_the_url(site, page):
+def painted(page) -> int:
+    """Pixels of the points' canvas that are not blank."""
+    return page.evaluate("""() => { const c = document.querySelector('.plot-points'), copy = document.createElement('canvas');
+        copy.width = c.width; copy.height = c.height;
+        const g = copy.getContext('2d', {willReadFrequently: true});  // read from a copy: the page's canvas stays as it is
+        g.drawImage(c, 0, 0);
+        const d = g.getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let k = 3; k < d.length; k += 4) if (d[k]) n++; return n; }""")
+
+
+def test_every_manga_is_drawn_and_the_choices_travel_in_the_url(site, page):
+    """The test browser's WebGL is software (SwiftShader): the points are painted on a canvas."""
     served, data = site
     maps, n = data["projections"], data["catalogue"]["n"]
     model, method = first_map(maps)
     page.goto(served.url("maps"))
     wait_until(page, DRAWN, arg=f"{model}/{method}")
     assert maps["manga"] == n and page.get_attribute("#plot", "data-points") == str(n)
-    drawn = page.evaluate("document.getElementById('plot')._fullData.reduce((s, t) => s + t.x.length, 0)")
-    types = page.evaluate("Array.from(new Set(document.getElementById('plot')._fullData.map(t => t.type)))")
-    assert drawn == n and types == ["scattergl"]
+    assert page.get_attribute("#plot", "data-renderer") == "canvas"
+    assert page.get_attribute("#plot", "data-rendered") == str(n)  # every manga inside the whole map's view
+    assert painted(page) > n  # and on the canvas, a few pixels each
     # the plot spans the window (less its margins) and reaches the bottom of the first screen
     box = page.evaluate("(() => { const r = document.getElementById('plot').getBoundingClientRect();"
                         " return [r.left, r.right, r.bottom]; })()")
@@ -148,8 +159,11 @@ def test_colour_by_group_and_within_a_tag_with_counted_legends(site, page):
     assert query(page.url)["tag"] == "Romance"
     assert not any(e.startswith("Romance (") for e in legend(page))  # the primary tag colours nothing by itself
     # a legend entry toggles its manga
+    shown = painted(page)
     page.locator(".legend .traces", has_text="without Romance").click()
     wait_until(page, "() => document.getElementById('plot')._fullData.some(t => t.visible === 'legendonly')")
+    wait_until(page, "n => document.getElementById('plot').dataset.rendered === n", arg=str(len(lists) - without))
+    assert painted(page) < shown
 
 
 def test_labels_name_clusters_do_not_overlap_and_multiply_when_zoomed(site, page):
@@ -320,11 +334,33 @@ NO_WEBGL = """(() => {
 })();"""
 
 
-def test_without_webgl_the_map_says_so_and_still_draws(site, page):
+def test_without_webgl_every_manga_is_painted_on_a_canvas(site, page):
     served, data = site
     page.add_init_script(NO_WEBGL)
     page.goto(served.url("maps"))
     wait_until(page, DRAWN, arg="/".join(first_map(data["projections"])))
-    assert page.evaluate("document.getElementById('plot')._fullData[0].type") == "scatter"
-    assert "WebGL is not available" in page.inner_text("#plot-status")
-    assert page.get_attribute("#plot", "data-points") == str(data["projections"]["manga"])
+    n = str(data["projections"]["manga"])
+    assert page.get_attribute("#plot", "data-renderer") == "canvas"
+    assert page.get_attribute("#plot", "data-points") == n and page.get_attribute("#plot", "data-rendered") == n
+
+
+HARDWARE_GPU = """(() => {
+    const original = WebGLRenderingContext.prototype.getParameter;
+    WebGLRenderingContext.prototype.getParameter = function (name) {
+        return name === 0x9246 ? 'ANGLE (Test vendor, Test GPU, OpenGL)' : original.call(this, name);  // UNMASKED_RENDERER_WEBGL
+    };
+})();"""
+
+
+def test_on_a_gpu_every_manga_is_a_point_of_plotlys_webgl_scatter(site, page):
+    served, data = site
+    page.add_init_script(HARDWARE_GPU)
+    maps, n = data["projections"], data["catalogue"]["n"]
+    model, method = first_map(maps)
+    page.goto(served.url("maps"))
+    wait_until(page, DRAWN, arg=f"{model}/{method}")
+    assert page.get_attribute("#plot", "data-renderer") == "webgl"
+    drawn = page.evaluate("document.getElementById('plot')._fullData.reduce((s, t) => s + t.x.length, 0)")
+    types = page.evaluate("Array.from(new Set(document.getElementById('plot')._fullData.map(t => t.type)))")
+    assert drawn == n and types == ["scattergl"] and page.locator(".plot-points").count() == 0
+    assert len(boxes(page)) >= 5  # labels as on a canvas map
