@@ -44,6 +44,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background
 # What the page shows when a step is done (kept here: a page restructure changes only these).
 SEARCH_BOX = "#search-input"
 RESULTS = "#search-results li"
+FOUND = "t => document.querySelector('#search-results').dataset.for === t && document.querySelector('#search-results li') !== null"
 PICKED = ("t => document.getElementById('manga-title').textContent === t"
           " && document.querySelector('#columns .column') !== null")
 
@@ -118,7 +119,7 @@ def picks(page, traffic: Traffic, base: str, titles: list[str], n: int) -> list[
     spread = sorted({round(k * (len(titles) - 1) / max(n - 1, 1)) for k in range(n)})
     for i in spread:
         page.fill(SEARCH_BOX, titles[i])
-        page.wait_for_selector(RESULTS)
+        poll(page, FOUND, titles[i])  # results for this title, not the last query's
         shown = page.text_content(RESULTS + " .r-title")  # Enter picks the first shown: maybe a namesake
         mark = len(traffic.finished)
         start = time.perf_counter()

@@ -19,6 +19,8 @@
   let cols = null;      // columns.json, once a list is drawn
   let current = null;   // { i, shard, r, id } of the picked manga
   let picking = 0;      // picks started; a slower earlier one is dropped
+  let prefetch = 0;     // the timer that fetches the list columns after a pause in typing
+  const PREFETCH_AFTER_MS = 700;
 
   async function start() {
     cat = await Site.catalogue();
@@ -30,8 +32,10 @@
         status.textContent = err ? "Could not search: " + err.message : !needle ? "Type to search." : found
           ? found + (found === max ? "+" : "") + " matching titles; use ↑ ↓ and Enter, or click."
           : "No title matches “" + needle + "”.";
-        // the lists' columns, while the reader looks at the results: a pick then needs only its shard
-        if (found) setTimeout(() => Site.columns().catch(() => {}), 0);
+        // the lists' columns, once the reader stops typing and looks at the results: a pick then
+        // needs only its shard (never earlier: they would slow down the fragments a query needs)
+        clearTimeout(prefetch);
+        if (found) prefetch = setTimeout(() => Site.columns().catch(() => {}), PREFETCH_AFTER_MS);
       },
     });
     status.textContent = cat.n.toLocaleString("en") + " manga, " + cat.models.length + " models. Type to search.";

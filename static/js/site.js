@@ -423,7 +423,8 @@
       return li;
     }
 
-    function show(found) {
+    function show(found, value = "") {
+      list.dataset.for = value;  // the text the results are for (a test or benchmark waits on it)
       results = found;
       active = found.length ? 0 : -1;
       list.replaceChildren(...found.map(option));
@@ -444,7 +445,7 @@
       running = findTitles(value).then((found) => {
         if (ticket !== asked) return;
         shownFor = value;
-        show(found);
+        show(found, value);
         if (onResults) onResults(found.length, value.trim(), MAX_RESULTS);
         performance.measure("title search", { start });  // read by benchmarks/reader.py
       }, (err) => {

@@ -30,11 +30,34 @@ class Served:
         return json.loads((self.root / FILES[kind].name(n)).read_text("utf-8"))
 
     def neighbours(self, n: int) -> dict[str, list[list[int]]]:
-        """Binary neighbour shard ``n``, unpacked: each model's lists of catalogue indices."""
+        """Each model's lists of catalogue indices for the manga of pick shard ``n``, from the
+        per-model files."""
         index = self.data("catalogue")
-        scales = [Scale(m["lo"], m["step"]) for m in index["models"]]
-        _, indices, _ = unpack((self.root / FILES["neighbours"].name(n)).read_bytes(), scales)
-        return {m["name"]: idx.tolist() for m, idx in zip(index["models"], indices)}
+        start, stop = n * index["shard_size"], min(index["n"], (n + 1) * index["shard_size"])
+        out = {}
+        for m in index["models"]:
+            rows = []
+            for f in range(start // index["compare_size"], (stop - 1) // index["compare_size"] + 1):
+                first, (idx,), _ = unpack((self.root / FILES["neighbours"].name(f, m["name"])).read_bytes(),
+                                          [Scale(m["lo"], m["step"])])
+                rows += [r.tolist() for i, r in enumerate(idx, first) if start <= i < stop]
+            out[m["name"]] = rows
+        return out
+
+    def whole(self) -> dict[str, Any]:
+        """The catalogue index with every manga's columns (``manga``: ``id``, ``title``, ``alt``,
+        ``tags``, ``year``, ``rating``, ``follows``...), put together from the list columns and the
+        pick shards: what a test needs to choose manga, never what a page loads."""
+        index = self.data("catalogue")
+        manga = {k: list(v) for k, v in self.data("columns").items() if k != "version"}
+        for key in ("id", "alt", "follows", "score"):
+            manga[key] = []
+        for n in range(-(-index["n"] // index["shard_size"])):
+            shard = self.data("shard", n)
+            for key in ("id", "alt", "follows", "score"):
+                manga[key] += shard[key]
+        manga["follows"] = [f or 0 for f in manga["follows"]]
+        return {**index, "manga": manga}
 
     def url(self, page: str, **params: str) -> str:
         """The address of a page by its contract key ("explore", "maps", "feed"), with a query."""

@@ -21,7 +21,7 @@ FOCUSED = "document.activeElement && (document.activeElement.id || document.acti
 
 @pytest.fixture(scope="module")
 def index(served):
-    return served.data("catalogue")
+    return served.whole()
 
 
 def test_every_page_has_a_skip_link_and_one_h1(page, served):
@@ -104,7 +104,7 @@ def long_description(serve_copy):
 
 
 def test_a_long_description_is_folded_and_its_links_wait(page, long_description):
-    page.goto(long_description.url("explore", id=long_description.data("catalogue")["manga"]["id"][0]))
+    page.goto(long_description.url("explore", id=long_description.whole()["manga"]["id"][0]))
     wait_until(page, "document.getElementById('manga-desc').textContent.includes('Part 11')")
     assert page.is_visible("#desc-more")
     assert page.evaluate("document.getElementById('manga-desc').inert")

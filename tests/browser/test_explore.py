@@ -18,7 +18,7 @@ TITLED = "document.getElementById('manga-title').textContent.length > 0"
 
 @pytest.fixture(scope="module")
 def index(served):
-    return served.data("catalogue")
+    return served.whole()
 
 
 def test_search_pick_shows_one_list_then_every_model_on_demand(served, index, page):
@@ -108,7 +108,7 @@ def test_rating_filter_is_the_contracts_and_hides_neighbours_by_rating(served, i
 
     def shown():
         hrefs = column.locator("a.n-title").evaluate_all("as => as.map(a => a.getAttribute('href'))")
-        return [manga["id"].index(parse_qs(urlsplit(h).query)["id"][0]) for h in hrefs]
+        return [int(parse_qs(urlsplit(h).query)["m"][0]) for h in hrefs]  # links name manga by index
 
     show = index["show"]
     assert shown() == [j for j in row if rating_of(j) not in off][:show]

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def index(served):
-    return served.data("catalogue")
+    return served.whole()
 
 
 def picks(served, index):
@@ -32,10 +32,11 @@ def open_filters(page):
         page.click("#filters-box summary")
 
 
-def shown(page, model):
+def shown(page, model, ids):
+    """The ids of the manga a column lists (its links name them by catalogue index)."""
     hrefs = page.locator(f'.column[data-model="{model}"] a.n-title').evaluate_all(
         "as => as.map(a => a.getAttribute('href'))")
-    return [parse_qs(urlsplit(h).query)["id"][0] for h in hrefs]
+    return [ids[int(parse_qs(urlsplit(h).query)["m"][0])] for h in hrefs]
 
 
 def test_related_titles_are_listed_apart_with_mangadex_labels(served, index, page):
@@ -56,13 +57,13 @@ def test_its_own_series_is_left_out_until_asked(served, index, page):
                            if set(p[1]["same"]) & set(p[2][default][: index["show"]]))
     page.goto(served.url("explore", id=ids[i], guards="none"))
     page.locator(f'.column[data-model="{default}"] li.neighbour').first.wait_for()
-    listed = shown(page, default)
+    listed = shown(page, default, ids)
     assert not {ids[j] for j in entry["same"]} & set(listed)
     assert "of its own series" in page.text_content(f'.column[data-model="{default}"] .left-note')
     open_filters(page)
     page.check("#show-series")
     wait_until(page, "u => location.search.includes('series=1')", arg=None)
-    assert shown(page, default) == [ids[j] for j in lists[default][: index["show"]]]
+    assert shown(page, default, ids) == [ids[j] for j in lists[default][: index["show"]]]
 
 
 def test_guards_hold_back_what_the_pick_does_not_carry(served, index, page):
@@ -75,11 +76,11 @@ def test_guards_hold_back_what_the_pick_does_not_carry(served, index, page):
     above = [ids[j] for j in lists[default] if rating[j] > rating[i]]
     page.goto(served.url("explore", id=ids[i], series="1"))
     page.locator(f'.column[data-model="{default}"] li.neighbour').first.wait_for()
-    assert not set(above) & set(shown(page, default))  # nothing above its content rating, by default
+    assert not set(above) & set(shown(page, default, ids))  # nothing above its content rating, by default
     open_filters(page)
     page.uncheck('input[name=guard][value="rating"]')
     wait_until(page, "() => location.search.includes('guards=')")
-    visible = set(shown(page, default))
+    visible = set(shown(page, default, ids))
     # back on demand, unless the reader's own rating filter hides them (pornographic is off by default)
     allowed = {ids[j] for j in lists[default][: index["show"]] if index["manga"]["rating"][j] <= 2}
     assert set(above) & allowed and set(above) & allowed <= visible

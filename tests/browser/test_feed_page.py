@@ -18,7 +18,7 @@ KEY = LIBRARY["key"]
 @pytest.fixture(scope="module")
 def site(served):
     """The served demo site, its catalogue and its feed."""
-    return served, served.data("catalogue"), served.data("feed")
+    return served, served.whole(), served.data("feed")
 
 
 # -- helpers -----------------------------------------------------------------------------------

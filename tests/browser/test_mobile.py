@@ -46,7 +46,7 @@ def test_no_page_scrolls_sideways(page, long_words, size):
         page.goto(long_words.base + name)
         page.wait_for_load_state("networkidle")
         assert_fits(page)
-    index = long_words.data("catalogue")
+    index = long_words.whole()
     page.goto(long_words.url("explore", id=index["manga"]["id"][0]))
     page.locator("#columns .column").first.wait_for()
     wait_until(page, "document.getElementById('manga-desc').textContent.length > 0")
@@ -71,5 +71,5 @@ def test_the_menu_fits_in_two_lines_and_labels_keep_their_boxes(page, served):
     tops = {round(box["y"]) for box in (links.nth(k).bounding_box() for k in range(links.count()))}
     assert len(tops) <= 2
     for label in page.locator("#filters fieldset label").all():  # a box on the line of its text
-        box, text = label.locator("input").bounding_box(), label.bounding_box()
+        box, text = label.locator("input, select").bounding_box(), label.bounding_box()
         assert text["height"] < 2 * box["height"] + 12

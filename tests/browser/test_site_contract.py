@@ -88,16 +88,26 @@ def test_site_module_agrees_with_the_python_contract(served, page):
     assert page.evaluate("Site.contract") == browser_constants()
     for kind, spec in FILES.items():
         numbers = (0, 7, 12345) if "{n}" in spec.path else (None,)
+        model = "lsi" if "{m}" in spec.path else None
         for n in numbers:
-            assert page.evaluate("([k, n]) => Site.dataPath(k, n)", [kind, n]) == spec.name(n)
+            assert page.evaluate("([k, n, m]) => Site.dataPath(k, n, m)", [kind, n, model]) == spec.name(n, model)
     assert page.evaluate("() => { try { return Site.dataPath('shard'); } catch (err) { return err.message; } }") == \
         f"{FILES['shard'].path} needs a number >= 0, got undefined"
-    manga_id = served.data("catalogue")["manga"]["id"][0]
+    manga_id = served.whole()["manga"]["id"][0]
     assert page.evaluate("id => Site.isId(id) && !Site.isId(id.toUpperCase()) && !Site.isId(id + ' ')", manga_id)
     assert page.evaluate("id => Site.pageUrl('explore', {id, models: ['a', 'b'], tag: null})", manga_id) == \
         f"{browser_constants()['pages']['explore']}?id={manga_id}&models=a,b"
     assert page.evaluate("id => Site.mangadexUrl(id)", manga_id) == browser_constants()["mangadex_title_url"] + manga_id
     assert page.evaluate("Object.isFrozen(Site) && Object.isFrozen(Site.contract.files.shard) && Object.isFrozen(Library)")
+
+
+def stale_name(served, kind):
+    """The file of ``kind`` a stale copy changes: the first one, for a per-model file the first
+    model that Compare shows besides the default (whose list is in the pick shard)."""
+    index = served.data("catalogue")
+    model = next(m["name"] for m in index["models"] if m["on"] and m["name"] != index["default"])
+    spec = FILES[kind]
+    return spec.name(0 if "{n}" in spec.path else None, model if "{m}" in spec.path else None)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +119,7 @@ def stale(served, serve_copy):
         def get(kind):
             if kind not in copies:
                 def change(root):
-                    path = root / FILES[kind].name(0 if "{n}" in FILES[kind].path else None)
+                    path = root / stale_name(served, kind)
                     if path.suffix == ".bin":  # the version is the header's fifth byte (gzipped or not)
                         raw = path.read_bytes()
                         zipped = raw[:2] == b"\x1f\x8b"
@@ -130,19 +140,21 @@ def stale(served, serve_copy):
     ("catalogue", "explore", "#status", "Could not load the catalogue: "),
     ("catalogue", "feed", "#feed-status", "Could not load the feed: "),
     ("catalogue", "maps", "#plot-status", "Could not draw the maps: "),
-    ("shard", "explore", "#columns .error", "Could not load the neighbours: "),
-    ("neighbours", "explore", "#columns .error", "Could not load the neighbours: "),
+    ("shard", "explore", "#columns .error", "Could not load this manga: "),
+    ("columns", "explore", "#columns .error", "Could not load this manga: "),
+    ("neighbours", "explore", "#columns .error", "Could not load the lists: "),
     ("feed", "feed", "#feed-status", "Could not load the feed: "),
     ("projections", "maps", "#plot-status", "Could not draw the maps: "),
 ])
-def test_a_data_file_of_another_layout_version_asks_for_a_rebuild(stale, page, kind, key, status, doing):
+def test_a_data_file_of_another_layout_version_asks_for_a_rebuild(stale, served, page, kind, key, status, doing):
     site = stale(kind)
     spec = FILES[kind]
-    page.goto(site.url(key, id=site.data("catalogue")["manga"]["id"][0]) if kind in ("shard", "neighbours")
-              else site.url(key))
+    first = {"id": site.whole()["manga"]["id"][0]}
+    page.goto(site.url(key, **first) if kind in ("shard", "columns") else
+              site.url(key, **first, view="compare") if kind == "neighbours" else site.url(key))
     wait_until(page, "s => { const e = document.querySelector(s); return e && e.classList.contains('error'); }",
                            arg=status)
-    name = spec.name(0 if "{n}" in spec.path else None)
+    name = stale_name(served, kind)
     assert page.text_content(status) == (f"{doing}{name} holds layout version {spec.version + 1}, "
                                          f"this page reads version {spec.version}: {REBUILD}")
 
