@@ -49,7 +49,7 @@ STOP_MIN = 50
 PER_FRAGMENT = 1500
 MAX_BUCKETS = 256
 #: The most followed manga whose names the page loads first (queries of one or two letters).
-TOP = 600
+TOP = 300
 
 _ASCII = re.compile(r"[\x00-\x7f]*")
 _ASCII_DROP = re.compile(r"['`]")
