@@ -5,7 +5,8 @@
   demographic as one digit (``demographic``: 110,000 characters, 37 kB gzipped): the first map is
   coloured by demographic, so it needs neither the manga file below (420 kB on the wire at
   110,000 manga) nor the catalogue, which the page loads once that map is on screen.
-- ``data/maps/{n}.bin`` (one per model and projection, loaded only when shown): the coordinates,
+- ``data/maps/{n}.bin`` (one per model and projection, loaded only when shown; file 0 is the first
+  model's first map, the page's default, which it fetches with the index): the coordinates,
   quantised to 16 bits per axis: 4 bytes a manga, 440 kB for 110,000 manga before gzip. A map is
   2 wide, so a step is 3e-5 of it: a sixteenth of a pixel on a 2,000-pixel plot zoomed 30 times.
 - ``data/maps/manga.bin.gz`` (once): each mapped manga's tags and demographic, for the other

@@ -63,14 +63,21 @@
     return info.tags.subarray(info.start[i], info.start[i + 1]);
   }
 
-  // One map's coordinates (as many as the index maps: ``manga``) and their hover grid.
-  async function loadMap(file, manga) {
-    const { buffer, count, path } = await fetchBinary("map", file, "MRMP");
+  // One map's coordinates (as many as the index maps: ``manga``, a number or its promise, so that a
+  // map can travel with the index); their hover grid is made when first needed (gridOf), not
+  // before the map is drawn.
+  async function loadMap(file, mapped) {
+    const [{ buffer, count, path }, manga] = await Promise.all([fetchBinary("map", file, "MRMP"), mapped]);
     if (count !== manga || buffer.byteLength !== 16 + 4 * count) throw new Error(path + " does not match the index" + REBUILD);
     const q = new Uint16Array(buffer, 16, 2 * count);
     const x = new Float32Array(count), y = new Float32Array(count);
     for (let i = 0; i < count; i++) { x[i] = q[i] / 65535 * 2 - 1; y[i] = q[count + i] / 65535 * 2 - 1; }
-    return { x, y, grid: grid(x, y) };
+    return { x, y, grid: null };
+  }
+
+  function gridOf(map) {
+    if (!map.grid) map.grid = grid(map.x, map.y);
+    return map.grid;
   }
 
   // Points bucketed in a GRID x GRID grid over [-1, 1] (a counting sort): cell c holds
@@ -148,6 +155,6 @@
     return out.sort((a, b) => b.lift - a.lift || a.t - b.t).slice(0, 12);
   }
 
-  window.MapData = Object.freeze({ GRID, PALETTE, REBUILD, cellOf, demographicsOf, loadInfo, loadMap, tagsOf, colouring,
+  window.MapData = Object.freeze({ GRID, PALETTE, REBUILD, cellOf, demographicsOf, loadInfo, loadMap, gridOf, tagsOf, colouring,
     overRepresented });
 })();

@@ -39,7 +39,7 @@
       const xr = fl.xaxis.range, yr = fl.yaxis.range;
       const perX = Math.abs(xr[1] - xr[0]) / fl._size.w, perY = Math.abs(yr[1] - yr[0]) / fl._size.h;
       const rx = HOVER_PX * perX, ry = HOVER_PX * perY;
-      const hidden = view.hiddenCategories(), { x: xs, y: ys, grid: g } = view.current.map;
+      const hidden = view.hiddenCategories(), { x: xs, y: ys } = view.current.map, g = MapData.gridOf(view.current.map);
       let best = -1, bestD = HOVER_PX * HOVER_PX;
       for (let cx = cellOf(x - rx); cx <= cellOf(x + rx); cx++) {
         for (let cy = cellOf(y - ry); cy <= cellOf(y + ry); cy++) {

@@ -10,11 +10,8 @@
 // thread, with what the first map needs. (An address asking for a colouring by tag loads the
 // tags first.)
 //
-// Cluster labels come from the build; which of them are shown is decided here, on screen, so that
-// none overlaps another and more appear as the reader zooms in. They are HTML over the plot, not
-// Plotly annotations: a relayout with new annotations redraws all 110,000 points (about a second,
-// measured), while placing a few dozen elements takes a millisecond, so labels follow every step
-// of a pan or zoom.
+// Cluster labels come from the build; which of them are shown is decided on screen
+// (static/js/mappoints.js), so that none overlaps another and more appear as the reader zooms in.
 //
 // Hover, click, search and selection: static/js/mapinteract.js. What Plotly is handed (legend
 // names, ring names) is escaped first, since Plotly reads its strings as markup.
@@ -238,7 +235,7 @@
     const index = view.index, tm = index.tagmaps, m = tm.maps.find((x) => x.model === model);
     view.current = null;
     if (interact) interact.hideTip();
-    labelLayer.replaceChildren();
+    labels.clear();
     if (points) points.clear();
     const most = Math.max(1, ...tm.counts);
     const groups = Array.from(new Set(index.tags.map((t) => t.group)));
@@ -275,57 +272,15 @@
     return lines.join("<br>");
   }
 
-  // --- labels ----------------------------------------------------------------------------------
+  // --- labels (static/js/mappoints.js) -----------------------------------------------------------
 
-  const measure = document.createElement("canvas").getContext("2d");
-  const widths = new Map();  // "size/text" -> its width in pixels
+  const labels = MapPoints.labels(plot, labelLayer);
 
-  function labelText(label) {
-    return label.tags.slice(0, 2).map((t) => view.index.tags[t].name).join(" \u00b7 ");
-  }
-
-  function textWidth(text, fontSize) {
-    const key = fontSize + "/" + text;
-    if (!widths.has(key)) {
-      measure.font = "600 " + fontSize + "px system-ui, sans-serif";
-      widths.set(key, measure.measureText(text).width);
-    }
-    return widths.get(key);
-  }
-
-  // Greedy placement on screen: coarse labels first, bigger clusters first; a label that would
-  // overlap one already placed, or the legend, or leave the plot, is left out. Zoomed in, fine
-  // labels join. Positions come from the axes' current ranges, which Plotly updates during a drag.
   function placeLabels() {
     if (!view.current || !plot._fullLayout) return;
-    const fl = plot._fullLayout, size = fl._size, xr = fl.xaxis.range, yr = fl.yaxis.range;
-    const toX = (x) => (x - xr[0]) / (xr[1] - xr[0]) * size.w, toY = (y) => (yr[1] - y) / (yr[1] - yr[0]) * size.h;
-    const zoom = fullSpan / Math.abs(xr[1] - xr[0]);
-    const placed = [], spans = [];
-    const legend = plot.querySelector(".legend");  // labels keep off the legend too
-    if (legend) {
-      const r = legend.getBoundingClientRect(), box = plot.getBoundingClientRect();
-      const l = r.left - box.left - plot.clientLeft - size.l, t = r.top - box.top - plot.clientTop - size.t;
-      placed.push({ l, r: l + r.width, t, b: t + r.height });
-    }
-    for (const label of view.current.entry.labels) {
-      if (label.level > 0 && zoom < FINE_ZOOM) continue;
-      const px = toX(label.x), py = toY(label.y);
-      const text = labelText(label), fontSize = label.level ? 11 : 13;
-      const w = Math.ceil(textWidth(text, fontSize)) + 8, h = fontSize + 8;
-      const box = { l: px - w / 2, r: px + w / 2, t: py - h / 2, b: py + h / 2 };
-      if (box.l < 0 || box.r > size.w || box.t < 0 || box.b > size.h) continue;
-      if (placed.some((o) => box.l < o.r && o.l < box.r && box.t < o.b && o.t < box.b)) continue;
-      placed.push(box);
-      const span = el("span", { class: "plot-label" + (label.level ? " fine" : ""), dir: "auto" }, text);
-      span.style.cssText = "left:" + box.l + "px;top:" + box.t + "px;width:" + w + "px;height:" + h + "px;font-size:" + fontSize + "px";
-      spans.push(span);
-    }
-    // the layer covers the plotting area (inside the plot's border and Plotly's margins)
-    Object.assign(labelLayer.style, { left: plot.offsetLeft + plot.clientLeft + size.l + "px",
-      top: plot.offsetTop + plot.clientTop + size.t + "px", width: size.w + "px", height: size.h + "px" });
-    labelLayer.replaceChildren(...spans);
-    plot.dataset.labels = String(spans.length);
+    const xr = plot._fullLayout.xaxis.range, zoom = fullSpan / Math.abs(xr[1] - xr[0]);
+    const names = (label) => label.tags.slice(0, 2).map((t) => view.index.tags[t].name).join(" \u00b7 ");
+    plot.dataset.labels = String(labels.place(view.current.entry.labels, names, zoom >= FINE_ZOOM));
   }
 
   // --- page ------------------------------------------------------------------------------------
@@ -344,6 +299,8 @@
       "its recommendations; drag a box or lasso (toolbar) to list manga." : "Loading titles for hover and search…");
   }
 
+  const collator = new Intl.Collator("en");  // once: localeCompare(…, "en") made one per comparison
+
   function fillControls() {
     const index = view.index;
     for (const option of Array.from(modelSelect.options)) {
@@ -357,7 +314,7 @@
     for (const group of groups.keys()) colourSelect.append(el("option", { value: group }, group));
     for (const [group, tags] of groups) {
       const optgroup = el("optgroup", { label: group });
-      tags.sort((a, b) => index.tags[a].name.localeCompare(index.tags[b].name, "en"));
+      tags.sort((a, b) => collator.compare(index.tags[a].name, index.tags[b].name));
       for (const t of tags) optgroup.append(el("option", { value: String(t) }, index.tags[t].name));
       tagSelect.append(optgroup);
     }
@@ -417,7 +374,15 @@
   let interact = null;
 
   async function start() {
-    view.index = await Site.fetchData("projections");  // preloaded by the page
+    const index = Site.fetchData("projections");  // preloaded by the page
+    // An address that names no map shows the default one, file 0 (sitegen/site/maps.py): it
+    // travels with the index rather than after it.
+    if (!Site.param("model") && !Site.param("map")) {
+      const guess = MapData.loadMap(0, index.then((x) => x.manga));
+      guess.catch(() => {});  // reported where it is drawn; never unhandled
+      maps.set(0, guess);
+    }
+    view.index = await index;
     fillControls();
     restoreFromUrl();
     const shown = methodSelect.value === "tags" ? null : view.index.models.find((m) => m.name === modelSelect.value).maps[methodSelect.value];
@@ -433,6 +398,7 @@
     await painted();
     performance.mark("maps: painted");  // on screen: what the reader waited for
     interact = MapInteract.attach(view);
+    if (view.current) setTimeout(() => MapData.gridOf(view.current.map), 0);  // for the first hover, off the first paint
     loadTags().catch(fail);
     // points and labels follow each step of a pan or zoom, and the end of one (and a resize);
     // a legend click hides or shows a colour's points

@@ -181,6 +181,8 @@ def test_map_files_round_trip_and_follow_the_contract(fitted, lists, demo_catalo
     contract.check("projections", index)
     assert index["manga"] == n and index["methods"] == ["pca"] and index["demographics"] == list(DEMOGRAPHICS)
     assert [m["name"] for m in index["models"]] == [m.name for m in fitted]
+    first = index["models"][0]["maps"]  # the page's default map is file 0: it fetches it with the index
+    assert first[next(m for m in index["methods"] if m in first)]["file"] == 0
     assert index["tags"] == [{"name": t.name, "group": t.group} for t in demo_catalogue.tags]
     for per, entry in zip(maps, index["models"]):
         blob = out["files"][contract.FILES["map"].name(entry["maps"]["pca"]["file"])]

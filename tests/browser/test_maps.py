@@ -101,13 +101,13 @@ def first_map(maps) -> tuple[str, str]:
 
 
 def painted(page) -> int:
-    """Pixels of the points' canvas that are not blank."""
+    """Pixels of the points' canvas that are not its white background."""
     return page.evaluate("""() => { const c = document.querySelector('.plot-points'), copy = document.createElement('canvas');
         copy.width = c.width; copy.height = c.height;
         const g = copy.getContext('2d', {willReadFrequently: true});  // read from a copy: the page's canvas stays as it is
         g.drawImage(c, 0, 0);
         const d = g.getImageData(0, 0, c.width, c.height).data;
-        let n = 0; for (let k = 3; k < d.length; k += 4) if (d[k]) n++; return n; }""")
+        let n = 0; for (let k = 0; k < d.length; k += 4) if (d[k + 3] && d[k] + d[k + 1] + d[k + 2] < 765) n++; return n; }""")
 
 
 def test_every_manga_is_drawn_and_the_choices_travel_in_the_url(site, page):
