@@ -19,8 +19,11 @@ fragments by the words they hold, and a query fetches one fragment:
 * Keys found in more than ``STOP_SHARE`` of the manga ("the", の) would make their fragments
   huge and tell nothing apart: they are *stop keys*, listed in the catalogue index, not indexed,
   and never chosen by the page while the query has another key.
+* A name of short words only ("K", "Go Go") has its first word, whole, as its key, and a query of
+  short words looks there too.
 * A query with no key yet (one or two letters) is answered from the *top* fragment: every name of
-  the ``top`` most followed manga, which the page loads first.
+  the ``top`` most followed manga, which the page loads first (with the fragment of its first word,
+  for the titles of short words only).
 
 Each fragment entry is ``[index, year, follows, title, [names...]]``: what a search result shows
 (``year``, ``follows`` null when unknown). The catalogue index orders manga by follows, so a
@@ -78,6 +81,8 @@ def keys(folded: str) -> set[str]:
             out.update(_NO_SPACE.findall(word))
         elif len(word) >= KEY_LETTERS:
             out.add(word[:KEY_LETTERS])
+    if not out and folded.strip():  # only short words ("K", "Go Go"): its first word, whole, is its key
+        out.add(folded.split()[0])
     return out
 
 
@@ -100,7 +105,7 @@ class TitleIndex:
 
     def header(self) -> dict[str, Any]:
         """What the page needs to find a query's fragment (in ``catalogue.json``)."""
-        return {"buckets": self.buckets, "stop": self.stop, "key_letters": KEY_LETTERS, "top": TOP}
+        return {"buckets": self.buckets, "stop": self.stop, "key_letters": KEY_LETTERS, "top": len(self.top["manga"])}
 
 
 def _entry(i: int, manga: Any, names: list[str]) -> list[Any]:
@@ -111,8 +116,10 @@ def _names(manga: Any) -> list[str]:
     return [manga.title, *manga.alt_titles]
 
 
-def title_index(catalogue: Catalogue, *, per_fragment: int = PER_FRAGMENT, top: int = TOP) -> TitleIndex:
-    """Fragments of every title and alternative title (see the module docstring)."""
+def title_index(catalogue: Catalogue, *, per_fragment: int | None = None, top: int | None = None) -> TitleIndex:
+    """Fragments of every title and alternative title (see the module docstring); ``per_fragment``
+    and ``top`` default to :data:`PER_FRAGMENT` and :data:`TOP`."""
+    per_fragment, top = per_fragment or PER_FRAGMENT, top or TOP
     n = len(catalogue)
     name_keys = [[keys(fold(name)) for name in _names(m)] for m in catalogue.manga]
     counts = Counter(k for per_manga in name_keys for k in set().union(*per_manga))

@@ -252,8 +252,9 @@
   }
 
   // The key whose fragment the query `q` (folded) needs: its longest word's (ties: the last), not a
-  // stop key; for a word without spaces, its first character that is not a stop key. null: none
-  // (a query of one or two letters, or of stop keys only), answered from the top fragment.
+  // stop key; for a word without spaces, its first character that is not a stop key; for a query of
+  // short words only, its first word (titles of short words only are kept under it). null: none
+  // (a query of stop keys only), answered from the top fragment alone.
   function queryKey(q, layout) {
     const stop = new Set(layout.stop);
     let best = null, bestLength = 0;
@@ -265,6 +266,9 @@
       else if (chars.length >= layout.key_letters) key = chars.slice(0, layout.key_letters).join("");
       if (key !== null && !stop.has(key) && chars.length >= bestLength) { best = key; bestLength = chars.length; }
     }
+    const first = q.slice(1).split(" ")[0];
+    // a query of short words: the titles of short words only are under their first word, whole
+    if (best === null && first && !NO_SPACE.test(first) && Array.from(first).length < layout.key_letters) best = first;
     return best;
   }
 

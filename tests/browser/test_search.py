@@ -9,11 +9,13 @@ doujinshi and sequels are followed more than the titles a reader means, so only 
 from __future__ import annotations
 
 import json
+from unittest.mock import patch
 
 import pytest
 
 from sitegen.build import build
 from sitegen.config import BuildConfig, replace
+from sitegen.site import titles
 from support.helpers import manga_object, require_browser, serve, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,6 +40,8 @@ TITLES = [
     ("Sousou no Frieren", ["Frieren: Beyond Journey's End", "葬送のフリーレン", "장송의 프리렌"], 4500),
     ("Kimetsu no Yaiba", ["Demon Slayer", "鬼滅の刃"], 4400),
     ("JoJo's Bizarre Adventure", ["ジョジョの奇妙な冒険"], 4300),
+    ("K", [], 30),  # titles of short words only, outside the top fragment
+    ("Go Go", [], 20),
 ]
 FILLER = 40  # plain titles so that the models have a catalogue to learn from
 
@@ -59,9 +63,13 @@ def search_site(tmp_path_factory):
     path = root / "catalogue.jsonl"
     path.write_text("\n".join(json.dumps(m) for m in search_catalogue()), encoding="utf-8")
     out = root / "_site"
-    build(replace(BuildConfig(seed=1), **{
-        "catalogue.source": "file", "catalogue.path": path, "site.out": out, "models.names": ("lsi",),
-        "projection.method": "pca", "projection.size": 55, "feed.size": 55}))
+    # a top fragment of 5 manga and fragments of about 10 entries: as at 110,000 manga, most titles
+    # are found only through the fragment of the query's key
+    with patch.object(titles, "TOP", 5), patch.object(titles, "PER_FRAGMENT", 10):
+        build(replace(BuildConfig(seed=1), **{
+            "catalogue.source": "file", "catalogue.path": path, "site.out": out, "models.names": ("lsi",),
+            "projection.method": "pca", "projection.size": 55, "feed.size": 55}))
+    assert json.loads((out / "data/catalogue.json").read_text("utf-8"))["titles"]["buckets"] > 5
     with serve(out) as base:
         yield base
 
@@ -96,6 +104,8 @@ def explore(page, search_site):
     ("Yotsuba to", "Yotsuba to!"),
     ("pokemon", "Pokémon Adventures"),  # accents ignored
     ("jojos", "JoJo's Bizarre Adventure"),  # apostrophes ignored
+    ("k", "K"),  # found through the fragment of its only word
+    ("go go", "Go Go"),
 ])
 def test_the_title_a_reader_means_comes_first(explore, query, first):
     search(explore, query)
@@ -170,3 +180,24 @@ def test_feed_search_leaves_unknown_follows_out(page, search_site):
     search(page, "Filler Story 3", "#library-search")
     assert page.locator("#library-results li").first.locator(".r-meta").count() == 0
     assert page.locator("#library-results").text_content().count("follow") == 0
+
+
+# -- the split index (sitegen/site/titles.py) --------------------------------------------------------
+
+
+def test_the_page_folds_and_hashes_as_the_build(explore):
+    names = [t for title, alts, _ in TITLES for t in [title, *alts]] + ["Ｆｕｌｌ　Ｗｉｄｔｈ", "a_b-c", "ทดสอบ ไทย"]
+    assert explore.evaluate("ns => ns.map(Site.fold)", names) == [titles.fold(n) for n in names]
+    ks = sorted({k for n in names for k in titles.keys(titles.fold(n))})
+    assert explore.evaluate("ks => ks.map(k => Site.bucketOf(k, 97))", ks) == [titles.bucket(k, 97) for k in ks]
+
+
+def test_a_query_fetches_the_fragment_of_its_key_only(explore, search_site):
+    fetched = []
+    explore.on("request", lambda r: fetched.append(r.url) if "/data/titles/" in r.url else None)
+    search(explore, "Frieren")
+    numbered = [u for u in fetched if not u.endswith("/top.json")]
+    assert len(numbered) == 1  # one fragment; the top one was loaded with the page
+    key_bucket = explore.evaluate("() => Site.catalogue().then(c => Site.bucketOf('fri', c.titles.buckets))")
+    assert numbered[0].endswith(f"/data/titles/{key_bucket:03d}.json")
+    assert results(explore)[0] == "Sousou no Frieren | Frieren: Beyond Journey's End"
