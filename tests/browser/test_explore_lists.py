@@ -105,3 +105,53 @@ def test_a_manga_without_tags_gets_a_list_from_its_description_only(served, inde
     page.locator(f'.column[data-model="{default}"] li.neighbour').first.wait_for()
     tag_model = next(m["name"] for m in index["models"] if m["on"] and m["name"] != default)
     assert "has no tags" in page.text_content(f'.column[data-model="{tag_model}"]')
+
+
+# -- narrowing the lists: language, status, demographic, years, my library (issue 10, item 1) -----
+
+
+def test_facet_and_year_filters_narrow_every_list_and_travel_in_the_url(served, index, page):
+    m, facets, default = index["manga"], index["facets"], index["default"]
+    i, _, lists = next(p for p in picks(served, index) if len({m["lang"][j] for j in p[2][default]}) > 1)
+    lang = facets["lang"][m["lang"][lists[default][0]]]  # the first neighbour's language
+    page.goto(served.url("explore", id=m["id"][i], guards="none", series="1", lang=lang))
+    page.locator(f'.column[data-model="{default}"] li.neighbour').first.wait_for()
+    assert page.evaluate("document.getElementById('filters-box').open")
+    assert page.input_value("#f-lang") == lang
+    wanted = [m["id"][j] for j in lists[default] if facets["lang"][m["lang"][j]] == lang
+              and m["rating"][j] <= 2][: index["show"]]
+    assert shown(page, default, m["id"]) == wanted
+    assert "by your filters" in page.text_content(f'.column[data-model="{default}"] .left-note')
+    # a year range as well: both filters hold, and both are in the address
+    years = sorted(m["year"][j] for j in lists[default] if m["year"][j])
+    low, high = years[len(years) // 4], years[3 * len(years) // 4]
+    page.fill("#f-from", str(low))
+    page.fill("#f-to", str(high))
+    page.dispatch_event("#f-to", "change")
+    wait_until(page, "([a, b]) => location.search.includes('from=' + a) && location.search.includes('to=' + b)",
+               arg=[low, high])
+    for j in (m["id"].index(x) for x in shown(page, default, m["id"])):
+        assert facets["lang"][m["lang"][j]] == lang and low <= m["year"][j] <= high
+    page.select_option("#f-lang", "")
+    page.select_option("#f-status", facets["status"][0])
+    wait_until(page, "s => location.search.includes('status=' + s) && !location.search.includes('lang=')",
+               arg=facets["status"][0])
+    for j in (m["id"].index(x) for x in shown(page, default, m["id"])):
+        assert m["status"][j] == 0 and low <= m["year"][j] <= high
+
+
+def test_my_library_can_be_left_out_of_the_lists(served, index, page):
+    m, default = index["manga"], index["default"]
+    i, _, lists = next(p for p in picks(served, index) if len(p[2][default]) > index["show"])
+    page.goto(served.url("explore", id=m["id"][i], guards="none", series="1", ratings="safe,suggestive,erotica,pornographic"))
+    page.locator(f'.column[data-model="{default}"] li.neighbour').first.wait_for()
+    first, second = shown(page, default, m["id"])[:2]
+    page.evaluate("ids => ids.forEach((id) => Library.add(id))", [first, second])
+    open_filters(page)
+    page.check("#f-lib")
+    wait_until(page, "() => location.search.includes('lib=hide')")
+    wait_until(page, "ids => !Array.from(document.querySelectorAll('a.n-title')).some("
+                     "a => ids.includes(a.textContent))", arg=[m["title"][m["id"].index(x)] for x in (first, second)])
+    listed = shown(page, default, m["id"])
+    assert first not in listed and second not in listed and len(listed) == index["show"]
+    assert "2 by your filters" in page.text_content(f'.column[data-model="{default}"] .left-note')
