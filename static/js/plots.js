@@ -141,7 +141,8 @@
     return {
       type: traceType, mode: "markers", name, hoverinfo: "none", legendrank: 1000, meta: -1,
       x: Float32Array.from(idx, (i) => map.x[i]), y: Float32Array.from(idx, (i) => map.y[i]),
-      marker: { size, color: "rgba(0,0,0,0)", symbol: "circle-open", line: { width: 2, color: colour } },
+      // an open symbol is stroked in the marker's colour (Plotly's SVG scatter ignores line.color for it)
+      marker: { size, color: colour, symbol: "circle-open", line: { width: 2, color: colour } },
     };
   }
 

@@ -221,6 +221,10 @@ def test_search_rings_every_match_and_a_choice_centres_and_clicks_through(site, 
     at = {(round(float(x), 4), round(float(y), 4)) for x, y in ringed}
     assert {(round(float(xy[i, 0]), 4), round(float(xy[i, 1]), 4)) for i in starting} <= at  # every match ringed
     assert at <= {(round(float(xy[i, 0]), 4), round(float(xy[i, 1]), 4)) for i in holding}  # and nothing else
+    strokes = page.evaluate("Array.from(document.querySelectorAll('.scatterlayer .trace:last-of-type .point'),"
+                            " p => [getComputedStyle(p).stroke, Number(getComputedStyle(p).strokeOpacity)])")
+    # the rings are SVG over the canvas, and seen
+    assert len(strokes) == len(ringed) and all(s not in ("none", "rgba(0, 0, 0, 0)") and o > 0.5 for s, o in strokes)
     page.fill("#plot-search", "zzzqqq")
     wait_until(page, "() => document.getElementById('plot-status').textContent.startsWith('No title')")
     target = next(i for i in range(20, len(manga["title"])) if manga["title"][i].isascii() and len(manga["title"][i].split()) >= 2)
