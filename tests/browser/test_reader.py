@@ -19,12 +19,13 @@ def test_reader_prints_first_results_keystrokes_and_picks(served):
     reader = importlib.util.module_from_spec(spec)
     sys.modules["reader"] = reader  # its dataclass looks its module up
     spec.loader.exec_module(reader)
-    lines = reader.measure(served.root, "a", 3, 10.0, 40.0)
-    first = next(line for line in lines if line.startswith("first results for 'a'"))
+    lines = reader.measure(served.root, "ano", 3, 10.0, 40.0)
+    first = next(line for line in lines if line.startswith("first results for 'ano'"))
     kb = float(re.search(r": ([\d,.]+) KB transferred", first)[1].replace(",", ""))
-    catalogue = (served.root / "data" / "catalogue.json").stat().st_size / 1000
-    assert 0 < kb < catalogue  # gzipped as GitHub Pages sends it: less than the file
-    assert "data/catalogue.json" in first
+    index = sum(p.stat().st_size for p in (served.root / "data" / "titles").glob("*.json")) / 1000
+    assert 0 < kb < index  # one fragment, gzipped as GitHub Pages sends it: less than the whole index
+    assert "data/titles/" in first and "data/columns.json" not in first
     assert any(line.startswith("keystrokes (") for line in lines)
+    assert any(line.startswith("list columns (") and "not fetched" not in line for line in lines)
     picks = [line for line in lines if line.startswith("pick #")]
-    assert len(picks) == 3 and all("data/neighbours/" in p for p in picks)
+    assert len(picks) == 3 and all("data/shards/" in p and "columns" not in p for p in picks)
