@@ -18,6 +18,7 @@
   const HOVER_PX = 10;    // a point this close to the pointer (CSS pixels) is hovered
   const MAX_MATCHES = 5000;
   const SPAN = 0.08;      // half-width of the view around a chosen title
+  const DOUBLE_CLICK_MS = 300;  // Plotly's own double-click window
 
   // view: the page's state and actions (static/js/plots.js): plot, index, info, current, category,
   // matches, focus, focusId, titles (columns' titles once loaded), loadTitles(), loadTags(), draw(),
@@ -83,12 +84,16 @@
     });
     plot.addEventListener("pointerleave", () => { tip.hidden = true; });
     // A click (not the end of a drag) on a point opens that manga in Explore, which turns ?m= into
-    // the manga's ?id= itself.
+    // the manga's ?id= itself; not at once, as it may be the first of a double click, which
+    // resets the view (on a map of 110,000 manga nearly every click lands on a point).
+    let opening = 0;
     plot.addEventListener("click", (e) => {
+      clearTimeout(opening);
+      if (e.detail > 1) return;
       if (down && Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4) return;
       if (plot._fullLayout && plot._fullLayout.dragmode !== "pan" && plot._fullLayout.dragmode !== "zoom") return;
       const i = nearest(e.clientX, e.clientY);
-      if (i >= 0) location.href = Site.pageUrl("explore", { m: i });
+      if (i >= 0) opening = setTimeout(() => { location.href = Site.pageUrl("explore", { m: i }); }, DOUBLE_CLICK_MS);
     });
 
     // --- search --------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ HOSTILE = "<img src=x onerror=alert(1)> Academy"
 DRAWN = "m => { const p = document.getElementById('plot'); return p.dataset.map === m && p.dataset.labels !== undefined; }"
 TITLES = "document.getElementById('plot').dataset.titles === 'ready'"
 EXPLORE = next(p.file for p in PAGES if p.key == "explore")
+MAPS = next(p.file for p in PAGES if p.key == "maps")
 
 
 def every_manga(served) -> dict[str, list]:
@@ -246,6 +247,25 @@ def test_search_rings_every_match_and_a_choice_centres_and_clicks_through(site, 
         page.mouse.click(px, py)
     assert urlsplit(page.url).path.endswith("/" + EXPLORE)
     wait_until(page, "id => new URLSearchParams(location.search).get('id') === id", arg=manga["id"][target])
+
+
+def test_a_double_click_on_a_point_resets_the_view_and_stays(site, page):
+    """A click on a point opens Explore, but not the first click of a double click (Plotly's reset)."""
+    served, data = site
+    maps = data["projections"]
+    model, method = first_map(maps)
+    page.goto(served.url("maps"))
+    wait_until(page, DRAWN, arg=f"{model}/{method}")
+    whole = page.evaluate("document.getElementById('plot')._fullLayout.xaxis.range.slice()")
+    x, y = coords(served, maps, model, method)[0]
+    page.evaluate("([x, y]) => Plotly.relayout('plot', {'xaxis.range': [x - 0.2, x + 0.2], 'yaxis.range': [y - 0.2, y + 0.2]})",
+                  [float(x), float(y)])
+    wait_until(page, "n => document.getElementById('plot').dataset.rendered !== n", arg=str(maps["manga"]))
+    page.mouse.dblclick(*pixel(page, x, y))
+    wait_until(page, "r => document.getElementById('plot')._fullLayout.xaxis.range[0] === r", arg=whole[0])
+    page.wait_for_timeout(600)  # past the double-click window: no navigation was waiting
+    assert urlsplit(page.url).path.endswith("/" + MAPS)
+    assert page.get_attribute("#plot", "data-rendered") == str(maps["manga"])
 
 
 def test_box_selection_lists_the_selected_manga_and_their_tags(site, page):
