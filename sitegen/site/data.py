@@ -168,18 +168,29 @@ def _distance_bytes(distances: np.ndarray, indices: np.ndarray, scale: Scale) ->
     return np.where(np.isfinite(distances) & (indices >= 0), np.clip(q, 0, STEPS), NONE).astype(int)
 
 
-def _header_fields(catalogue: Catalogue, facets: Facets, start: int, stop: int) -> dict[str, list[Any]]:
+def _headers(catalogue: Catalogue, facets: Facets) -> dict[str, list[Any]]:
+    """Every manga's header fields (see :func:`shards`), once: a shard takes its slice."""
     cr_code = {c: i for i, c in enumerate(CONTENT_RATINGS)}
-    manga = catalogue.manga[start:stop]
+    manga = catalogue.manga
+    codes = {name: {v: c for c, v in enumerate(getattr(facets, name))} for name in ("lang", "status", "demo")}
     return {
         "id": [m.id for m in manga], "title": [m.title for m in manga], "alt": [list(m.alt_titles) for m in manga],
-        "year": [m.year for m in manga], "tags": catalogue.tag_lists[start:stop],
+        "year": [m.year for m in manga], "tags": catalogue.tag_lists,
         "rating": [cr_code[m.content_rating] for m in manga],
-        "status": [facets.code("status", m.status) for m in manga],
-        "demo": [facets.code("demo", m.demographic) for m in manga],
-        "lang": [facets.code("lang", m.original_language) for m in manga],
+        "status": [codes["status"].get(m.status, -1) for m in manga],
+        "demo": [codes["demo"].get(m.demographic, -1) for m in manga],
+        "lang": [codes["lang"].get(m.original_language, -1) for m in manga],
         "follows": [m.follows or None for m in manga], "score": [_rounded(m.bayesian) for m in manga],
     }
+
+
+def _lists(default: Neighbours, scale: Scale, start: int, stop: int) -> dict[str, list[list[int]]]:
+    """The default model's lists of manga ``[start, stop)``: indices and distance bytes, the empty
+    places (always last) left out."""
+    idx = default.indices[start:stop]
+    q = _distance_bytes(default.distances[start:stop], idx, scale)
+    counts = ((idx >= 0) & (q != NONE)).sum(axis=1).tolist()
+    return {"list": [r[:c] for r, c in zip(idx.tolist(), counts)], "dist": [r[:c] for r, c in zip(q.tolist(), counts)]}
 
 
 def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbours] = (),
@@ -200,18 +211,15 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
     """
     n = len(catalogue)
     related, series, works = direct_relations(catalogue), series_ids(catalogue), people_works(catalogue)
-    facets = Facets.of(catalogue)
+    headers = _headers(catalogue, Facets.of(catalogue))
     for number, start in enumerate(range(0, n, shard_size)):
         stop = min(n, start + shard_size)
         lists: dict[str, list[Any]] = {"list": [], "dist": []}
         if default is not None and scale is not None:
-            idx = default.indices[start:stop]
-            q = _distance_bytes(default.distances[start:stop], idx, scale)
-            lists = {"list": [[int(j) for j, b in zip(r, qr) if j >= 0 and b != NONE] for r, qr in zip(idx, q)],
-                     "dist": [[int(b) for j, b in zip(r, qr) if j >= 0 and b != NONE] for r, qr in zip(idx, q)]}
+            lists = _lists(default, scale, start, stop)
         yield number, versioned("shard", {
             "start": start,
-            **_header_fields(catalogue, facets, start, stop),
+            **{key: column[start:stop] for key, column in headers.items()},
             "desc": [sanitize_description(m.description) for m in catalogue.manga[start:stop]],
             "rel": [[list(pair) for pair in related[i]] for i in range(start, stop)],
             "same": [same_series(series, i, [nb.indices[i] for nb in neighbours]) for i in range(start, stop)],

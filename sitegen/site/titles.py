@@ -75,7 +75,10 @@ def fold(text: str) -> str:
 
 def keys(folded: str) -> set[str]:
     """The keys of a folded name (see the module docstring)."""
-    out: set[str] = set()
+    if folded.isascii():  # most names: no script without spaces, so no per-word test
+        out = {word[:KEY_LETTERS] for word in folded.split() if len(word) >= KEY_LETTERS}
+        return out or ({folded.split()[0]} if folded.strip() else set())
+    out = set()
     for word in folded.split():
         if _NO_SPACE.match(word):
             out.update(_NO_SPACE.findall(word))
@@ -129,10 +132,12 @@ def title_index(catalogue: Catalogue, *, per_fragment: int | None = None, top: i
     pairs = sum(c for k, c in counts.items() if k not in stopped)
     buckets = max(1, min(MAX_BUCKETS, math.ceil(pairs / per_fragment)))
     grouped: list[list[list[Any]]] = [[] for _ in range(buckets)]
+    hashed: dict[str, int] = {}  # a key's bucket, computed once: most keys recur in many names
     for i, (m, per_name) in enumerate(zip(catalogue.manga, name_keys)):
         hit: dict[int, list[str]] = {}
         for name, ks in zip(_names(m), per_name):
-            for b in sorted({bucket(k, buckets) for k in ks - stopped}):
+            for b in sorted({hashed.get(k) if k in hashed else hashed.setdefault(k, bucket(k, buckets))
+                             for k in ks - stopped}):
                 hit.setdefault(b, []).append(name)
         for b, names in hit.items():
             grouped[b].append(_entry(i, m, names))
