@@ -1,4 +1,5 @@
-"""Choosing the search: exact below ``neighbours.exact_max`` manga, partitioned or NN-Descent above."""
+"""Choosing the search: exact below ``neighbours.exact_max`` manga, partitioned or NN-Descent above, probed for a
+model that asks for it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .neighbours import Neighbours, approximate, exact
-from .partitioned import partitioned
+from .partitioned import partitioned, probed
 
 if TYPE_CHECKING:
     from ..models.base import Model
@@ -57,13 +58,20 @@ def search(model: Model, n: int, k: int, *, method: str = "auto", exact_max: int
     vector form, ranked by its true distance, so it serves the models without a plain vector
     metric too; a model it cannot serve at ``min_recall`` is searched exactly). ``nndescent``
     (pynndescent) applies to models with a vector metric; the others are searched partitioned.
+    A cosine model with a ``probe_above`` attribute (the description-aware model, whose 333
+    dimensions make the exact search cost minutes at MangaDex's size) is searched under ``auto``
+    past that many manga by probing its nearest clusters
+    (:func:`~sitegen.analysis.partitioned.probed`; exactly when no step reaches ``min_recall``).
     ``groups`` (see :func:`~sitegen.analysis.neighbours.exact`) lets the searches compute each distinct tag set's row once.
     ``without`` (manga indices) are manga the model cannot place (no tags, for a tag model): they
     are in no list, and their own lists are empty (-1, infinite distance).
     """
     if without is not None and without.size:
         model = _Without(model, without)  # type: ignore[assignment]
-    if method == "exact" or (method == "auto" and n <= exact_max) or n <= k + 1:
+    probe_above = getattr(model, "probe_above", None)
+    if method == "auto" and model.metric == "cosine" and probe_above is not None and k + 1 < n and n > probe_above:
+        found = probed(model, n, k, min_recall=min_recall, sample=sample, seed=seed)
+    elif method == "exact" or (method == "auto" and n <= exact_max) or n <= k + 1:
         found = exact(model, n, k, groups=groups)
     elif method == "nndescent" and model.vector_search:
         found = approximate(model, k, seed)
