@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse as sp
 from tqdm import tqdm
 
 from .neighbours import BLOCK_BYTES, GRID, Neighbours, exact, merge_block, share_rows, top_k
@@ -250,7 +251,7 @@ def _search_all(part: Partition, n: int, k: int, wanted: int, groups: np.ndarray
 #: Steps of the probed search, cheapest first: (how much nearer than a list's k-th neighbour a
 #: cluster's centroid may be and still be probed, share of manga searched exactly: those whose
 #: lists reach least far).
-PROBE_LADDER = ((0.2, 0.02), (0.25, 0.03), (0.3, 0.04), (0.35, 0.05))
+PROBE_LADDER = ((0.2, 0.02), (0.25, 0.03), (0.3, 0.04), (0.35, 0.05), (0.45, 0.1))
 #: Share of the clusters every manga probes first, and most it probes in all.
 FIRST_PROBES, MOST_PROBES = 0.02, 0.3
 
@@ -266,8 +267,9 @@ def spherical_kmeans(vectors: np.ndarray, count: int, seed: int, iterations: int
     centroids = fit[np.sort(rng.choice(len(fit), size=min(count, len(fit)), replace=False))].copy()
     for _ in range(iterations):
         labels = np.argmax(fit @ centroids.T, axis=1)
-        sums = np.zeros_like(centroids)
-        np.add.at(sums, labels, fit)
+        # the members' sum of each cluster as one sparse product (np.add.at took 2 s at 110,000 manga)
+        sums = sp.csr_matrix((np.ones(len(fit), dtype=np.float32), (labels, np.arange(len(fit)))),
+                             shape=(len(centroids), len(fit))) @ fit
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         kept = norms[:, 0] > 0  # an emptied cluster keeps its old centroid
         centroids[kept] = sums[kept] / norms[kept]
