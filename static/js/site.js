@@ -251,8 +251,11 @@
     return h % buckets;
   }
 
-  // The key whose fragment the query `q` (folded) needs: its longest word's (ties: the last), not a
-  // stop key; for a word without spaces, its first character that is not a stop key; for a query of
+  // The fragment of a key: the build placed the heaviest keys apart, the others are hashed.
+  const fragmentOf = (key, layout) => (Object.hasOwn(layout.placed, key) ? layout.placed[key] : bucketOf(key, layout.buckets));
+
+  // The key whose fragment the query `q` (folded) needs: its longest word's (ties: the last), the
+  // word's shortest prefix that is not a stop key; for a word without spaces, its first character that is not a stop key; for a query of
   // short words only, its first word (titles of short words only are kept under it). null: none
   // (a query of stop keys only), answered from the top fragment alone.
   function queryKey(q, layout) {
@@ -263,7 +266,11 @@
       if (!chars.length) continue;
       let key = null;
       if (NO_SPACE.test(chars[0])) key = chars.find((c) => NO_SPACE.test(c) && !stop.has(c)) || null;
-      else if (chars.length >= layout.key_letters) key = chars.slice(0, layout.key_letters).join("");
+      else {  // its shortest prefix of key_letters or more that is not stopped ("hero" when "her" is)
+        for (let size = layout.key_letters; size <= chars.length && key === null; size++) {
+          if (!stop.has(chars.slice(0, size).join(""))) key = chars.slice(0, size).join("");
+        }
+      }
       if (key !== null && !stop.has(key) && chars.length >= bestLength) { best = key; bestLength = chars.length; }
     }
     const first = q.slice(1).split(" ")[0];
@@ -372,7 +379,7 @@
   const indexes = new Map();  // bucket (or "top") -> promise of its title index
   function indexFor(needle, layout) {
     const key = queryKey(fold(needle), layout);
-    const b = key === null ? "top" : bucketOf(key, layout.buckets);
+    const b = key === null ? "top" : fragmentOf(key, layout);
     if (!indexes.has(b)) {
       const parts = [fetchData("titles_top")].concat(b === "top" ? [] : [fetchData("titles", b)]);
       const loading = Promise.all(parts).then((files) => titleIndex(mergeEntries(...files.map((f) => f.manga))));
@@ -486,7 +493,7 @@
 
   window.Site = Object.freeze({
     contract, $, el, dataPath, fetchData, fetchNeighbours, catalogue, columns, lookupIds, pick, isId, query,
-    pageUrl, mangadexUrl, mangadexLink, param, setUrl, known, followsText, tagChips, fold, queryKey, bucketOf,
+    pageUrl, mangadexUrl, mangadexLink, param, setUrl, known, followsText, tagChips, fold, queryKey, bucketOf, fragmentOf,
     findTitles, titleSearch,
   });
 })();

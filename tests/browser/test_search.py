@@ -198,6 +198,6 @@ def test_a_query_fetches_the_fragment_of_its_key_only(explore, search_site):
     search(explore, "Frieren")
     numbered = [u for u in fetched if not u.endswith("/top.json")]
     assert len(numbered) == 1  # one fragment; the top one was loaded with the page
-    key_bucket = explore.evaluate("() => Site.catalogue().then(c => Site.bucketOf('fri', c.titles.buckets))")
+    key_bucket = explore.evaluate("() => Site.catalogue().then(c => Site.fragmentOf('fri', c.titles))")
     assert numbered[0].endswith(f"/data/titles/{key_bucket:03d}.json")
     assert results(explore)[0] == "Sousou no Frieren | Frieren: Beyond Journey's End"

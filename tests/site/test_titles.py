@@ -52,12 +52,33 @@ def test_every_name_is_in_the_fragment_of_each_of_its_keys(monkeypatch):
     for i, per in enumerate(names):
         for name in per:
             for key in keys(fold(name)) - {"the"}:
-                entry = next((e for e in index.fragments[bucket(key, index.buckets)]["manga"] if e[0] == i), None)
-                assert entry is not None and name in entry[4], (name, key)
+                at = index.placed.get(key, bucket(key, index.buckets))
+                entry = next((e for e in index.fragments[at]["manga"] if e[0] == i), None)
+                assert entry is not None and name in [entry[3], *entry[4]], (name, key)
     everywhere = [e for f in index.fragments for e in f["manga"]]
-    assert not any("the" in keys(fold(n)) and keys(fold(n)) == {"the"} for e in everywhere for n in e[4])
-    assert [e[0] for e in index.fragments[bucket("go", index.buckets)]["manga"]].count(6) == 1  # "Go": its own key
+    assert not any(keys(fold(n)) == {"the"} for e in everywhere for n in e[4])
+    go = index.placed.get("go", bucket("go", index.buckets))
+    assert [e[0] for e in index.fragments[go]["manga"]].count(6) == 1  # "Go": its own key
     assert [e[0] for e in index.top["manga"]] == [0, 1]  # the most followed (catalogue order)
-    assert index.top["manga"][1] == [1, 2001, None, "The Two Swords", ["The Two Swords", "双剣"]]
+    assert index.top["manga"][1] == [1, 2001, None, "The Two Swords", ["双剣"]]
     assert all([e[0] for e in f["manga"]] == sorted(e[0] for e in f["manga"]) for f in index.fragments)
-    assert index.header() == {"buckets": index.buckets, "stop": ["the"], "key_letters": 3, "top": 2}
+    assert index.header() == {"buckets": index.buckets, "stop": ["the"], "placed": index.placed, "key_letters": 3,
+                              "top": 2}
+
+
+def test_heavy_keys_get_fragments_of_their_own():
+    # two keys in many manga, many light ones: the heavy two never share a fragment
+    names = [["Butler " + str(i)] for i in range(40)] + [["Heroes " + str(i)] for i in range(40)]
+    names += [[f"{chr(97 + i % 26)}{chr(97 + i // 26)}x word{i}"] for i in range(200)]
+    index = title_index(_catalogue(names), per_fragment=60)
+    assert {"but", "her"} <= index.placed.keys() and index.placed["but"] != index.placed["her"]
+
+
+def test_a_word_under_a_stop_key_is_keyed_by_a_longer_prefix(monkeypatch):
+    monkeypatch.setattr(titles, "STOP_MIN", 3)
+    names = [["Her Story"], ["Her Song"], ["Hero Academy"], ["Heroes Rise"], ["Heron Lake"], ["Herb Garden"]]
+    index = title_index(_catalogue(names), per_fragment=2, top=1)
+    assert "her" in index.stop and "hero" not in index.stop
+    assert titles.word_key("heroes", set(index.stop)) == "hero" and titles.word_key("her", set(index.stop)) is None
+    hero = index.placed.get("hero", bucket("hero", index.buckets))
+    assert {e[0] for e in index.fragments[hero]["manga"]} >= {2, 3}  # both found by "hero..."
