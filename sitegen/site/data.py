@@ -9,6 +9,7 @@ descriptions are the one field shown as HTML, so they are rendered and sanitized
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -184,13 +185,22 @@ def _headers(catalogue: Catalogue, facets: Facets) -> dict[str, list[Any]]:
     }
 
 
-def _lists(default: Neighbours, scale: Scale, start: int, stop: int) -> dict[str, list[list[int]]]:
-    """The default model's lists of manga ``[start, stop)``: indices and distance bytes, the empty
-    places (always last) left out."""
+def _lists(default: Neighbours, scale: Scale, start: int, stop: int) -> dict[str, list[str]]:
+    """The default model's lists of manga ``[start, stop)``, each as two base64 texts: the indices
+    (3 bytes each, little-endian) and the distance bytes, the empty places (always last) left out.
+    Packed so, a pick shard's lists take 10 kB instead of 19 kB of JSON numbers."""
     idx = default.indices[start:stop]
     q = _distance_bytes(default.distances[start:stop], idx, scale)
-    counts = ((idx >= 0) & (q != NONE)).sum(axis=1).tolist()
-    return {"list": [r[:c] for r, c in zip(idx.tolist(), counts)], "dist": [r[:c] for r, c in zip(q.tolist(), counts)]}
+    counts = ((idx >= 0) & (q != NONE)).sum(axis=1)
+    wide = np.maximum(idx, 0).astype("<u4").view(np.uint8).reshape(idx.shape[0], -1, 4)[:, :, :3]
+    return {"list": [base64.b64encode(w[:c].tobytes()).decode() for w, c in zip(wide, counts)],
+            "dist": [base64.b64encode(r[:c].astype(np.uint8).tobytes()).decode() for r, c in zip(q, counts)]}
+
+
+def unpack_list(indices: str, distances: str) -> tuple[list[int], list[int]]:
+    """The inverse of a pick shard's packed list: (indices, distance bytes)."""
+    raw, dist = base64.b64decode(indices), base64.b64decode(distances)
+    return [int.from_bytes(raw[p:p + 3], "little") for p in range(0, len(raw), 3)], list(dist)
 
 
 def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbours] = (),
@@ -207,7 +217,8 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
         ``same`` (the manga of its own series among its listed neighbours, which Explore leaves
         out unless asked), ``by`` (per author or artist: name, role, their other titles, how
         many), and the default model's list: ``list`` (indices) and ``dist`` (distance bytes,
-        ``lo + byte * step`` of that model's scale), without the empty places.
+        ``lo + byte * step`` of that model's scale), without the empty places, each packed in
+        base64 (:func:`unpack_list`).
     """
     n = len(catalogue)
     related, series, works = direct_relations(catalogue), series_ids(catalogue), people_works(catalogue)
@@ -229,11 +240,13 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
 
 
 def neighbour_shards(neighbours: Sequence[Neighbours], n: int, size: int,
-                     model_scales: Sequence[Scale]) -> Iterator[tuple[str, int, bytes]]:
+                     model_scales: Sequence[Scale], skip: str | None = None) -> Iterator[tuple[str, int, bytes]]:
     """Per model, its lists in binary files (:mod:`sitegen.site.packed`, one model each), gzipped,
     ``size`` manga a file: ``(model name, file number, bytes)``. Compare fetches only the models
-    it shows."""
+    it shows; the model ``skip`` (the default, whose lists are in the pick shards) gets none."""
     for nb, scale in zip(neighbours, model_scales):
+        if nb.model == skip:
+            continue
         for number, start in enumerate(range(0, n, size)):
             stop = min(n, start + size)
             yield nb.model, number, compress(pack(start, [nb.indices[start:stop]], [nb.distances[start:stop]], [scale]))

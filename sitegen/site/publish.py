@@ -120,5 +120,6 @@ def _write_catalogue(writer: SiteWriter, site: SiteConfig, inputs: SiteInputs, i
     for number, shard in shards(catalogue, site.shard_size, neighbours, None if at is None else neighbours[at],
                                 None if at is None else model_scales[at]):
         writer.write_data("shard", shard, number)
-    for model, number, packed in neighbour_shards(neighbours, len(catalogue), site.compare_size, model_scales):
+    for model, number, packed in neighbour_shards(neighbours, len(catalogue), site.compare_size, model_scales,
+                                                  skip=default):
         writer.write_bytes(contract.FILES["neighbours"].name(number, model), packed)

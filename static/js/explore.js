@@ -228,8 +228,11 @@
   // A model's list for the picked manga: the default's from the pick shard, the others' fetched.
   async function listOf(model) {
     const { i, shard, r } = current;
-    if (model.name === cat.default) {
-      return { idx: shard.list[r], dist: shard.dist[r].map((b) => model.lo + b * model.step) };
+    if (model.name === cat.default) {  // packed: 3 bytes an index, 1 a distance, in base64
+      const raw = Uint8Array.from(atob(shard.list[r]), (c) => c.charCodeAt(0));
+      const idx = [];
+      for (let p = 0; p < raw.length; p += 3) idx.push(raw[p] | (raw[p + 1] << 8) | (raw[p + 2] << 16));
+      return { idx, dist: Array.from(atob(shard.dist[r]), (c) => model.lo + c.charCodeAt(0) * model.step) };
     }
     const file = await Site.fetchNeighbours(model, Math.floor(i / cat.compare_size), cat.k);
     return { idx: file.idx[i - file.start], dist: file.dist[i - file.start] };

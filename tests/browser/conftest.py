@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from sitegen.site.contract import FILES, PAGES
+from sitegen.site.data import unpack_list
 from sitegen.site.packed import Scale, unpack
 from support.helpers import copy_site, require_browser, serve
 
@@ -35,7 +36,11 @@ class Served:
         index = self.data("catalogue")
         start, stop = n * index["shard_size"], min(index["n"], (n + 1) * index["shard_size"])
         out = {}
+        shard = self.data("shard", n)
         for m in index["models"]:
+            if m["name"] == index["default"]:  # the default model's lists are in the pick shards
+                out[m["name"]] = [unpack_list(li, di)[0] for li, di in zip(shard["list"], shard["dist"])]
+                continue
             rows = []
             for f in range(start // index["compare_size"], (stop - 1) // index["compare_size"] + 1):
                 first, (idx,), _ = unpack((self.root / FILES["neighbours"].name(f, m["name"])).read_bytes(),

@@ -15,7 +15,7 @@ import sitegen.build as build_module
 from sitegen.analysis.neighbours import Neighbours
 from sitegen.config import BuildConfig, SiteConfig, replace
 from sitegen.errors import RenderError
-from sitegen.site.data import Layout, catalogue_index, columns, id_bucket, id_buckets, neighbour_shards, shards
+from sitegen.site.data import Layout, catalogue_index, columns, id_bucket, id_buckets, neighbour_shards, shards, unpack_list
 from sitegen.site.descriptions import sanitize_description
 from sitegen.site.packed import pack, scales, unpack
 from sitegen.site.render import MARKER, SiteWriter, check_output, json_text
@@ -97,7 +97,8 @@ def test_pick_shards_carry_the_default_models_list(demo_catalogue):
     nb = Neighbours("m", idx, dist)
     (scale,) = scales([dist])
     _, first = next(iter(shards(demo_catalogue, 64, [nb], nb, scale)))
-    assert first["list"][0] == [3, 1] and first["dist"][0] == [0, 254]  # no empty places, bytes of the scale
+    assert unpack_list(first["list"][0], first["dist"][0]) == ([3, 1], [0, 254])  # no empty places, scale's bytes
+    assert [p[0] for p in neighbour_shards([nb], n, 512, [scale], skip="m")] == []  # in the pick shards already
     assert len(first["list"]) == len(first["dist"]) == len(first["id"]) == 64
 
 
