@@ -11,7 +11,7 @@ throttled through the DevTools protocol (``Network.emulateNetworkConditions``: 1
   navigation until the first search results show for a query typed as soon as the search box
   exists;
 - the time each keystroke's search takes in the page (``performance.measure("title search")``
-  in ``Site.titleSearch``), typing the query letter by letter;
+  in ``Titles.titleSearch``), typing the query letter by letter;
 - for each of a few picks (manga spread over the catalogue, so over its shards, found by
   typing their title and pressing Enter), the bytes and the time until its recommendations show;
 - on Maps, in a fresh profile: the bytes and time until the first map is drawn (issue 11's target:
@@ -123,7 +123,7 @@ def keystrokes(page, query: str) -> list[str]:
         page.wait_for_timeout(60)
     times = page.evaluate("performance.getEntriesByName('title search').map(e => e.duration)")
     if not times:
-        return ["keystrokes: no search measured (a site built before Site.titleSearch measured itself)"]
+        return ["keystrokes: no search measured (a site built before Titles.titleSearch measured itself)"]
     return [f"keystrokes ({len(times)}): median {statistics.median(times):.1f} ms, slowest {max(times):.1f} ms "
             f"in the page ({', '.join(f'{t:.0f}' for t in times)})"]
 

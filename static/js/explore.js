@@ -24,7 +24,7 @@
 
   async function start() {
     cat = await Site.catalogue();
-    Site.titleSearch({
+    Titles.titleSearch({
       input, list, prefix: "result-",
       meta: (r) => Site.known([r.year, Site.followsText(r.follows)]),
       onChoose: (i, r) => choose(i, r.title),

@@ -93,7 +93,7 @@
 
   async function load() {
     [cat, feed] = await Promise.all([Site.catalogue(), Site.fetchData("feed")]);
-    Site.titleSearch({
+    Titles.titleSearch({
       input, list, prefix: "library-result-",
       meta: (r) => Site.known([r.year, Site.followsText(r.follows)]),
       onChoose: addToLibrary,

@@ -105,11 +105,11 @@
     let asked = 0;
     async function highlight(needle) {
       const ticket = ++asked;
-      const found = needle ? await Site.findTitles(needle, MAX_MATCHES) : [];
+      const found = needle ? await Titles.findTitles(needle, MAX_MATCHES) : [];
       if (ticket !== asked) return;  // a later search has the reader's attention
-      const words = Site.fold(needle).split(" ").filter(Boolean);
+      const words = Titles.fold(needle).split(" ").filter(Boolean);
       view.matches = found.filter((r) => r.i < view.index.manga &&
-        words.every((w) => Site.fold(r.name === null ? r.title : r.name).includes(w))).map((r) => r.i);
+        words.every((w) => Titles.fold(r.name === null ? r.title : r.name).includes(w))).map((r) => r.i);
       await view.draw();
       if (!view.current || ticket !== asked) return;  // the tag map: titles are not on it
       if (view.matches.length) await view.zoomTo(view.matches, SPAN);
@@ -147,7 +147,7 @@
     }
 
     function startSearch() {
-      Site.titleSearch({
+      Titles.titleSearch({
         input, list: $("plot-results"), prefix: "plot-result-",
         meta: (r) => (r.i < view.index.manga ? Site.followsText(r.follows) : "not on the map"),
         onChoose: (i, r) => { choose(i, r.title).catch(view.fail); },

@@ -187,9 +187,9 @@ def test_feed_search_leaves_unknown_follows_out(page, search_site):
 
 def test_the_page_folds_and_hashes_as_the_build(explore):
     names = [t for title, alts, _ in TITLES for t in [title, *alts]] + ["Ｆｕｌｌ　Ｗｉｄｔｈ", "a_b-c", "ทดสอบ ไทย"]
-    assert explore.evaluate("ns => ns.map(Site.fold)", names) == [titles.fold(n) for n in names]
+    assert explore.evaluate("ns => ns.map(Titles.fold)", names) == [titles.fold(n) for n in names]
     ks = sorted({k for n in names for k in titles.keys(titles.fold(n))})
-    assert explore.evaluate("ks => ks.map(k => Site.bucketOf(k, 97))", ks) == [titles.bucket(k, 97) for k in ks]
+    assert explore.evaluate("ks => ks.map(k => Titles.bucketOf(k, 97))", ks) == [titles.bucket(k, 97) for k in ks]
 
 
 def test_a_query_fetches_the_fragment_of_its_key_only(explore, search_site):
@@ -198,6 +198,6 @@ def test_a_query_fetches_the_fragment_of_its_key_only(explore, search_site):
     search(explore, "Frieren")
     numbered = [u for u in fetched if not u.endswith("/top.json")]
     assert len(numbered) == 1  # one fragment; the top one was loaded with the page
-    key_bucket = explore.evaluate("() => Site.catalogue().then(c => Site.fragmentOf('fri', c.titles))")
+    key_bucket = explore.evaluate("() => Site.catalogue().then(c => Titles.fragmentOf('fri', c.titles))")
     assert numbered[0].endswith(f"/data/titles/{key_bucket:03d}.json")
     assert results(explore)[0] == "Sousou no Frieren | Frieren: Beyond Journey's End"
