@@ -191,8 +191,7 @@ def partitioned(model: Model, n: int, k: int, *, candidates: float = 0.02, min_r
         Method ``"partitioned"`` with its measured recall, or the exact lists.
     """
     k = min(k, n - 1)
-    choose_rows = _sample(n, sample, seed)
-    exact_lists = sample_lists(model, choose_rows, k)
+    choose_rows, exact_lists = _reference(model, n, k, sample, seed)
     hubs = np.flatnonzero(np.bincount(exact_lists[exact_lists >= 0], minlength=n) > 1)
     members = clusters(search_vectors(model), n_clusters(n), seed)
     part = Partition(model, members, hubs, seed)
@@ -205,11 +204,22 @@ def partitioned(model: Model, n: int, k: int, *, candidates: float = 0.02, min_r
                  model.name, 100 * max((candidates, *LADDER)), min_recall, len(choose_rows))
         return exact(model, n, k, groups=groups, progress=progress)
     found = _search_all(part, n, k, max(int(share * n), MIN_CANDIDATES_PER_K * (k + 1)), groups, progress)
-    check_rows = _sample(n, sample, seed + 1)
-    measured = tie_aware_recall(model, check_rows, sample_lists(model, check_rows, k), found.indices[check_rows])
+    check_rows, measured = _checked(model, n, k, sample, seed, found.indices)
     log.info("%s: partitioned search, %d clusters, candidates %.0f%% of the catalogue, recall %.4f on %d other "
              "sampled manga", model.name, len(members), 100 * share, measured, len(check_rows))
     return Neighbours(model.name, found.indices, found.distances, "partitioned", measured)
+
+
+def _reference(model: Model, n: int, k: int, sample: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sample a search step is chosen on, and its exact lists."""
+    rows = _sample(n, sample, seed)
+    return rows, sample_lists(model, rows, k)
+
+
+def _checked(model: Model, n: int, k: int, sample: int, seed: int, indices: np.ndarray) -> tuple[np.ndarray, float]:
+    """A second, independent sample and the tie-aware recall of ``indices`` on it."""
+    rows = _sample(n, sample, seed + 1)
+    return rows, tie_aware_recall(model, rows, sample_lists(model, rows, k), indices[rows])
 
 
 def _choose_share(part: Partition, label: np.ndarray, rows: np.ndarray, exact_lists: np.ndarray, k: int,
@@ -374,8 +384,7 @@ def probed(model: Model, n: int, k: int, *, min_recall: float = 0.99, sample: in
         Method ``"probed"`` with its measured recall, or the exact lists.
     """
     k = min(k, n - 1)
-    choose_rows = _sample(n, sample, seed)
-    exact_lists = sample_lists(model, choose_rows, k)
+    choose_rows, exact_lists = _reference(model, n, k, sample, seed)
     count = n_clusters(n)
     probes = Probes.build(model, count, int(np.ceil(MOST_PROBES * count)), seed)
     step = None
@@ -395,8 +404,7 @@ def probed(model: Model, n: int, k: int, *, min_recall: float = 0.99, sample: in
     indices, distances = probes.lists(np.arange(n), step[0], k)
     hard = _farthest(distances, step[1])
     _exact_rows(model, hard, k, indices, distances)
-    check_rows = _sample(n, sample, seed + 1)
-    measured = tie_aware_recall(model, check_rows, sample_lists(model, check_rows, k), indices[check_rows])
+    check_rows, measured = _checked(model, n, k, sample, seed, indices)
     log.info("%s: probed search, %d clusters, probe reach %.2f, %d manga searched exactly, recall %.4f on %d other "
              "sampled manga", model.name, len(probes.members), step[0], len(hard), measured, len(check_rows))
     return Neighbours(model.name, indices, distances, "probed", measured)

@@ -23,7 +23,7 @@ from ..sources.catalogue import CONTENT_RATINGS, Catalogue
 from .contract import versioned
 from .descriptions import sanitize_description
 from .facets import Facets
-from .packed import NONE, STEPS, Scale, compress, pack
+from .packed import NONE, Scale, compress, index_bytes, pack, quantize
 
 if TYPE_CHECKING:
     from ..analysis.selection import Selection
@@ -125,26 +125,21 @@ def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], layout: L
     })
 
 
+#: The header fields every manga has in the list columns too (the rest are in its pick shard only).
+COLUMNS = ("title", "year", "tags", "rating", "lang", "status", "demo")
+
+
 def columns(catalogue: Catalogue) -> dict[str, Any]:
     """What a list shows and filters by, for every manga: parallel lists in catalogue order.
 
     ``title``, ``year`` (null unknown), ``tags`` (column indices), ``rating`` (index into
     :data:`~sitegen.sources.catalogue.CONTENT_RATINGS`), and ``lang``, ``status``, ``demo`` coded
-    by the catalogue index's ``facets`` (-1 unknown). No ids and no alternative titles: a page
-    needs those only for the manga it shows in full, and they are in its pick shard.
+    by the catalogue index's ``facets`` (-1 unknown): the pick shards' header fields of the same
+    names. No ids and no alternative titles: a page needs those only for the manga it shows in
+    full, and they are in its pick shard.
     """
-    cr_code = {c: i for i, c in enumerate(CONTENT_RATINGS)}  # the loader admits no other rating
-    facets = Facets.of(catalogue)
-    manga = catalogue.manga
-    return versioned("columns", {
-        "title": [m.title for m in manga],
-        "year": [m.year for m in manga],
-        "tags": catalogue.tag_lists,
-        "rating": [cr_code[m.content_rating] for m in manga],
-        "lang": [facets.code("lang", m.original_language) for m in manga],
-        "status": [facets.code("status", m.status) for m in manga],
-        "demo": [facets.code("demo", m.demographic) for m in manga],
-    })
+    headers = _headers(catalogue, Facets.of(catalogue))
+    return versioned("columns", {key: headers[key] for key in COLUMNS})
 
 
 def id_bucket(manga_id: str, buckets: int) -> int:
@@ -164,16 +159,11 @@ def id_buckets(catalogue: Catalogue, buckets: int) -> Iterator[tuple[int, dict[s
         yield number, versioned("ids", {"ids": ids, "index": index})
 
 
-def _distance_bytes(distances: np.ndarray, indices: np.ndarray, scale: Scale) -> np.ndarray:
-    q = np.rint((np.asarray(distances, dtype=np.float64) - scale.lo) / scale.step)
-    return np.where(np.isfinite(distances) & (indices >= 0), np.clip(q, 0, STEPS), NONE).astype(int)
-
-
 def _headers(catalogue: Catalogue, facets: Facets) -> dict[str, list[Any]]:
     """Every manga's header fields (see :func:`shards`), once: a shard takes its slice."""
-    cr_code = {c: i for i, c in enumerate(CONTENT_RATINGS)}
+    cr_code = {c: i for i, c in enumerate(CONTENT_RATINGS)}  # the loader admits no other rating
     manga = catalogue.manga
-    codes = {name: {v: c for c, v in enumerate(getattr(facets, name))} for name in ("lang", "status", "demo")}
+    codes = {name: facets.codes(name) for name in ("lang", "status", "demo")}
     return {
         "id": [m.id for m in manga], "title": [m.title for m in manga], "alt": [list(m.alt_titles) for m in manga],
         "year": [m.year for m in manga], "tags": catalogue.tag_lists,
@@ -190,11 +180,10 @@ def _lists(default: Neighbours, scale: Scale, start: int, stop: int) -> dict[str
     (3 bytes each, little-endian) and the distance bytes, the empty places (always last) left out.
     Packed so, a pick shard's lists take 10 kB instead of 19 kB of JSON numbers."""
     idx = default.indices[start:stop]
-    q = _distance_bytes(default.distances[start:stop], idx, scale)
+    q = quantize(default.distances[start:stop], idx, scale)
     counts = ((idx >= 0) & (q != NONE)).sum(axis=1)
-    wide = np.maximum(idx, 0).astype("<u4").view(np.uint8).reshape(idx.shape[0], -1, 4)[:, :, :3]
-    return {"list": [base64.b64encode(w[:c].tobytes()).decode() for w, c in zip(wide, counts)],
-            "dist": [base64.b64encode(r[:c].astype(np.uint8).tobytes()).decode() for r, c in zip(q, counts)]}
+    return {"list": [base64.b64encode(w[:c].tobytes()).decode() for w, c in zip(index_bytes(idx), counts)],
+            "dist": [base64.b64encode(r[:c].tobytes()).decode() for r, c in zip(q, counts)]}
 
 
 def unpack_list(indices: str, distances: str) -> tuple[list[int], list[int]]:

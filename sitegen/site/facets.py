@@ -44,10 +44,9 @@ class Facets:
         return cls(_vocabulary([m.original_language for m in manga]), _vocabulary([m.status for m in manga]),
                    _vocabulary([m.demographic for m in manga]))
 
-    def code(self, name: str, value: str) -> int:
-        """The code of ``value`` in column ``name``; -1 when unknown."""
-        values: list[str] = getattr(self, name)
-        return values.index(value) if value in values else -1
+    def codes(self, name: str) -> dict[str, int]:
+        """Column ``name``'s code of each value (a value not in it is unknown: -1)."""
+        return {v: c for c, v in enumerate(getattr(self, name))}
 
     def to_json(self) -> dict[str, list[str]]:
         return {"lang": self.lang, "status": self.status, "demo": self.demo}

@@ -72,14 +72,25 @@ def pack(start: int, indices: Sequence[np.ndarray], distances: Sequence[np.ndarr
     count, k = indices[0].shape if indices else (0, 0)
     parts = [HEADER.pack(MAGIC, VERSION, INDEX_BYTES, k, start, count, len(indices), 0)]
     for idx, dist, scale in zip(indices, distances, model_scales):
-        if idx.size and int(idx.max()) >= (1 << 8 * INDEX_BYTES) - 1:
-            raise RenderError(f"Neighbour shards hold indices below {(1 << 8 * INDEX_BYTES) - 1}, got {int(idx.max())}")
-        wide = np.where(idx < 0, (1 << 8 * INDEX_BYTES) - 1, idx).astype("<u4")
-        parts.append(wide.view(np.uint8).reshape(-1, 4)[:, :INDEX_BYTES].tobytes())
-        q = np.rint((np.asarray(dist, dtype=np.float64) - scale.lo) / scale.step)
-        q = np.where(np.isfinite(dist) & (idx >= 0), np.clip(q, 0, STEPS), NONE).astype(np.uint8)
-        parts.append(q.tobytes())
+        parts.append(index_bytes(idx).tobytes())
+        parts.append(quantize(dist, idx, scale).tobytes())
     return b"".join(parts)
+
+
+def index_bytes(idx: np.ndarray) -> np.ndarray:
+    """Each index in :data:`INDEX_BYTES` little-endian bytes (all ones: none), shape
+    ``idx.shape + (INDEX_BYTES,)``, uint8."""
+    if idx.size and int(idx.max()) >= (1 << 8 * INDEX_BYTES) - 1:
+        raise RenderError(f"Neighbour shards hold indices below {(1 << 8 * INDEX_BYTES) - 1}, got {int(idx.max())}")
+    wide = np.where(idx < 0, (1 << 8 * INDEX_BYTES) - 1, idx).astype("<u4")
+    return wide.view(np.uint8).reshape(*idx.shape, 4)[..., :INDEX_BYTES]
+
+
+def quantize(dist: np.ndarray, idx: np.ndarray, scale: Scale) -> np.ndarray:
+    """Each listed distance as its byte under ``scale`` (:data:`NONE` where nothing is listed),
+    same shape, uint8."""
+    q = np.rint((np.asarray(dist, dtype=np.float64) - scale.lo) / scale.step)
+    return np.where(np.isfinite(dist) & (idx >= 0), np.clip(q, 0, STEPS), NONE).astype(np.uint8)
 
 
 def compress(data: bytes) -> bytes:

@@ -109,10 +109,10 @@ def keys(folded: str, stop: AbstractSet[str] = frozenset(), cache: dict[str, str
     return out
 
 
-def _stop_keys(folded: list[list[str]], limit: int) -> tuple[set[str], list[list[set[str]]]]:
+def _stop_keys(folded: list[list[str]], limit: int) -> tuple[set[str], list[list[set[str]]], Counter[str]]:
     """The stop keys (a key in more than ``limit`` manga), found level by level: a word whose
     three-letter key is stopped is keyed by four letters, and so on (so "heroes" stays findable
-    when "her" is stopped); and each name's keys under them.
+    when "her" is stopped); each name's keys under them; and how many manga hold each key.
 
     A level changes only the names holding a word or character that was just stopped, so only
     those are keyed again.
@@ -124,14 +124,14 @@ def _stop_keys(folded: list[list[str]], limit: int) -> tuple[set[str], list[list
         counts = Counter(k for per in name_keys for k in set().union(*per))
         new = {k for k, c in counts.items() if c > limit}
         if not new:
-            break
+            return stop, name_keys, counts
         stop |= new
         cache = {}
         for per, per_keys in zip(folded, name_keys):
             for n, ks in enumerate(per_keys):
                 if ks & new:
                     per_keys[n] = keys(per[n], stop, cache)
-    return stop, name_keys
+    return stop, name_keys, Counter(k for per in name_keys for k in set().union(*per))
 
 
 def bucket(key: str, buckets: int) -> int:
@@ -172,9 +172,8 @@ def title_index(catalogue: Catalogue, *, per_fragment: int | None = None, top: i
     per_fragment, top = per_fragment or PER_FRAGMENT, top or TOP
     n = len(catalogue)
     folded = [[fold(name) for name in _names(m)] for m in catalogue.manga]
-    stopped, name_keys = _stop_keys(folded, max(STOP_MIN, int(STOP_SHARE * n)))
+    stopped, name_keys, counts = _stop_keys(folded, max(STOP_MIN, int(STOP_SHARE * n)))
     stop = sorted(stopped)
-    counts = Counter(k for per_manga in name_keys for k in set().union(*per_manga))
     pairs = sum(c for k, c in counts.items() if k not in stopped)
     buckets = max(1, min(MAX_BUCKETS, math.ceil(pairs / per_fragment)))
     placed = _place(counts, stopped, buckets)

@@ -101,6 +101,14 @@ def first_map(maps) -> tuple[str, str]:
     return maps["models"][0]["name"], maps["methods"][0]
 
 
+def open_first_map(page, served, maps) -> tuple[str, str]:
+    """Open the Maps page and wait until its first map is drawn; returns (model, method)."""
+    model, method = first_map(maps)
+    page.goto(served.url("maps"))
+    wait_until(page, DRAWN, arg=f"{model}/{method}")
+    return model, method
+
+
 def painted(page) -> int:
     """Pixels of the points' canvas that are not its white background."""
     return page.evaluate("""() => { const c = document.querySelector('.plot-points'), copy = document.createElement('canvas');
@@ -115,9 +123,7 @@ def test_every_manga_is_drawn_and_the_choices_travel_in_the_url(site, page):
     """The test browser's WebGL is software (SwiftShader): the points are painted on a canvas."""
     served, data = site
     maps, n = data["projections"], data["catalogue"]["n"]
-    model, method = first_map(maps)
-    page.goto(served.url("maps"))
-    wait_until(page, DRAWN, arg=f"{model}/{method}")
+    model, method = open_first_map(page, served, maps)
     assert maps["manga"] == n and page.get_attribute("#plot", "data-points") == str(n)
     assert page.get_attribute("#plot", "data-renderer") == "canvas"
     assert page.get_attribute("#plot", "data-rendered") == str(n)  # every manga inside the whole map's view
@@ -170,9 +176,7 @@ def test_colour_by_group_and_within_a_tag_with_counted_legends(site, page):
 def test_labels_name_clusters_do_not_overlap_and_multiply_when_zoomed(site, page):
     served, data = site
     maps = data["projections"]
-    model, method = first_map(maps)
-    page.goto(served.url("maps"))
-    wait_until(page, DRAWN, arg=f"{model}/{method}")
+    model, method = open_first_map(page, served, maps)
     names = {" · ".join(maps["tags"][t]["name"] for t in label["tags"][:2])
              for label in maps["models"][0]["maps"][method]["labels"]}
     whole = boxes(page)
@@ -201,10 +205,8 @@ def test_labels_name_clusters_do_not_overlap_and_multiply_when_zoomed(site, page
 def test_search_rings_every_match_and_a_choice_centres_and_clicks_through(site, page):
     served, data = site
     maps, manga, stop = data["projections"], data["manga"], set(data["catalogue"]["titles"]["stop"])
-    model, method = first_map(maps)
+    model, method = open_first_map(page, served, maps)
     xy = coords(served, maps, model, method)
-    page.goto(served.url("maps"))
-    wait_until(page, DRAWN, arg=f"{model}/{method}")
     wait_until(page, TITLES)
     names = [[fold(t)] + [fold(a) for a in alt] for t, alt in zip(manga["title"], manga["alt"])]
     # a common word whose key is indexed (a stop key's query is answered from the top fragment only)
@@ -253,9 +255,7 @@ def test_a_double_click_on_a_point_resets_the_view_and_stays(site, page):
     """A click on a point opens Explore, but not the first click of a double click (Plotly's reset)."""
     served, data = site
     maps = data["projections"]
-    model, method = first_map(maps)
-    page.goto(served.url("maps"))
-    wait_until(page, DRAWN, arg=f"{model}/{method}")
+    model, method = open_first_map(page, served, maps)
     whole = page.evaluate("document.getElementById('plot')._fullLayout.xaxis.range.slice()")
     x, y = coords(served, maps, model, method)[0]
     page.evaluate("([x, y]) => Plotly.relayout('plot', {'xaxis.range': [x - 0.2, x + 0.2], 'yaxis.range': [y - 0.2, y + 0.2]})",
@@ -271,10 +271,8 @@ def test_a_double_click_on_a_point_resets_the_view_and_stays(site, page):
 def test_box_selection_lists_the_selected_manga_and_their_tags(site, page):
     served, data = site
     maps, manga = data["projections"], data["manga"]
-    model, method = first_map(maps)
+    model, method = open_first_map(page, served, maps)
     xy = coords(served, maps, model, method)
-    page.goto(served.url("maps"))
-    wait_until(page, DRAWN, arg=f"{model}/{method}")
     wait_until(page, TITLES)
     label = maps["models"][0]["maps"][method]["labels"][0]
     lo, hi = [label["x"] - 0.1, label["y"] - 0.1], [label["x"] + 0.1, label["y"] + 0.1]
@@ -380,9 +378,7 @@ def test_on_a_gpu_every_manga_is_a_point_of_plotlys_webgl_scatter(site, page):
     served, data = site
     page.add_init_script(HARDWARE_GPU)
     maps, n = data["projections"], data["catalogue"]["n"]
-    model, method = first_map(maps)
-    page.goto(served.url("maps"))
-    wait_until(page, DRAWN, arg=f"{model}/{method}")
+    model, method = open_first_map(page, served, maps)
     assert page.get_attribute("#plot", "data-renderer") == "webgl"
     drawn = page.evaluate("document.getElementById('plot')._fullData.reduce((s, t) => s + t.x.length, 0)")
     types = page.evaluate("Array.from(new Set(document.getElementById('plot')._fullData.map(t => t.type)))")
