@@ -13,7 +13,9 @@ throttled through the DevTools protocol (``Network.emulateNetworkConditions``: 1
 - the time each keystroke's search takes in the page (``performance.measure("title search")``
   in ``Titles.titleSearch``), typing the query letter by letter;
 - for each of a few picks (manga spread over the catalogue, so over its shards, found by
-  typing their title and pressing Enter), the bytes and the time until its recommendations show;
+  typing their title and pressing Enter), the bytes and the time until its recommendations show,
+  then the same for its first recommendation, clicked;
+- whether Explore fetched the catalogue-wide list columns (it should not);
 - on Maps, in a fresh profile: the bytes and time until the first map is drawn (issue 11's target:
   within 3 s at 110,000 manga), until titles are loaded for hover and search, and for a second map.
 
@@ -128,22 +130,11 @@ def keystrokes(page, query: str) -> list[str]:
             f"in the page ({', '.join(f'{t:.0f}' for t in times)})"]
 
 
-COLUMNS_IN = ("performance.getEntriesByType('resource')"
-              ".some(e => e.name.endsWith('/data/columns.json') && e.responseEnd > 0)")
-
-
-def columns(page, traffic: Traffic) -> list[str]:
-    """The list columns Explore fetches once the reader pauses on the results, before any pick: a
-    pick sooner waits for them."""
-    start = time.perf_counter()
-    try:
-        took = poll(page, COLUMNS_IN, timeout=60) - start
-    except TimeoutError:
-        return ["list columns: not fetched within 60 s of the results"]
-    page.wait_for_timeout(100)  # let the DevTools protocol report it
+def columns(traffic: Traffic) -> list[str]:
+    """Whether Explore fetched the catalogue-wide list columns (it should not: a pick shard carries
+    the titles, tags and facets of every manga its lists name; only Compare needs them)."""
     size = sum(b for url, b in traffic.finished if url.endswith("/data/columns.json"))
-    return [f"list columns (fetched after a pause in typing, once a page): {kb(size)}, in {took:.2f} s "
-            "from the last results"]
+    return [f"list columns: {'fetched, ' + kb(size) if size else 'not fetched'} by the search and the picks"]
 
 
 def picks(page, traffic: Traffic, base: str, titles: list[str], n: int) -> list[str]:
@@ -162,7 +153,25 @@ def picks(page, traffic: Traffic, base: str, titles: list[str], n: int) -> list[
         size, requests, top = traffic.since(mark)
         rows.append(f"pick #{i} {shown[:40]!r}: {kb(size)} in {requests} requests, {took:.2f} s"
                     + (f" ({largest(top, base)})" if top else ""))
+        rows += follow(page, traffic, base)
     return rows
+
+
+def follow(page, traffic: Traffic, base: str) -> list[str]:
+    """Click the picked manga's first recommendation: bytes and time until its own list shows
+    (nothing to fetch when the site numbered it into the same pick shard)."""
+    link = page.locator("#columns .column a.n-title").first
+    if not link.count():
+        return ["  its first recommendation: none listed"]
+    title = link.text_content()
+    mark = len(traffic.finished)
+    start = time.perf_counter()
+    link.click()
+    took = poll(page, PICKED, title) - start
+    page.wait_for_timeout(300)
+    size, requests, top = traffic.since(mark)
+    return [f"  its first recommendation {title[:40]!r}: {kb(size)} in {requests} requests, {took:.2f} s"
+            + (f" ({largest(top, base)})" if top else "")]
 
 
 # -- the Maps page (issue 11), measured apart from Explore, in a fresh profile ---------------------
@@ -266,8 +275,8 @@ def measure(site: Path, query: str, n_picks: int, down_mbit: float, latency_ms: 
             traffic.listen(cdp)
             lines += first_results(page, traffic, base, query)
             lines += keystrokes(page, query)
-            lines += columns(page, traffic)
             lines += picks(page, traffic, base, titles, n_picks)
+            lines += columns(traffic)
             lines += throttled(browser, down_mbit, latency_ms, lambda pg, tr: maps_page(pg, tr, base))
             browser.close()
     finally:

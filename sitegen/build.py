@@ -1,4 +1,4 @@
-"""One build, top to bottom: catalogue -> models -> neighbours -> evaluation -> site."""
+"""One build, top to bottom: catalogue -> models -> neighbours -> evaluation -> maps -> site."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .analysis.evaluation import Evaluation, evaluate
 from .analysis.itemsets import rules_json
 from .analysis.labels import cluster_labels
 from .analysis.neighbours import Neighbours
-from .analysis.projections import project_models
+from .analysis.projections import Projection, project_models
 from .analysis.search import search
 from .analysis.selection import select_models
 from .analysis.tagmap import tag_maps
@@ -27,6 +27,7 @@ from .models import REGISTRY, Model
 from .site.contract import FOLD_IN_MODEL
 from .site.feed import catalogue_feed, snapshot_feed
 from .site.maps import map_files
+from .site.numbering import renumber, site_order
 from .site.publish import SiteInputs, write_site
 from .site.render import check_extra_dir, check_output
 from .sources import synthetic
@@ -203,6 +204,19 @@ def feed_data(catalogue: Catalogue, models: list[Model], config: BuildConfig) ->
     return catalogue_feed(catalogue, lsi, config.feed.size)
 
 
+def site_numbering(catalogue: Catalogue, neighbours: list[Neighbours], maps: list[list[Projection]],
+                   default: str | None, config: BuildConfig) -> tuple[Catalogue, list[Neighbours], list[list[Projection]]]:
+    """The catalogue, lists and maps renumbered so that manga the default model finds alike share
+    pick shards (:mod:`sitegen.site.numbering`); as they are when the maps leave manga out."""
+    n = len(catalogue)
+    at = next((p for p, nb in enumerate(neighbours) if nb.model == default), None)
+    if at is None or any(len(p.coords) != n for per in maps for p in per):
+        return catalogue, neighbours, maps
+    layout = next((p.coords for p in maps[at] if p.method == "umap"), None)
+    order = site_order(neighbours[at], layout, n, config.site.shard_size)
+    return renumber(order, catalogue, neighbours, maps)
+
+
 def build(config: BuildConfig) -> BuildReport:
     """Build the whole site as ``config`` says; returns what was done.
 
@@ -224,15 +238,18 @@ def build(config: BuildConfig) -> BuildReport:
     log.info("catalogue: %d manga, %d tags (%s)", len(catalogue), len(catalogue.tags), catalogue.source)
     models = fit_models(catalogue, config, timings)
     neighbours = find_neighbours(models, catalogue, config, timings)
+    with timings.stage("evaluation"):
+        evaluation = evaluate_models(catalogue, neighbours, config)
+    default = evaluation.selection.default if evaluation.selection is not None else None
     with timings.stage("projections"):
         maps = project_models(models, neighbours, len(catalogue), config.projection, config.seed,
-                              groups=catalogue.tag_groups)
+                              groups=catalogue.tag_groups, also_umap=default)
     with timings.stage("map labels"):
         for p in (p for per_model in maps for p in per_model):
             p.labels.extend(cluster_labels(p.coords, catalogue.matrix[: len(p.coords)], config.seed))
+    with timings.stage("numbering"):  # from here on, the site's numbering (sitegen.site.numbering)
+        catalogue, neighbours, maps = site_numbering(catalogue, neighbours, maps, default, config)
         projections = map_files(catalogue, maps, config.projection, config.seed, tag_maps(models, catalogue.matrix))
-    with timings.stage("evaluation"):
-        evaluation = evaluate_models(catalogue, neighbours, config)
     with timings.stage("feed"):
         feed = feed_data(catalogue, models, config)
     log.info("feed: %d items (source: %s), %d skipped", len(feed["items"]), feed["source"],

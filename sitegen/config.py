@@ -162,9 +162,9 @@ class SiteConfig:
     """What the site looks like on disk."""
 
     out: Path = _f(Path("_site"), "output directory (replaced atomically)")
-    shard_size: int = _f(64, "manga per pick shard (what one pick in Explore fetches: headers, descriptions, "
-                             "relations and the default model's lists)", positive)
-    compare_size: int = _f(512, "manga per file of one model's lists (what Compare fetches per model shown)",
+    shard_size: int = _f(32, "manga per pick shard (what one pick in Explore fetches: headers, descriptions, "
+                             "relations and the default model's lists, and the titles those name)", positive)
+    compare_size: int = _f(1536, "manga per file of one model's lists (what Compare fetches per model shown)",
                            positive)
     id_buckets: int = _f(128, "files the MangaDex id -> catalogue index lookup is cut into", between(1, 65536))
     templates_dir: Path = _f(PROJECT_ROOT / "templates", "Jinja2 templates")

@@ -44,6 +44,7 @@ TYPES = {
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
     ".webp": "image/webp", ".ico": "image/x-icon",
     ".woff": "font/woff", ".woff2": "font/woff2",
+    ".gz": "application/gzip",  # sent as it is, never as Content-Encoding: the page inflates it
 }
 #: Types compressed on the fly: text only (images and fonts are compressed already).
 COMPRESSIBLE = {"text/html", "text/css", "text/javascript", "application/json", "image/svg+xml",

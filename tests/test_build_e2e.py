@@ -15,6 +15,7 @@ from sitegen.site import contract
 from sitegen.site.data import unpack_list
 from sitegen.site.maps import unpack_map
 from sitegen.site.packed import Scale, unpack
+from sitegen.site.render import read_data
 from support.helpers import page_parts as parse
 
 SIZE = 500  # the session's built site (conftest.built_site)
@@ -71,11 +72,11 @@ def test_catalogue_index_and_shards_agree(site):
         assert [start for start, _, _ in parts] == [f * index["compare_size"] for f in range(len(files))]
         lists[m["name"]] = (np.vstack([idx for _, (idx,), _ in parts]), np.vstack([d for _, _, (d,) in parts]))
     default = index["models"][[m["name"] for m in index["models"]].index(index["default"])]
-    shard_files = sorted((out / "data/shards").glob("*.json"))
+    shard_files = sorted((out / "data/shards").glob("*.json.gz"))
     assert len(shard_files) == -(-n // 32)
     seen = 0
     for path in shard_files:
-        shard = json.loads(path.read_text(encoding="utf-8"))
+        shard = read_data(path)
         assert shard["start"] == seen
         rows = len(shard["desc"])
         packed = [unpack_list(li, di) for li, di in zip(shard["list"], shard["dist"], strict=True)]
@@ -113,15 +114,18 @@ def test_the_title_fragments_and_id_buckets_cover_the_catalogue(site):
     for path in sorted((out / "data/ids").glob("*.json")):
         bucket = json.loads(path.read_text(encoding="utf-8"))
         found.update(zip(bucket["ids"], bucket["index"]))
-    ids = [i for path in sorted((out / "data/shards").glob("*.json"))
-           for i in json.loads(path.read_text(encoding="utf-8"))["id"]]
+    shards = [read_data(path) for path in sorted((out / "data/shards").glob("*.json.gz"))]
+    ids = [i for shard in shards for i in shard["id"]]
+    follows = [f or 0 for shard in shards for f in shard["follows"]]
     assert found == {m: i for i, m in enumerate(ids)}
     layout = index["titles"]
     fragments = sorted((out / "data/titles").glob("[0-9]*.json"))
     assert len(fragments) == layout["buckets"]
     named = {e[0] for path in fragments for e in json.loads(path.read_text(encoding="utf-8"))["manga"]}
     top = json.loads((out / "data/titles/top.json").read_text(encoding="utf-8"))["manga"]
-    assert [e[0] for e in top] == list(range(min(layout["top"], index["n"])))
+    # the most followed, most first (the site numbers manga by likeness, not by follows)
+    most = sorted(range(index["n"]), key=lambda i: (-follows[i], ids[i]))[: layout["top"]]
+    assert [e[0] for e in top] == most
     assert named | {e[0] for e in top} == set(range(index["n"]))  # every manga can be found
 
 
@@ -191,7 +195,10 @@ def test_build_writes_the_maps_and_their_page(site):
     assert data["manga"] == n and data["methods"] == ["umap", "pca"]  # every manga is mapped
     assert [m["name"] for m in data["models"]] == [m["name"] for m in index["models"]] == list(REGISTRY)
     numbers = sorted(e["file"] for m in data["models"] for e in m["maps"].values())
-    assert numbers == list(range(len(REGISTRY) + 1))  # a PCA map each, and LSI's UMAP map
+    # a PCA map each, and a UMAP map for LSI (the test config's) and the default model (whose map
+    # the site numbers its manga by)
+    assert numbers == list(range(len(REGISTRY) + len({"lsi", index["default"]})))
+    assert {m["name"] for m in data["models"] if "umap" in m["maps"]} == {"lsi", index["default"]}
     for number in numbers:
         xy = unpack_map((site / contract.FILES["map"].name(number)).read_bytes())
         assert xy.shape == (n, 2) and np.abs(xy).max() <= 1

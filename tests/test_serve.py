@@ -142,6 +142,16 @@ def test_images_are_sent_as_they_are(server):
     assert "Content-Encoding" not in headers and body == PNG
 
 
+def test_a_file_stored_gzipped_is_sent_as_it_is(site, server):
+    """As GitHub Pages sends it: the gzip bytes, typed application/gzip, never a Content-Encoding
+    (which would have the browser inflate it before the page, which inflates it itself)."""
+    stored = gzip.compress(b'{"version": 5}', mtime=0)
+    (site / "data" / "0000.json.gz").write_bytes(stored)
+    status, headers, body = get(server, "/data/0000.json.gz", **{"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Type"] == "application/gzip"
+    assert "Content-Encoding" not in headers and body == stored
+
+
 def test_head_has_the_headers_and_no_body(server):
     _, got, body = get(server, "/", **{"Accept-Encoding": "gzip"})
     status, headers, nothing = get(server, "/", "HEAD", **{"Accept-Encoding": "gzip"})

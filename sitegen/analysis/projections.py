@@ -339,8 +339,10 @@ def project(model: Model, neighbours: Neighbours | None, m: int, config: Project
 
 
 def project_models(models: Sequence[Model], neighbours: Sequence[Neighbours] | None, n: int,
-                   config: ProjectionConfig, seed: int, groups: np.ndarray | None = None) -> list[list[Projection]]:
-    """Every model's maps: per model, ``[umap, pca]`` (UMAP for ``config.umap_models``), or ``[pca]``.
+                   config: ProjectionConfig, seed: int, groups: np.ndarray | None = None,
+                   also_umap: str | None = None) -> list[list[Projection]]:
+    """Every model's maps: per model, ``[umap, pca]`` (UMAP for ``config.umap_models`` and the
+    model ``also_umap``: the default one, whose map the site numbers its manga by), or ``[pca]``.
 
     Parameters
     ----------
@@ -351,6 +353,8 @@ def project_models(models: Sequence[Model], neighbours: Sequence[Neighbours] | N
     """
     m = mapped_count(n, config.size)
     wanted = set(config.umap_models) if config.umap_models else {model.name for model in models}
+    if also_umap:
+        wanted.add(also_umap)
     out = []
     for i, model in enumerate(models):
         nb = neighbours[i] if neighbours is not None else None

@@ -34,8 +34,7 @@ def direct_relations(catalogue: Catalogue) -> list[list[tuple[int, str]]]:
     """Per manga, its related titles within the catalogue as ``(index, label)``.
 
     Links recorded on either side count; a manga linked twice under different kinds keeps the
-    first kind its own record gives. Sorted by catalogue index (most followed first), at most
-    :data:`MAX_DIRECT`.
+    first kind its own record gives. Most followed first, at most :data:`MAX_DIRECT`.
     """
     index = catalogue.index
     found: list[dict[int, str]] = [{} for _ in catalogue.manga]
@@ -50,7 +49,8 @@ def direct_relations(catalogue: Catalogue) -> list[list[tuple[int, str]]]:
             j = index.get(rel.id)
             if j is not None and j != i and i not in found[j]:
                 found[j][i] = "Related"
-    return [sorted(links.items())[:MAX_DIRECT] for links in found]
+    rank = catalogue.follows_rank
+    return [sorted(links.items(), key=lambda link: rank[link[0]])[:MAX_DIRECT] for links in found]
 
 
 def series_ids(catalogue: Catalogue) -> np.ndarray:

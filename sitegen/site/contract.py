@@ -117,11 +117,12 @@ FILES: dict[str, DataFile] = {
     "titles_top": DataFile("data/titles/top.json", 1, {"manga": list}),
     # MangaDex id -> catalogue index, by the id's first hex digits
     "ids": DataFile("data/ids/{n}.json", 1, {"ids": list, "index": list}, digits=3),
-    # one pick: the manga's header, description, relations, people and the default model's list
-    "shard": DataFile("data/shards/{n}.json", 4, {
+    # one pick: the manga's header, description, relations, people and the default model's list,
+    # and the list columns of the other manga these name (near)
+    "shard": DataFile("data/shards/{n}.json.gz", 5, {
         "start": int, "id": list, "title": list, "alt": list, "year": list, "tags": list, "rating": list,
         "status": list, "demo": list, "lang": list, "follows": list, "score": list, "desc": list, "rel": list,
-        "same": list, "by": list, "list": list, "dist": list}, digits=4),
+        "same": list, "by": list, "list": list, "dist": list, "near": dict}, digits=4),
     # binary (sitegen.site.packed), one model a file ({m}: its name): its version is in its header
     "neighbours": DataFile("data/neighbours/{m}/{n}.bin", 2, {}, digits=4),
     "feed": DataFile("data/feed.json", 1, {"source": str, "model": dict, "items": list, "skipped": dict}),
@@ -130,7 +131,7 @@ FILES: dict[str, DataFile] = {
                                                          "tags": list, "demographics": list, "models": list,
                                                          "tagmaps": dict}),
     "map": DataFile("data/maps/{n}.bin", 1, {}, digits=2),
-    "map_manga": DataFile("data/maps/manga.bin.gz", 2, {}),  # gzipped by the build: hosts send .bin as is
+    "map_manga": DataFile("data/maps/manga.bin.gz", 3, {}),  # gzipped by the build: hosts send .bin as is
     "models": DataFile("data/models.json", 1, {"models": list}),
     "evaluation": DataFile("data/evaluation.json", 1, {"models": dict}),
     "tag_rules": DataFile("data/tag-rules.json", 1, {"tags": dict, "rules": list}),

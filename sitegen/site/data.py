@@ -39,10 +39,10 @@ MORE_BY = 12
 
 
 def people_works(catalogue: Catalogue) -> dict[str, list[int]]:
-    """Person id -> the manga they wrote or drew, in catalogue order (most followed first)."""
+    """Person id -> the manga they wrote or drew, most followed first."""
     works: dict[str, list[int]] = {}
-    for i, m in enumerate(catalogue.manga):
-        for person in m.people:
+    for i in np.argsort(catalogue.follows_rank).tolist():
+        for person in catalogue.manga[i].people:
             works.setdefault(person.id, []).append(i)
     return works
 
@@ -130,7 +130,8 @@ COLUMNS = ("title", "year", "tags", "rating", "lang", "status", "demo")
 
 
 def columns(catalogue: Catalogue) -> dict[str, Any]:
-    """What a list shows and filters by, for every manga: parallel lists in catalogue order.
+    """What a list shows and filters by, for every manga: parallel lists in index order, for the
+    pages whose lists name any manga (Compare, Maps, the Feed); a pick's shard carries its own.
 
     ``title``, ``year`` (null unknown), ``tags`` (column indices), ``rating`` (index into
     :data:`~sitegen.sources.catalogue.CONTENT_RATINGS`), and ``lang``, ``status``, ``demo`` coded
@@ -192,6 +193,12 @@ def unpack_list(indices: str, distances: str) -> tuple[list[int], list[int]]:
     return [int.from_bytes(raw[p:p + 3], "little") for p in range(0, len(raw), 3)], list(dist)
 
 
+def _near(headers: dict[str, list[Any]], start: int, stop: int, named: set[int]) -> dict[str, list[Any]]:
+    """The list columns (:data:`COLUMNS`) of the manga ``named`` outside ``[start, stop)``, by index ``i``."""
+    others = sorted(j for j in named if not start <= j < stop)
+    return {"i": others, **{key: [headers[key][j] for j in others] for key in COLUMNS}}
+
+
 def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbours] = (),
            default: Neighbours | None = None, scale: Scale | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """Everything one pick shows but the other models' lists, for manga ``[start, start + shard_size)``.
@@ -207,7 +214,9 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
         out unless asked), ``by`` (per author or artist: name, role, their other titles, how
         many), and the default model's list: ``list`` (indices) and ``dist`` (distance bytes,
         ``lo + byte * step`` of that model's scale), without the empty places, each packed in
-        base64 (:func:`unpack_list`).
+        base64 (:func:`unpack_list`). Then ``near``: the list columns (``i``, then
+        :data:`COLUMNS`) of every other manga those lists, relations and people name, so that a
+        pick needs no other file (:mod:`sitegen.site.numbering` keeps them few).
     """
     n = len(catalogue)
     related, series, works = direct_relations(catalogue), series_ids(catalogue), people_works(catalogue)
@@ -215,16 +224,22 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
     for number, start in enumerate(range(0, n, shard_size)):
         stop = min(n, start + shard_size)
         lists: dict[str, list[Any]] = {"list": [], "dist": []}
+        named: set[int] = set()
         if default is not None and scale is not None:
             lists = _lists(default, scale, start, stop)
+            named.update(default.indices[start:stop][default.indices[start:stop] >= 0].tolist())
+        by = [_by(catalogue, works, i) for i in range(start, stop)]
+        named.update(j for i in range(start, stop) for j, _ in related[i])
+        named.update(j for people in by for person in people for j in person[2])
         yield number, versioned("shard", {
             "start": start,
             **{key: column[start:stop] for key, column in headers.items()},
             "desc": [sanitize_description(m.description) for m in catalogue.manga[start:stop]],
             "rel": [[list(pair) for pair in related[i]] for i in range(start, stop)],
             "same": [same_series(series, i, [nb.indices[i] for nb in neighbours]) for i in range(start, stop)],
-            "by": [_by(catalogue, works, i) for i in range(start, stop)],
+            "by": by,
             **lists,
+            "near": _near(headers, start, stop, named),
         })
 
 

@@ -13,6 +13,7 @@ extra files copied into every build as they are (:attr:`SiteWriter.extra_dir`).
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import os
@@ -38,6 +39,21 @@ EXTRA_README = "README.md"
 def json_text(data: Any) -> str:
     """Compact, deterministic JSON; refuses NaN and infinity (browsers cannot parse them)."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def data_bytes(relative: str, data: Any) -> bytes:
+    """A data file's bytes: its JSON text, gzipped when its name ends in ``.gz`` (the same bytes
+    every build). Hosts gzip ``.json`` files on the wire but store them whole; the pick shards,
+    3,400 files at 110,000 manga, are stored gzipped (184 MB -> 50 MB: the site's size budget)
+    and the page inflates them."""
+    text = json_text(data).encode("utf-8")
+    return gzip.compress(text, compresslevel=9, mtime=0) if relative.endswith(".gz") else text
+
+
+def read_data(path: Path) -> Any:
+    """A data file of a built site, parsed (inflated first when its name ends in ``.gz``)."""
+    raw = path.read_bytes()
+    return json.loads(gzip.decompress(raw) if path.name.endswith(".gz") else raw)
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -188,7 +204,8 @@ class SiteWriter:
     def write_data(self, kind: str, data: dict[str, Any], n: int | None = None) -> None:
         """Write a data file of the site where the contract names it, after checking its layout."""
         contract.check(kind, data)
-        self.write_json(contract.FILES[kind].name(n), data)
+        name = contract.FILES[kind].name(n)
+        self.write_bytes(name, data_bytes(name, data))
 
     def render(self, relative: str, template: str, **context: Any) -> None:
         self.write_text(relative, self._env.get_template(template).render(**context))

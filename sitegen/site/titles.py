@@ -31,8 +31,8 @@ fragments by the words they hold, and a query fetches one fragment:
 
 Each fragment entry is ``[index, year, follows, title, [alternative titles...]]``: what a search
 result shows (``year``, ``follows`` null when unknown), with the alternative titles that hold a key
-of the fragment (the title is always there). The catalogue index orders manga by follows, so a
-fragment in index order is in follows order, the search's tie-break.
+of the fragment (the title is always there). The page orders the manga of a query's fragments
+by follows (most first), then index: the search's tie-break.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from ..sources.catalogue import Catalogue
 from .contract import versioned
@@ -187,7 +189,8 @@ def title_index(catalogue: Catalogue, *, per_fragment: int | None = None, top: i
                 hit.setdefault(b, []).append(name)
         for b, names in hit.items():
             grouped[b].append(_entry(i, m, names))
-    top_entries = [_entry(i, m, _names(m)) for i, m in enumerate(catalogue.manga[:top])]
+    most = np.argsort(catalogue.follows_rank)[:top].tolist()
+    top_entries = [_entry(i, catalogue.manga[i], _names(catalogue.manga[i])) for i in most]
     return TitleIndex(buckets, stop, placed, versioned("titles", {"manga": top_entries}),
                       [versioned("titles", {"manga": g}) for g in grouped])
 

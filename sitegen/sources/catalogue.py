@@ -110,6 +110,16 @@ class Catalogue:
         return len(self.manga)
 
     @cached_property
+    def follows_rank(self) -> np.ndarray:
+        """Every manga's place in the tie-break order (most followed first, then id), shape (n,),
+        int64: the identity in a loaded catalogue; what "most followed first" sorts by in one the
+        site renumbered (:mod:`sitegen.site.numbering`)."""
+        order = sorted(range(len(self.manga)), key=lambda i: (-self.manga[i].follows, self.manga[i].id))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank
+
+    @cached_property
     def tag_index(self) -> dict[str, int]:
         """Tag id -> column of :attr:`matrix`."""
         return {t.id: j for j, t in enumerate(self.tags)}

@@ -2,8 +2,9 @@
 // similar manga from the model the build's evaluation ranks best (its own series and guarded
 // titles left out unless the reader asks), and any models side by side on demand.
 // What loads when (sitegen/site/titles.py, data.py): the title fragment a query needs; on a pick,
-// its pick shard (header, description, relations, people, the default model's list) and, once,
-// the list columns (titles, tags and facets of every manga); Compare fetches each model's lists.
+// its pick shard alone (header, description, relations, people, the default model's list, and the
+// titles, tags and facets of the manga these name); Compare fetches each model's lists and, once,
+// the list columns of every manga (its lists name any).
 // All catalogue text is inserted as text (textContent), never as HTML; the one exception is the
 // description, which the build sanitized with an allowlist.
 (function () {
@@ -16,11 +17,23 @@
   const status = $("status");
 
   let cat = null;       // catalogue.json
-  let cols = null;      // columns.json, once a list is drawn
+  let full = null;      // columns.json, once Compare needs it
+  let near = new Map(); // index -> [columns, row] of the manga the picked one's shard names
   let current = null;   // { i, shard, r, id } of the picked manga
   let picking = 0;      // picks started; a slower earlier one is dropped
-  let prefetch = 0;     // the timer that fetches the list columns after a pause in typing
-  const PREFETCH_AFTER_MS = 700;
+
+  // A list column (title, year, tags, rating, lang, status, demo) of manga j: from the pick shard
+  // (its own manga and its `near` ones), else from the catalogue-wide columns.
+  function info(name, j) {
+    const hit = near.get(j);
+    return hit ? hit[0][name][hit[1]] : full[name][j];
+  }
+  function nearOf(shard) {
+    const at = new Map();
+    shard.near.i.forEach((j, row) => at.set(j, [shard.near, row]));
+    shard.id.forEach((_, row) => at.set(shard.start + row, [shard, row]));
+    return at;
+  }
 
   async function start() {
     cat = await Site.catalogue();
@@ -32,10 +45,6 @@
         status.textContent = err ? "Could not search: " + err.message : !needle ? "Type to search." : found
           ? found + (found === max ? "+" : "") + " matching titles; use ↑ ↓ and Enter, or click."
           : "No title matches “" + needle + "”.";
-        // the lists' columns, once the reader stops typing and looks at the results: a pick then
-        // needs only its shard (never earlier: they would slow down the fragments a query needs)
-        clearTimeout(prefetch);
-        if (found) prefetch = setTimeout(() => Site.columns().catch(() => {}), PREFETCH_AFTER_MS);
       },
     });
     status.textContent = cat.n.toLocaleString("en") + " manga, " + cat.models.length + " models. Type to search.";
@@ -60,10 +69,10 @@
       ({ shard, r } = await Site.pick(i));
       if (ticket !== picking) return;
       current = { i, shard, r, id: shard.id[r] };
+      near = nearOf(shard);
       Site.setUrl(urlParams({ id: current.id }), push ? { push: true, state: { id: current.id } } : {});
       header(shard, r);
       if (focus) $("manga-title").focus();
-      cols = await Site.columns();
     } catch (err) {
       if (ticket === picking) $("columns").replaceChildren(el("p", { class: "error" }, "Could not load this manga: " + err.message));
       return;
@@ -181,7 +190,7 @@
   // One toggle (pressed: the models side by side), one Tab stop between the pick and its list.
   $("view-compare").addEventListener("click", () => {
     setView(view === "compare" ? "one" : "compare");
-    if (current === null || cols === null) return;
+    if (current === null) return;
     Site.setUrl(urlParams({ id: current.id }));
     renderLists();
   });
@@ -198,16 +207,16 @@
 
   // Why j may not follow i: a guard (on by default) or the reader's own filters; null when it may.
   function blocked(i, j, f, same, mine) {
-    const tags = cols.tags;
+    const tags = info("tags", j), own = info("tags", i), rating = info("rating", j);
     if (!f.series && same.has(j)) return "series";
-    if (f.guards.has("tags") && cat.guard_tags.some((t) => tags[j].includes(t) && !tags[i].includes(t))) return "guard";
-    if (f.guards.has("rating") && cols.rating[j] > cols.rating[i]) return "guard";
-    if (f.guards.has("doujinshi") && cat.doujinshi >= 0 && tags[j].includes(cat.doujinshi) &&
-        !tags[i].includes(cat.doujinshi)) return "guard";
-    if (!f.ratings.has(RATINGS[cols.rating[j]])) return "filter";
-    if (tags[j].filter((t) => tags[i].includes(t)).length < f.minShared) return "filter";
-    if (FACETS.some((name) => f[name] >= 0 && cols[name][j] !== f[name])) return "filter";
-    const y = cols.year[j];
+    if (f.guards.has("tags") && cat.guard_tags.some((t) => tags.includes(t) && !own.includes(t))) return "guard";
+    if (f.guards.has("rating") && rating > info("rating", i)) return "guard";
+    if (f.guards.has("doujinshi") && cat.doujinshi >= 0 && tags.includes(cat.doujinshi) &&
+        !own.includes(cat.doujinshi)) return "guard";
+    if (!f.ratings.has(RATINGS[rating])) return "filter";
+    if (tags.filter((t) => own.includes(t)).length < f.minShared) return "filter";
+    if (FACETS.some((name) => f[name] >= 0 && info(name, j) !== f[name])) return "filter";
+    const y = info("year", j);
     if ((f.from !== null && !(y >= f.from)) || (f.to !== null && !(y <= f.to))) return "filter";
     if (mine.has(j)) return "filter";
     return null;
@@ -240,20 +249,21 @@
 
   // A link to manga j in this page (its title); a click picks it without leaving the page.
   function mangaLink(j, attrs) {
-    const a = el("a", { href: Site.query(urlParams({ m: j })), dir: "auto", ...attrs }, cols.title[j]);
-    a.addEventListener("click", (e) => { e.preventDefault(); choose(j, cols.title[j]); });
+    const title = info("title", j);
+    const a = el("a", { href: Site.query(urlParams({ m: j })), dir: "auto", ...attrs }, title);
+    a.addEventListener("click", (e) => { e.preventDefault(); choose(j, title); });
     return a;
   }
 
   function item(i, j, dist, agree) {
-    const mine = new Set(cols.tags[i]);
+    const mine = new Set(info("tags", i)), year = info("year", j);
     const li = el("li", { class: "neighbour" });
     const head = el("div", { class: "n-head" });
     head.append(mangaLink(j, { class: "n-title" }));
-    if (cols.year[j]) head.append(el("span", { class: "year" }, String(cols.year[j])));
+    if (year) head.append(el("span", { class: "year" }, String(year)));
     head.append(el("span", { class: "dist", title: "distance (lower is closer)" }, dist.toFixed(3)));
     if (agree > 1) head.append(el("span", { class: "agree", title: "listed by " + agree + " of the models shown" }, "in " + agree + " lists"));
-    const shared = cols.tags[j].filter((t) => mine.has(t));
+    const shared = info("tags", j).filter((t) => mine.has(t));
     const why = el("ul", { class: "tags small", "aria-label": "Shared tags" });
     Site.tagChips(why, cat.tags, shared.slice(0, 6));
     if (shared.length > 6) why.append(el("li", { class: "tag more" }, "+" + (shared.length - 6)));
@@ -275,7 +285,7 @@
       col.append(el("h3", {}, model.label));
       col.append(el("p", { class: "model-summary" }, model.summary));
     }
-    if (model.name !== cat.default && !cols.tags[i].length && !lists.idx.length) {
+    if (model.name !== cat.default && !info("tags", i).length && !lists.idx.length) {
       col.append(el("p", { class: "status" }, "This manga has no tags on MangaDex: " + model.label +
         " knows manga only by their tags. " + labelOf(cat.default) + " places it by its titles and description."));
       return col;
@@ -298,7 +308,10 @@
       : cat.models.filter((mo) => mo.name === cat.default);
     let lists, mine;
     try {
-      [lists, mine] = await Promise.all([Promise.all(models.map(listOf)), f.lib ? inLibrary() : new Set()]);
+      // another model's list names any manga: their titles and tags are in the catalogue-wide columns
+      const others = models.some((mo) => mo.name !== cat.default);
+      [lists, mine] = await Promise.all([Promise.all(models.map(listOf)), f.lib ? inLibrary() : new Set(),
+        others && !full ? Site.columns().then((c) => { full = c; }) : null]);
     } catch (err) {
       $("columns").replaceChildren(el("p", { class: "error" }, "Could not load the lists: " + err.message));
       return;
@@ -359,7 +372,7 @@
   }
 
   $("filters").addEventListener("change", () => {
-    if (current === null || cols === null) return;
+    if (current === null) return;
     Site.setUrl(urlParams({ id: current.id }));
     renderLists();
   });
@@ -376,7 +389,7 @@
     if (Library.has(current.id)) Library.remove(current.id);
     else Library.add(current.id);
     libraryButton();
-    if ($("f-lib").checked && cols !== null) renderLists();
+    if ($("f-lib").checked && current !== null) renderLists();
   });
   Library.onChange(libraryButton);
 

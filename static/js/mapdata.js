@@ -50,13 +50,14 @@
 
   async function loadInfo() {
     const { buffer, width, count, total, path } = await fetchBinary("map_manga", undefined, "MRMT");
-    if (buffer.byteLength !== 16 + 2 * count + width * total) throw new Error(path + " is truncated" + REBUILD);
+    if (buffer.byteLength !== 16 + 3 * count + width * total) throw new Error(path + " is truncated" + REBUILD);
     const demo = new Uint8Array(buffer, 16, count);
     const counts = new Uint8Array(buffer, 16 + count, count);
-    const flat = width === 1 ? new Uint8Array(buffer, 16 + 2 * count, total) : new Uint16Array(buffer.slice(16 + 2 * count));
+    const popularity = new Uint8Array(buffer, 16 + 2 * count, count);  // follows, 8 steps a doubling
+    const flat = width === 1 ? new Uint8Array(buffer, 16 + 3 * count, total) : new Uint16Array(buffer.slice(16 + 3 * count));
     const start = new Uint32Array(count + 1);
     for (let i = 0; i < count; i++) start[i + 1] = start[i] + counts[i];
-    return { demo, start, tags: flat, count };
+    return { demo, start, tags: flat, popularity, count };
   }
 
   function tagsOf(info, i) {

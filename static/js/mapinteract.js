@@ -208,7 +208,9 @@
         window.Library ? Site.lookupIds(Library.read()) : Promise.resolve(new Map())]);
       if (ticket !== shownSelection) return;  // another selection replaced this one
       const owned = new Set(library.values());
-      items.replaceChildren(...idx.slice(0, 100).map((i) => selectionItem(i, titles, owned)));  // index order: most followed first
+      const pop = view.info.popularity;  // manga are numbered by likeness: order by follows here
+      const most = idx.slice().sort((a, b) => pop[b] - pop[a] || a - b).slice(0, 100);
+      items.replaceChildren(...most.map((i) => selectionItem(i, titles, owned)));
     }
 
     function selectionItem(i, titles, owned) {

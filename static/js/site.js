@@ -54,12 +54,21 @@
   }
   const cache = new Map();  // path -> promise of its data: every file is fetched once a page
 
+  // A file stored gzipped (hosts send it as it is; one that sent it as a Content-Encoding had the
+  // browser inflate it already), inflated.
+  async function inflated(buffer) {
+    const head = new Uint8Array(buffer, 0, Math.min(2, buffer.byteLength));
+    if (head[0] !== 0x1f || head[1] !== 0x8b) return buffer;
+    return new Response(new Blob([buffer]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+  }
+
   async function loadData(kind, path) {
     const response = await fetch(path);
     if (!response.ok) throw new Error(path + ": HTTP " + response.status);
     let data;
     try {
-      data = await response.json();
+      data = path.endsWith(".gz") ? JSON.parse(new TextDecoder().decode(await inflated(await response.arrayBuffer())))
+        : await response.json();
     } catch (err) {
       throw new Error(path + " is not valid JSON: rebuild the site with python build.py");
     }
@@ -88,12 +97,7 @@
   async function loadNeighbours(path, model, k) {
     const response = await fetch(path);
     if (!response.ok) throw new Error(path + ": HTTP " + response.status);
-    let buffer = await response.arrayBuffer();
-    const head = new Uint8Array(buffer, 0, Math.min(2, buffer.byteLength));
-    if (head[0] === 0x1f && head[1] === 0x8b) {  // stored gzipped: hosts send .bin files as they are
-      buffer = await new Response(new Blob([buffer]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
-    }
-    const bytes = new Uint8Array(buffer);
+    const bytes = new Uint8Array(await inflated(await response.arrayBuffer()));  // stored gzipped
     const view = new DataView(bytes.buffer);
     const rebuild = ": rebuild the site with python build.py";
     const magic = bytes.length >= 20 ? String.fromCharCode(...bytes.subarray(0, 4)) : "";

@@ -65,8 +65,8 @@
     intraBound: "\\p{L}\\d|\\d\\p{L}|\\p{Ll}\\p{Lu}", intraChars: "[\\p{L}\\d']",
     intraContr: "'\\p{L}{1,2}\\b", intraMode: 1, intraIns: 1 };
 
-  // Fragment entries ([index, year, follows, title, [names]]) of several fragments as one list in
-  // catalogue order (most followed first), each manga once with all its names.
+  // Fragment entries ([index, year, follows, title, [names]]) of several fragments as one list,
+  // most followed first (then by index), each manga once with all its names.
   function mergeEntries(...lists) {
     const byIndex = new Map();
     for (const list of lists) {
@@ -76,7 +76,7 @@
         else byIndex.set(i, [i, year, follows, title, names.filter((n) => n !== title)]);
       }
     }
-    return Array.from(byIndex.values()).sort((x, y) => x[0] - y[0]);
+    return Array.from(byIndex.values()).sort((x, y) => (y[2] || 0) - (x[2] || 0) || x[0] - y[0]);
   }
 
   // Every title and alternative title of `entries`, folded, in entries order, also joined in one
@@ -110,7 +110,7 @@
 
   // The best `max` manga for `needle`: a whole title, then a title's start, then every query word
   // starting a title word, then the query inside a title (scripts written without spaces), then
-  // typos (uFuzzy); each tier in catalogue order (most followed first). A manga ranks by its best
+  // typos (uFuzzy); each tier most followed first. A manga ranks by its best
   // name. Returns [{ p: position into index.entries, n: the matched name }].
   function rank(index, fuzzy, needle, max = MAX_RESULTS) {
     const q = fold(needle);
@@ -145,7 +145,7 @@
       for (const p of tier) if (out.length < max) out.push({ p, n: seen.get(p) });
     }
     if (out.length < max) {  // too few plain matches: allow a typo
-      for (const n of fuzzy.filter(names, q.slice(1)) || []) {  // names are in catalogue order: follows order
+      for (const n of fuzzy.filter(names, q.slice(1)) || []) {  // names are in entries order: most followed first
         if (seen.has(owner[n])) continue;
         seen.set(owner[n], n);
         out.push({ p: owner[n], n });

@@ -196,12 +196,13 @@ def test_map_files_round_trip_and_follow_the_contract(fitted, lists, demo_catalo
 
 
 def test_manga_file_holds_demographics_and_tag_lists():
-    blob = pack_manga([[0, 5], [], [2]], ["seinen", "", "unknown"], n_tags=80)
+    blob = pack_manga([[0, 5], [], [2]], ["seinen", "", "unknown"], n_tags=80, follows=[0, 1, 1023])
     assert blob[:4] == b"MRMT" and blob[4] == contract.FILES["map_manga"].version and blob[5] == 1
     count, total = int.from_bytes(blob[8:12], "little"), int.from_bytes(blob[12:16], "little")
     assert (count, total) == (3, 3)
     body = list(blob[16:])
-    assert body == [DEMOGRAPHICS.index("seinen"), 0, 0, 2, 0, 1, 0, 5, 2]
+    # demographics, tag counts, popularity (8 steps a doubling), tags
+    assert body == [DEMOGRAPHICS.index("seinen"), 0, 0, 2, 0, 1, 0, 8, 80, 0, 5, 2]
     assert pack_manga([[300]], [""], n_tags=400)[5] == 2  # two bytes a tag past 255 tags
 
 

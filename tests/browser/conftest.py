@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from sitegen.site.contract import FILES, PAGES
 from sitegen.site.data import unpack_list
 from sitegen.site.packed import Scale, unpack
+from sitegen.site.render import read_data
 from support.helpers import copy_site, require_browser, serve
 
 PAGE_FILES = {p.key: p.file for p in PAGES}
@@ -28,7 +28,7 @@ class Served:
 
     def data(self, kind: str, n: int | None = None) -> Any:
         """A data file, found where the site contract says it lives."""
-        return json.loads((self.root / FILES[kind].name(n)).read_text("utf-8"))
+        return read_data(self.root / FILES[kind].name(n))
 
     def neighbours(self, n: int) -> dict[str, list[list[int]]]:
         """Each model's lists of catalogue indices for the manga of pick shard ``n``, from the

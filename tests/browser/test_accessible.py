@@ -3,10 +3,10 @@ to the picked manga's heading, the first recommendation a few Tabs from the sear
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from sitegen.site.contract import FILES
+from sitegen.site.render import data_bytes, read_data
 from support.helpers import wait_until
 
 pytestmark = pytest.mark.browser
@@ -94,10 +94,10 @@ def test_focus_moves_to_the_picked_heading_and_recommendations_are_near(page, se
 def long_description(serve_copy):
     """The demo site, its first manga's description twelve paragraphs with a link each."""
     def change(root):
-        path = root / "data" / "shards" / "0000.json"
-        shard = json.loads(path.read_text("utf-8"))
+        path = root / FILES["shard"].name(0)
+        shard = read_data(path)
         shard["desc"][0] = "".join(f'<p>Part {n}: <a href="https://example.org/{n}">link {n}</a></p>' for n in range(12))
-        path.write_text(json.dumps(shard), "utf-8")
+        path.write_bytes(data_bytes(path.name, shard))
 
     with serve_copy(change) as site:
         yield site

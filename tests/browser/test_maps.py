@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from sitegen.site.contract import FILES, PAGES
-from sitegen.site.maps import unpack_map
+from sitegen.site.maps import popularity, unpack_map
+from sitegen.site.render import data_bytes
 from sitegen.site.titles import fold
 from support.helpers import wait_until
 
@@ -31,10 +32,10 @@ MAPS = next(p.file for p in PAGES if p.key == "maps")
 
 
 def every_manga(served) -> dict[str, list]:
-    """Every manga's id, title, alternative titles and tags, read from the pick shards (the
-    catalogue index holds no per-manga columns)."""
+    """Every manga's id, title, alternative titles, tags and follows, read from the pick shards
+    (the catalogue index holds no per-manga columns)."""
     index = served.data("catalogue")
-    out: dict[str, list] = {"id": [], "title": [], "alt": [], "tags": []}
+    out: dict[str, list] = {"id": [], "title": [], "alt": [], "tags": [], "follows": []}
     for n in range(math.ceil(index["n"] / index["shard_size"])):
         shard = served.data("shard", n)
         for key in out:
@@ -63,7 +64,7 @@ def hostile_site(served, serve_copy):
 
     def change(root):
         (root / FILES["columns"].name()).write_text(json.dumps(columns), "utf-8")
-        (root / FILES["shard"].name(n)).write_text(json.dumps(shard), "utf-8")
+        (root / FILES["shard"].name(n)).write_bytes(data_bytes(FILES["shard"].name(n), shard))
 
     with serve_copy(change) as copy:
         yield copy, shard["id"][10 - shard["start"]]
@@ -288,7 +289,9 @@ def test_box_selection_lists_the_selected_manga_and_their_tags(site, page):
     count = int(page.text_content("#plot-selection-count").split()[0].replace(",", ""))
     assert abs(count - len(inside)) <= max(2, len(inside) // 50)  # the box's edges are a pixel wide
     links = page.eval_on_selector_all("#plot-selection-list a", "els => els.map(e => [e.getAttribute('href'), e.textContent])")
-    first = inside[0]  # listed in catalogue order: the most followed first
+    # the most followed first (by the maps' popularity byte; then by index)
+    known = popularity([f or 0 for f in manga["follows"]])
+    first = min(inside, key=lambda i: (-int(known[i]), i))
     assert links[0] == [f"{EXPLORE}?m={first}", manga["title"][first]]
     first_tag = maps["tags"][label["tags"][0]]["name"]
     assert first_tag in page.text_content("#plot-selection-tags")  # the cluster's own tag stands out

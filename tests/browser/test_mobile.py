@@ -6,10 +6,10 @@ site: it must wrap inside the page, and the Markdown pages' tables scroll inside
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from sitegen.site.contract import FILES
+from sitegen.site.render import data_bytes, read_data
 from support.helpers import wait_until
 
 pytestmark = pytest.mark.browser
@@ -25,10 +25,10 @@ WIDTH = "[document.scrollingElement.scrollWidth, innerWidth]"
 def long_words(serve_copy):
     """The demo site, its first manga's description one long unbroken URL and word."""
     def change(root):
-        path = root / "data" / "shards" / "0000.json"
-        shard = json.loads(path.read_text("utf-8"))
+        path = root / FILES["shard"].name(0)
+        shard = read_data(path)
         shard["desc"][0] = f'<p><a href="{LONG_URL}">{LONG_URL}</a> {"x" * 300}</p>'
-        path.write_text(json.dumps(shard), "utf-8")
+        path.write_bytes(data_bytes(path.name, shard))
 
     with serve_copy(change) as site:
         yield site

@@ -26,6 +26,8 @@ def test_reader_prints_first_results_keystrokes_and_picks(served):
     assert 0 < kb < index  # one fragment, gzipped as GitHub Pages sends it: less than the whole index
     assert "data/titles/" in first and "data/columns.json" not in first
     assert any(line.startswith("keystrokes (") for line in lines)
-    assert any(line.startswith("list columns (") and "not fetched" not in line for line in lines)
+    assert "list columns: not fetched by the search and the picks" in lines
     picks = [line for line in lines if line.startswith("pick #")]
     assert len(picks) == 3 and all("data/shards/" in p and "columns" not in p for p in picks)
+    followed = [line for line in lines if line.startswith("  its first recommendation '")]
+    assert len(followed) == 3 and all("columns" not in f for f in followed)

@@ -4,13 +4,13 @@ say clearly when a data file is not the layout they read, and run no inline Java
 from __future__ import annotations
 
 import gzip
-import json
 from contextlib import ExitStack
 from html.parser import HTMLParser
 
 import pytest
 
 from sitegen.site.contract import FILES, browser_constants
+from sitegen.site.render import data_bytes, read_data
 from support.helpers import ROOT, wait_until
 
 SCRIPTS = sorted((ROOT / "static/js").glob("*.js"))  # the pages' own; vendored libraries live elsewhere
@@ -127,9 +127,9 @@ def stale(served, serve_copy):
                         raw[4] = FILES[kind].version + 1
                         path.write_bytes(gzip.compress(bytes(raw), mtime=0) if zipped else bytes(raw))
                         return
-                    data = json.loads(path.read_text("utf-8"))
+                    data = read_data(path)
                     data["version"] = FILES[kind].version + 1
-                    path.write_text(json.dumps(data), "utf-8")
+                    path.write_bytes(data_bytes(path.name, data))
                 copies[kind] = stack.enter_context(serve_copy(change))
             return copies[kind]
         yield get
@@ -141,7 +141,7 @@ def stale(served, serve_copy):
     ("catalogue", "feed", "#feed-status", "Could not load the feed: "),
     ("catalogue", "maps", "#plot-status", "Could not draw the maps: "),
     ("shard", "explore", "#columns .error", "Could not load this manga: "),
-    ("columns", "explore", "#columns .error", "Could not load this manga: "),
+    ("columns", "explore", "#columns .error", "Could not load the lists: "),  # Compare's
     ("neighbours", "explore", "#columns .error", "Could not load the lists: "),
     ("feed", "feed", "#feed-status", "Could not load the feed: "),
     ("projections", "maps", "#plot-status", "Could not draw the maps: "),
@@ -150,8 +150,8 @@ def test_a_data_file_of_another_layout_version_asks_for_a_rebuild(stale, served,
     site = stale(kind)
     spec = FILES[kind]
     first = {"id": site.whole()["manga"]["id"][0]}
-    page.goto(site.url(key, **first) if kind in ("shard", "columns") else
-              site.url(key, **first, view="compare") if kind == "neighbours" else site.url(key))
+    page.goto(site.url(key, **first) if kind == "shard" else
+              site.url(key, **first, view="compare") if kind in ("neighbours", "columns") else site.url(key))
     wait_until(page, "s => { const e = document.querySelector(s); return e && e.classList.contains('error'); }",
                            arg=status)
     name = stale_name(served, kind)
