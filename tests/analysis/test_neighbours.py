@@ -70,10 +70,11 @@ def test_search_chooses_exact_below_the_threshold():
     assert search(model, 50, 5, method="nndescent").method == "nndescent"
 
 
-def test_shared_rows_give_the_same_lists_as_computing_every_row():
+@pytest.mark.parametrize("distinct", [15, 4, 1])  # fewer distinct rows than a list is long, too
+def test_shared_rows_give_the_same_lists_as_computing_every_row(distinct):
     rng = np.random.default_rng(4)
-    base = rng.normal(size=(15, 4))
-    pick = rng.integers(0, 15, size=200)
+    base = rng.normal(size=(distinct, 4))
+    pick = rng.integers(0, distinct, size=200)
     model = Fixed(base[pick]).fit()
     first = {}
     groups = np.array([first.setdefault(int(p), i) for i, p in enumerate(pick)])
