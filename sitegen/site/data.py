@@ -196,7 +196,11 @@ def unpack_list(indices: str, distances: str) -> tuple[list[int], list[int]]:
 def _near(headers: dict[str, list[Any]], start: int, stop: int, named: set[int]) -> dict[str, list[Any]]:
     """The list columns (:data:`COLUMNS`) of the manga ``named`` outside ``[start, stop)``, by index ``i``."""
     others = sorted(j for j in named if not start <= j < stop)
-    return {"i": others, **{key: [headers[key][j] for j in others] for key in COLUMNS}}
+    return {"i": others, **{key: _take(headers[key], others) for key in COLUMNS}}
+
+
+def _take(column: list[Any], rows: list[int]) -> list[Any]:
+    return [column[j] for j in rows]
 
 
 def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbours] = (),

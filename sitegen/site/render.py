@@ -47,7 +47,8 @@ def data_bytes(relative: str, data: Any) -> bytes:
     3,400 files at 110,000 manga, are stored gzipped (184 MB -> 50 MB: the site's size budget)
     and the page inflates them."""
     text = json_text(data).encode("utf-8")
-    return gzip.compress(text, compresslevel=9, mtime=0) if relative.endswith(".gz") else text
+    # level 6: level 9 took a third longer for 0.2% less (pick shards at 110,000 manga, measured)
+    return gzip.compress(text, compresslevel=6, mtime=0) if relative.endswith(".gz") else text
 
 
 def read_data(path: Path) -> Any:
