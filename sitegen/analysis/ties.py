@@ -35,7 +35,10 @@ def _members(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return order, start_of, size_of
 
 
-@numba.njit(cache=True, nogil=True)
+# fastmath lets the similarity's dot product use vector instructions (its sum in another order):
+# half the time at 110,000 manga (4.4 -> 2.2 s for LSI), 99.995% of lists the same, the rest
+# swapping two manga whose similarities differ in float32 rounding only.
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def _order_group(g, rep_idx, rep_dist, picks, groups, order, start_of, size_of, text, width, cap,
                  out_idx, out_dist):  # pragma: no cover - compiled
     """Re-list every pick of tag set ``g`` from the whole groups of its representative's list."""
