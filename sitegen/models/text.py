@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
+from sklearn.utils.extmath import randomized_range_finder
 
 from ..linalg import fixed_signs
 from ..params import Param, at_least, between, each
@@ -95,16 +95,30 @@ def reduce_words(words: sp.csr_matrix, *, dims: int, seed: int, svd_sample: int 
     d = min(dims, words.shape[1] - 1, n - 1)
     if d < 1:
         return np.zeros((n, 0), dtype=np.float32)
-    svd = TruncatedSVD(n_components=d, algorithm="randomized", n_iter=svd_iter, random_state=seed)
+    sample = words
     if n > svd_sample:
         # the directions from a seeded sample, every manga projected on them: the SVD's cost stops
         # growing with the catalogue
-        rows = np.sort(np.random.default_rng([seed, 5]).choice(n, size=svd_sample, replace=False))
-        svd.fit(words[rows])
-        reduced = words @ svd.components_.T
-    else:
-        reduced = svd.fit_transform(words)
+        sample = words[np.sort(np.random.default_rng([seed, 5]).choice(n, size=svd_sample, replace=False))]
+    reduced = words @ top_directions(sample, d, seed=seed, n_iter=svd_iter).T
     return normalize(fixed_signs(reduced)).astype(np.float32)
+
+
+def top_directions(words: sp.csr_matrix, d: int, *, seed: int, n_iter: int) -> np.ndarray:
+    """The ``d`` leading right singular vectors of ``words``, shape (d, n_words): scikit-learn's
+    randomized truncated SVD (its range finder, seeded as TruncatedSVD seeds it, 10 extra
+    directions), with the small (d + 10) x n_words matrix it leaves decomposed through its Gram
+    matrix: LAPACK's SVD of that wide matrix took 5 of the fit's 32 s at 110,000 manga; the
+    eigendecomposition of its (d + 10)-square Gram matrix takes a fraction of a second."""
+    wide = words.shape[0] < words.shape[1]  # scikit-learn then finds the range of the transpose
+    q = randomized_range_finder(words.T if wide else words, size=d + 10, n_iter=n_iter,
+                                power_iteration_normalizer="auto", random_state=np.random.RandomState(seed))
+    b = np.asarray((words @ q).T if wide else (words.T @ q).T)  # q.T @ (words.T or words): d + 10 rows
+    values, vectors = np.linalg.eigh(b @ b.T)  # b's left singular vectors, ascending
+    top = np.argsort(values)[::-1][:d]
+    if wide:
+        return (q @ vectors[:, top]).T
+    return (vectors[:, top].T @ b) / np.sqrt(np.maximum(values[top], np.finfo(np.float64).tiny))[:, None]
 
 
 def text_vectors(catalogue: Catalogue, *, title_share: float, dims: int, min_df: int, max_df: float,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 
 #: BBCode tags, with or without a value: ``[b]``, ``[/url]``, ``[url=https://...]``, ``[*]``.
 BBCODE = re.compile(r"\[/?(?:[a-z]+|\*)(?:=[^\]\n]{0,300})?\]", re.IGNORECASE)
@@ -36,17 +35,19 @@ def plain_text(text: str) -> str:
     return MARKUP.sub(" ", text)
 
 
-def tokens(text: str) -> Iterator[str]:
+def tokens(text: str) -> list[str]:
     """Lower-cased words of ``text``; runs of unspaced scripts as overlapping character pairs."""
-    for match in TOKEN.finditer(text.lower()):
-        word = match.group()
+    lowered = text.lower()
+    words = TOKEN.findall(lowered)
+    if not UNSPACED_RUN.search(lowered):  # most text: the words as they are, found in one C call
+        return words
+    out: list[str] = []
+    for word in words:
         if UNSPACED_RUN.match(word):
-            if len(word) == 1:
-                yield word
-            else:
-                yield from (word[i : i + 2] for i in range(len(word) - 1))
+            out.extend([word] if len(word) == 1 else [word[i : i + 2] for i in range(len(word) - 1)])
         else:
-            yield word
+            out.append(word)
+    return out
 
 
 def title_tokens(title: str, alt_titles: tuple[str, ...]) -> list[str]:
@@ -59,4 +60,4 @@ def title_tokens(title: str, alt_titles: tuple[str, ...]) -> list[str]:
 
 def description_tokens(description: str) -> list[str]:
     """Words of a description after :func:`plain_text`."""
-    return list(tokens(plain_text(description)))
+    return tokens(plain_text(description))
