@@ -53,6 +53,24 @@ class Neighbours:
     recall: float | None = None
 
 
+@numba.njit(inline="always", cache=True, nogil=True)
+def _keep(best_d, best_i, filled, d, j):  # pragma: no cover - compiled
+    """Put (``d``, ``j``) into the running list ``best_d``, ``best_i`` (sorted by distance, then
+    index; ``filled`` entries, at most its length), unless the list is full and it does not come
+    before the last; returns how many entries the list holds then."""
+    k = best_d.shape[0]
+    if filled == k and (d > best_d[k - 1] or (d == best_d[k - 1] and j >= best_i[k - 1])):
+        return filled
+    q = filled if filled < k else k - 1
+    while q > 0 and (best_d[q - 1] > d or (best_d[q - 1] == d and best_i[q - 1] > j)):
+        best_d[q] = best_d[q - 1]
+        best_i[q] = best_i[q - 1]
+        q -= 1
+    best_d[q] = d
+    best_i[q] = j
+    return filled if filled == k else filled + 1
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
 def _topk_block(dist, rows, k, grid, out_idx, out_dist):  # pragma: no cover - compiled
     for r in numba.prange(dist.shape[0]):
@@ -69,18 +87,7 @@ def _topk_block(dist, rows, k, grid, out_idx, out_dist):  # pragma: no cover - c
             d = np.floor(np.float64(raw) * grid + 0.5)
             if d != d:  # NaN sorts last
                 d = np.inf
-            if filled == k and d >= best_d[k - 1]:
-                continue  # j only grows, so an equal distance never displaces a smaller index
-            p = filled if filled < k else k - 1
-            while p > 0 and best_d[p - 1] > d:
-                if p < k:
-                    best_d[p] = best_d[p - 1]
-                    best_i[p] = best_i[p - 1]
-                p -= 1
-            best_d[p] = d
-            best_i[p] = j
-            if filled < k:
-                filled += 1
+            filled = _keep(best_d, best_i, filled, d, j)  # j only grows: a tie never displaces
             if filled == k:
                 bound = (best_d[k - 1] + 0.5) / grid
         for p in range(k):
@@ -125,15 +132,7 @@ def _merge_block(dist, at, rows, cols, grid, best_i, best_d):  # pragma: no cove
                 d = np.inf
             # (distance, index) order: an equal distance displaces a larger index only, so the
             # lists do not depend on the order the blocks come in
-            if d > bd[k - 1] or (d == bd[k - 1] and j >= bi[k - 1]):
-                continue
-            p = k - 1
-            while p > 0 and (bd[p - 1] > d or (bd[p - 1] == d and bi[p - 1] > j)):
-                bd[p] = bd[p - 1]
-                bi[p] = bi[p - 1]
-                p -= 1
-            bd[p] = d
-            bi[p] = j
+            _keep(bd, bi, k, d, j)
             bound = (bd[k - 1] + 0.5) / grid
 
 
@@ -174,19 +173,8 @@ def _expand_groups(group_pos, group_dist, starts, members, out_idx, out_dist):  
                 break
             d = np.float64(group_dist[r, p])
             for m in range(starts[g], min(starts[g + 1], starts[g] + width)):
-                j = members[m]
                 # (distance, index) order, as the scan over every manga gives it
-                if filled == width and (d > best_d[width - 1] or (d == best_d[width - 1] and j >= best_i[width - 1])):
-                    break  # the group's later members have larger indices
-                q = filled if filled < width else width - 1
-                while q > 0 and (best_d[q - 1] > d or (best_d[q - 1] == d and best_i[q - 1] > j)):
-                    best_d[q] = best_d[q - 1]
-                    best_i[q] = best_i[q - 1]
-                    q -= 1
-                best_d[q] = d
-                best_i[q] = j
-                if filled < width:
-                    filled += 1
+                filled = _keep(best_d, best_i, filled, d, members[m])
         for p in range(width):
             out_idx[r, p] = best_i[p]
             out_dist[r, p] = best_d[p]
