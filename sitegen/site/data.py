@@ -41,7 +41,7 @@ MORE_BY = 12
 def people_works(catalogue: Catalogue) -> dict[str, list[int]]:
     """Person id -> the manga they wrote or drew, most followed first."""
     works: dict[str, list[int]] = {}
-    for i in np.argsort(catalogue.follows_rank).tolist():
+    for i in catalogue.follows_order.tolist():
         for person in catalogue.manga[i].people:
             works.setdefault(person.id, []).append(i)
     return works
@@ -231,7 +231,8 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
         named: set[int] = set()
         if default is not None and scale is not None:
             lists = _lists(default, scale, start, stop)
-            named.update(default.indices[start:stop][default.indices[start:stop] >= 0].tolist())
+            listed = default.indices[start:stop]
+            named.update(listed[listed >= 0].tolist())
         by = [_by(catalogue, works, i) for i in range(start, stop)]
         named.update(j for i in range(start, stop) for j, _ in related[i])
         named.update(j for people in by for person in people for j in person[2])

@@ -79,7 +79,8 @@ def unpack_map(data: bytes) -> np.ndarray:
 def popularity(follows: Sequence[int]) -> np.ndarray:
     """Follows on a log scale in a byte, 8 steps a doubling (0: none; 255 past 2**31): what the
     maps sort a selection by. The manga are numbered by likeness (:mod:`sitegen.site.numbering`),
-    not by follows, and the exact counts would cost the maps 200 kB at 110,000 manga; this, 76 kB."""
+    not by follows, and the exact counts (uint32) would cost the maps' manga file 166 kB gzipped at
+    110,000 manga; this, 86 kB (measured)."""
     f = np.asarray(follows, dtype=np.float64).reshape(-1)
     return np.clip(np.round(8 * np.log2(1 + np.maximum(f, 0))), 0, 255).astype(np.uint8)
 

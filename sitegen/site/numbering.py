@@ -19,7 +19,7 @@ Cuthill-McKee over its lists (bandwidth reduction: linked manga get close number
 
 Index order then no longer breaks ties (it does in the catalogue: most followed first, then id);
 what the site lists "most followed first" sorts by
-:attr:`~sitegen.sources.catalogue.Catalogue.follows_rank`.
+:attr:`~sitegen.sources.catalogue.Catalogue.follows_order`.
 """
 
 from __future__ import annotations

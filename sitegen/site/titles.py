@@ -46,8 +46,6 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..sources.catalogue import Catalogue
 from .contract import versioned
 
@@ -189,7 +187,7 @@ def title_index(catalogue: Catalogue, *, per_fragment: int | None = None, top: i
                 hit.setdefault(b, []).append(name)
         for b, names in hit.items():
             grouped[b].append(_entry(i, m, names))
-    most = np.argsort(catalogue.follows_rank)[:top].tolist()
+    most = catalogue.follows_order[:top].tolist()
     top_entries = [_entry(i, catalogue.manga[i], _names(catalogue.manga[i])) for i in most]
     return TitleIndex(buckets, stop, placed, versioned("titles", {"manga": top_entries}),
                       [versioned("titles", {"manga": g}) for g in grouped])

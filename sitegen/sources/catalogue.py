@@ -110,13 +110,17 @@ class Catalogue:
         return len(self.manga)
 
     @cached_property
+    def follows_order(self) -> np.ndarray:
+        """The manga in tie-break order (:func:`tie_break`: most followed first, then id), shape
+        (n,), int64: ``arange(n)`` in a loaded catalogue; what "most followed first" lists in one
+        the site renumbered (:mod:`sitegen.site.numbering`)."""
+        return np.array(sorted(range(len(self.manga)), key=lambda i: tie_break(self.manga[i])), dtype=np.int64)
+
+    @cached_property
     def follows_rank(self) -> np.ndarray:
-        """Every manga's place in the tie-break order (most followed first, then id), shape (n,),
-        int64: the identity in a loaded catalogue; what "most followed first" sorts by in one the
-        site renumbered (:mod:`sitegen.site.numbering`)."""
-        order = sorted(range(len(self.manga)), key=lambda i: (-self.manga[i].follows, self.manga[i].id))
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
+        """Every manga's place in :attr:`follows_order`, shape (n,), int64."""
+        rank = np.empty(len(self.manga), dtype=np.int64)
+        rank[self.follows_order] = np.arange(len(self.manga))
         return rank
 
     @cached_property
@@ -386,11 +390,16 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[Manga], dict[str, Tag], Load
     return list(by_id.values()), vocabulary, report
 
 
+def tie_break(manga: Manga) -> tuple[int, str]:
+    """The catalogue's order: most followed first, then id."""
+    return -manga.follows, manga.id
+
+
 def build_catalogue(
     manga: Iterable[Manga], vocabulary: dict[str, Tag], *, synthetic: bool = False, source: str = ""
 ) -> Catalogue:
     """Order manga for tie-breaking and tags by group then name; drop tags no manga uses."""
-    ordered = tuple(sorted(manga, key=lambda m: (-m.follows, m.id)))
+    ordered = tuple(sorted(manga, key=tie_break))
     used = {t for m in ordered for t in m.tag_ids}
     group_rank = {g: i for i, g in enumerate(GROUPS)}
     tags = tuple(

@@ -18,7 +18,7 @@
     const path = Site.dataPath(kind, n);
     const response = await fetch(path);
     if (!response.ok) throw new Error(path + ": HTTP " + response.status);
-    const buffer = await inflated(await response.arrayBuffer());
+    const buffer = await Site.inflated(await response.arrayBuffer());  // stored gzipped by the build
     const view = new DataView(buffer);
     const found = buffer.byteLength >= 16 ? String.fromCharCode(...new Uint8Array(buffer, 0, 4)) : "";
     if (found !== magic) throw new Error(path + " is not a map file" + REBUILD);
@@ -27,14 +27,6 @@
       throw new Error(path + " holds layout version " + version + ", this page reads version " + wanted + REBUILD);
     }
     return { buffer, width: view.getUint8(5), count: view.getUint32(8, true), total: view.getUint32(12, true), path };
-  }
-
-  // A file the build stored gzipped (static hosts compress text only), inflated here; one a server
-  // already decoded (Content-Encoding) is passed as it is.
-  async function inflated(buffer) {
-    const head = new Uint8Array(buffer, 0, Math.min(2, buffer.byteLength));
-    if (head[0] !== 0x1f || head[1] !== 0x8b) return buffer;
-    return new Response(new Blob([buffer]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
   }
 
   // The demographics alone, from the maps index (one digit a manga), for a first map coloured by

@@ -229,7 +229,7 @@
   }
 
   window.Site = Object.freeze({
-    contract, $, el, dataPath, fetchData, fetchNeighbours, catalogue, columns, lookupIds, pick, isId, query,
+    contract, $, el, dataPath, fetchData, fetchNeighbours, inflated, catalogue, columns, lookupIds, pick, isId, query,
     pageUrl, mangadexUrl, mangadexLink, param, setUrl, known, followsText, tagChips,
   });
 })();
