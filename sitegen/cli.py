@@ -58,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--projection", default=ProjectionConfig.method, help=_help(ProjectionConfig, "method"))
     p.add_argument("--projection-size", type=int, default=ProjectionConfig.size, metavar="N",
                    help=_help(ProjectionConfig, "size"))
-    p.add_argument("--umap-models", default=",".join(ProjectionConfig.umap_models), metavar="NAMES",
+    p.add_argument("--umap-models", default=",".join(ProjectionConfig.umap_models) or "all", metavar="NAMES",
                    help=_help(ProjectionConfig, "umap_models") + "; comma-separated, 'all' for every model")
     p.add_argument("--no-pages-limits", dest="pages_limits", action="store_false",
                    help="publish even over GitHub Pages' size limits (1 GB per site, 100 MB per file), for a "

@@ -146,9 +146,9 @@ class ProjectionConfig:
                   at_least(0))
     method: str = _f("umap", "umap (UMAP over each model's neighbour lists, started from its PCA map, plus the PCA "
                              "map) or pca (the PCA maps only: fast)", one_of("umap", "pca"))
-    umap_models: tuple[str, ...] = _f(("lsi", "word2vec", "adjacency_cosine", "spectral"),
-                                      "models also laid out by UMAP (each costs about 10 s at 110,000 manga on one "
-                                      "core); empty means all; every model gets a PCA map",
+    umap_models: tuple[str, ...] = _f((), "models also laid out by UMAP (each about 12 s at 110,000 manga on one "
+                                          "core, one a core at once); empty, the default, means every model; every "
+                                          "model gets a PCA map too",
                                       subset_of(tuple(REGISTRY)))
     n_neighbors: int = _f(15, "UMAP neighbourhood size, the manga itself included (at most neighbours.k + 1)",
                           at_least(2))

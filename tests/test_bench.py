@@ -28,3 +28,13 @@ def test_table_says_met_and_missed():
     assert next(r for r in slow if r.startswith("whole build")).count("MISSED") == 2
     assert slow[-1].count("MISSED") == 2
     assert "target" not in table(stages, peaks, small, TARGETS[1])[-1]  # a million manga: not for Pages
+
+
+def test_the_demo_is_written_as_a_snapshot_before_the_build(tmp_path, capsys):
+    from sitegen.bench import demo_snapshot
+    from sitegen.sources.catalogue import load_catalogue
+
+    path = demo_snapshot(40, 3, tmp_path / "catalogue.jsonl.gz")
+    catalogue, report = load_catalogue(path)
+    assert len(catalogue) == 40 and not report.skipped
+    assert "40 synthetic manga written as a snapshot file" in capsys.readouterr().out

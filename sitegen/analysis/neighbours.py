@@ -160,6 +160,50 @@ def merge_block(dist: np.ndarray, at: np.ndarray, rows: np.ndarray, cols: np.nda
                  np.asarray(cols, dtype=np.int64), GRID, best_i, best_d)
 
 
+#: Columns per task when a block's entries are merged into the lists of the later manga.
+TILE = 256
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _merge_symmetric(dist, start, grid, self_out, best_i, best_d):  # pragma: no cover - compiled
+    rows, width = dist.shape
+    k = best_i.shape[1]
+    for r in numba.prange(rows):  # each row's own list: every column from the block's first on
+        i = start + r
+        bi = best_i[i]
+        bd = best_d[i]
+        bound = (bd[k - 1] + 0.5) / grid  # as in _topk_block: most entries cost one comparison
+        for c in range(width):
+            raw = dist[r, c]
+            if raw > bound or (self_out and c == r):
+                continue
+            d = np.floor(np.float64(raw) * grid + 0.5)
+            if d != d:
+                d = np.inf
+            _keep(bd, bi, k, d, start + c)
+            bound = (bd[k - 1] + 0.5) / grid
+    # The lists of the manga past the block take its rows as columns: d(j, i) = d(i, j). One task
+    # a tile of columns, so that each list has one writer and every read runs along a row.
+    tiles = (width - rows + TILE - 1) // TILE
+    for t in numba.prange(tiles):
+        c0 = rows + t * TILE
+        c1 = min(c0 + TILE, width)
+        bounds = np.empty(c1 - c0)
+        for c in range(c0, c1):
+            bounds[c - c0] = (best_d[start + c, k - 1] + 0.5) / grid
+        for r in range(rows):
+            for c in range(c0, c1):
+                raw = dist[r, c]
+                if raw > bounds[c - c0]:
+                    continue
+                d = np.floor(np.float64(raw) * grid + 0.5)
+                if d != d:
+                    d = np.inf
+                j = start + c
+                _keep(best_d[j], best_i[j], k, d, start + r)
+                bounds[c - c0] = (best_d[j, k - 1] + 0.5) / grid
+
+
 @numba.njit(cache=True, nogil=True)
 def _expand_groups(group_pos, group_dist, starts, members, out_idx, out_dist):  # pragma: no cover - compiled
     width = out_idx.shape[1]
@@ -189,13 +233,19 @@ def _group_columns(groups: np.ndarray, reps: np.ndarray) -> tuple[np.ndarray, np
     return starts, members.astype(np.int64)
 
 
-def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, progress: bool = True) -> Neighbours:
+def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, progress: bool = True,
+          block_bytes: int | None = None) -> Neighbours:
     """Exact top-k by blocked distance computation.
 
     Parameters
     ----------
     model : Model
-        Fitted; its :meth:`~Model.distances` gives blocks of shape (rows, n).
+        Fitted; its :meth:`~Model.distances` gives blocks of shape (rows, n). When its distance
+        is symmetric (``model.symmetric``), only the blocks on and above the diagonal are
+        computed, half the products: each block's rows update their own lists, and its columns,
+        read as rows, the lists of the manga past the block (:func:`_merge_symmetric`). Lists
+        are kept in (distance, index) order whatever order entries come in, so they are the
+        ones a full scan gives.
     n : int
         Number of manga.
     k : int
@@ -209,27 +259,62 @@ def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, pro
         in (distance, index) order, make the list exactly as a scan over every manga would (a
         manga of a later set has k + 1 sets, each with a smaller index, ahead of it); every
         member drops itself from its set's list.
+    block_bytes : int, optional
+        Size of a block of distances (float32); :data:`BLOCK_BYTES` when left out.
     """
     k = min(k, n - 1)
     queries = np.arange(n) if groups is None else np.unique(groups)
-    cols = None if groups is None else queries
     width = k if groups is None else min(k + 1, n)
-    exclude = queries if groups is None else np.full(len(queries), -1)
-    # Whole rows in blocks of a few hundred MB: measured at 110,000 manga, cache-sized tiles of
-    # 16,384 columns took 1.6 to 2 times as long (smaller products, more calls).
-    block = max(1, min(len(queries), BLOCK_BYTES // (4 * max(n if cols is None else len(cols), 1))))
-    indices = np.empty((len(queries), width), dtype=np.int32)
-    distances = np.empty((len(queries), width), dtype=np.float32)
-    starts = range(0, len(queries), block)
-    for start in tqdm(starts, desc=f"neighbours {model.name}", unit="block", disable=None if progress else True, leave=False):
-        stop = min(len(queries), start + block)
-        dist = model.distances(queries[start:stop], cols, twin_diagonal=groups is not None)
-        top_k(dist, exclude[start:stop], min(width, dist.shape[1]), indices[start:stop], distances[start:stop])
+    scan = _scan_symmetric if model.symmetric else _scan_rows
+    indices, distances = scan(model, queries, groups is not None, min(width, len(queries)), block_bytes or BLOCK_BYTES,
+                              progress)
     if groups is not None:
+        if indices.shape[1] < width:
+            pad = width - indices.shape[1]
+            indices = np.hstack([indices, np.full((len(queries), pad), -1, dtype=np.int32)])
+            distances = np.hstack([distances, np.full((len(queries), pad), np.inf, dtype=np.float32)])
         at, members = _group_columns(groups, queries)
         _expand_groups(indices[:, : min(width, len(queries))], distances, at, members, indices, distances)
         indices, distances = share_rows(indices, distances, np.searchsorted(queries, groups), k)
     return Neighbours(model.name, indices, distances, "exact")
+
+
+def _scan_rows(model: Model, queries: np.ndarray, twins: bool, width: int, block_bytes: int,
+               progress: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``width`` of each query among all queries, whole rows a block (any distance)."""
+    q = len(queries)
+    cols = queries if twins else None
+    exclude = np.full(q, -1) if twins else queries
+    # Whole rows in blocks of a few hundred MB: measured at 110,000 manga, cache-sized tiles of
+    # 16,384 columns took 1.6 to 2 times as long (smaller products, more calls).
+    block = max(1, min(q, block_bytes // (4 * max(q, 1))))
+    indices = np.empty((q, width), dtype=np.int32)
+    distances = np.empty((q, width), dtype=np.float32)
+    for start in tqdm(range(0, q, block), desc=f"neighbours {model.name}", unit="block",
+                      disable=None if progress else True, leave=False):
+        stop = min(q, start + block)
+        dist = model.distances(queries[start:stop], cols, twin_diagonal=twins)
+        top_k(dist, exclude[start:stop], width, indices[start:stop], distances[start:stop])
+    return indices, distances
+
+
+def _scan_symmetric(model: Model, queries: np.ndarray, twins: bool, width: int, block_bytes: int,
+                    progress: bool) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`_scan_rows` for a symmetric distance, from the blocks on and above the diagonal."""
+    q = len(queries)
+    best_i = np.full((q, width), q, dtype=np.int64)  # q: after every real position
+    best_d = np.full((q, width), np.inf)
+    with tqdm(total=q, desc=f"neighbours {model.name}", unit="manga", disable=None if progress else True,
+              leave=False) as bar:
+        start = 0
+        while start < q:
+            stop = min(q, start + max(1, block_bytes // (4 * (q - start))))  # blocks grow as the columns shrink
+            dist = model.distances(queries[start:stop], queries[start:], twin_diagonal=twins)
+            _merge_symmetric(dist, start, GRID, not twins, best_i, best_d)
+            bar.update(stop - start)
+            start = stop
+    best_i[best_i >= q] = -1
+    return best_i.astype(np.int32), (best_d / GRID).astype(np.float32)
 
 
 def share_rows(indices: np.ndarray, distances: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

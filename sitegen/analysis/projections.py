@@ -9,9 +9,10 @@ Two projections per model:
   fuzzy simplicial set as they are, so no distance is computed twice and "custom" models, whose
   ``embedding_`` is not their metric space, are mapped as they recommend. The optimisation starts
   from the PCA map (scaled as UMAP scales its spectral start), which keeps the big picture of the
-  PCA map and needs fewer epochs than a random start. A seeded UMAP optimises on one core, so its
-  cost grows with ``n_epochs`` and the number of models laid out (``umap_models``); measured at
-  110,000 manga in the commit that introduced this.
+  PCA map and needs fewer epochs than a random start. A seeded UMAP optimises on one core (about
+  12 s a map at 110,000 manga, 100 epochs), so the models are laid out a core each at once, with
+  the interpreter lock released (:mod:`.umap_layout`); every model gets one by default
+  (``umap_models``).
 
 Twins are laid out once. Two fifths of the catalogue shares its tag set with another manga, and a
 model whose rows depend on the tag set alone (``rows_by_tag_set``) cannot tell them apart: their
@@ -26,8 +27,9 @@ are packed by :mod:`sitegen.site.maps`. Coordinates are scaled into the box [-1,
 from __future__ import annotations
 
 import logging
+import os
 import time
-import warnings
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..linalg import fixed_signs
+from .umap_layout import GOLDEN_ANGLE, umap_layout
 
 if TYPE_CHECKING:
     from ..config import ProjectionConfig
@@ -47,13 +50,10 @@ log = logging.getLogger(__name__)
 MIN_UMAP = 10
 #: Distance between neighbouring twins around their group's point, in map units (the map is 2 wide).
 TWIN_SPACING = 0.0015
-GOLDEN_ANGLE = np.pi * (3 - np.sqrt(5))
 #: The site stores a coordinate in [-1, 1] as one of STEPS + 1 steps (16 bits: sitegen.site.maps).
 STEPS = 65535
 #: Rounds of spreading points that share a step.
 SPREAD_ROUNDS = 4
-#: UMAP scales its start into a box this wide before optimising (umap.spectral.noisy_scale_coords).
-UMAP_START_BOX = 10.0
 
 
 @dataclass(frozen=True)
@@ -142,59 +142,6 @@ def neighbour_graph(indices: np.ndarray, distances: np.ndarray, owner: np.ndarra
     nb = np.where(drop, -1, nb)
     return (np.hstack([own, nb]).astype(np.int32),
             np.hstack([np.zeros((len(reps), 1), np.float32), dist]).astype(np.float32))
-
-
-def umap_layout(knn_indices: np.ndarray, knn_dists: np.ndarray, start: np.ndarray, min_dist: float,
-                n_epochs: int, seed: int) -> np.ndarray:
-    """UMAP of a precomputed neighbour graph, optimised from ``start``.
-
-    Calls UMAP's two stages directly (fuzzy simplicial set, then the embedding) since the
-    ``UMAP`` estimator wants the data matrix itself, which a custom model does not have.
-
-    Parameters
-    ----------
-    knn_indices, knn_dists : ndarray, shape (d, k)
-        From :func:`neighbour_graph`.
-    start : ndarray, shape (d, 2)
-        The starting layout (the PCA map): distinct rows, as UMAP requires.
-    min_dist : float
-    n_epochs : int
-    seed : int
-        Fixes the result (a seeded UMAP runs single-threaded).
-
-    Returns
-    -------
-    ndarray, shape (d, 2), float64
-    """
-    import umap.umap_ as umap_  # heavy (numba): only when a UMAP map is asked for
-
-    d, k = knn_indices.shape
-    random_state = np.random.RandomState(seed)
-    shape_only = np.empty((d, 0))  # both stages read only the data's shape when the graph is given
-    graph, _, _ = umap_.fuzzy_simplicial_set(shape_only, k, random_state, "euclidean",
-                                             knn_indices=knn_indices, knn_dists=knn_dists)
-    a, b = umap_.find_ab_params(1.0, min_dist)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UserWarning)
-        coords, _ = umap_.simplicial_set_embedding(
-            shape_only, graph, 2, 1.0, a, b, 1.0, 5, n_epochs, scaled_start(start), random_state,
-            "euclidean", {}, False, {}, False)
-    return np.asarray(coords, dtype=np.float64)
-
-
-def scaled_start(coords: np.ndarray) -> np.ndarray:
-    """``coords`` scaled into UMAP's start box, with distinct rows (UMAP jitters duplicates with
-    a random draw of its own; a fixed sub-pixel offset per row keeps this reproducible).
-
-    Returns
-    -------
-    ndarray, shape (d, 2), float32
-    """
-    c = np.asarray(coords, dtype=np.float64)
-    lo, hi = c.min(axis=0), c.max(axis=0)
-    c = UMAP_START_BOX * (c - lo) / np.where(hi > lo, hi - lo, 1)
-    row = np.arange(len(c))
-    return (c + 1e-4 * np.column_stack([np.cos(row * GOLDEN_ANGLE), np.sin(row * GOLDEN_ANGLE)])).astype(np.float32)
 
 
 def pca_layout(model: Model, rows: np.ndarray) -> np.ndarray:
@@ -321,6 +268,10 @@ def project(model: Model, neighbours: Neighbours | None, m: int, config: Project
         ``Catalogue.tag_groups``: the twins of models with ``rows_by_tag_set``.
     umap : bool
         Whether to lay this model out by UMAP too.
+
+    Returns
+    -------
+    list of Projection: ``[umap, pca]``, or ``[pca]``.
     """
     start = time.perf_counter()
     owner = owners(model, groups, m)
@@ -340,9 +291,15 @@ def project(model: Model, neighbours: Neighbours | None, m: int, config: Project
 
 def project_models(models: Sequence[Model], neighbours: Sequence[Neighbours] | None, n: int,
                    config: ProjectionConfig, seed: int, groups: np.ndarray | None = None,
-                   also_umap: str | None = None) -> list[list[Projection]]:
-    """Every model's maps: per model, ``[umap, pca]`` (UMAP for ``config.umap_models`` and the
-    model ``also_umap``: the default one, whose map the site numbers its manga by), or ``[pca]``.
+                   also_umap: str | None = None, threads: int | None = None) -> list[list[Projection]]:
+    """Every model's maps: per model, ``[umap, pca]`` (UMAP for ``config.umap_models``, all when
+    empty, and the model ``also_umap``: the default one, whose map the site numbers its manga by),
+    or ``[pca]``.
+
+    Models are laid out on ``threads`` threads (default: the cores this process may use), one map
+    each at a time: a seeded UMAP runs on one core, and the optimiser releases the interpreter lock
+    (:mod:`.umap_layout`). Each map depends on its own inputs and seed only, so the maps are the
+    same whatever the number of threads.
 
     Parameters
     ----------
@@ -355,9 +312,22 @@ def project_models(models: Sequence[Model], neighbours: Sequence[Neighbours] | N
     wanted = set(config.umap_models) if config.umap_models else {model.name for model in models}
     if also_umap:
         wanted.add(also_umap)
-    out = []
-    for i, model in enumerate(models):
+
+    def one(i: int) -> list[Projection]:
         nb = neighbours[i] if neighbours is not None else None
-        umap = config.method == "umap" and model.name in wanted
-        out.append(project(model, nb, m, config, seed, groups, umap=umap))
-    return out
+        umap = config.method == "umap" and models[i].name in wanted
+        return project(models[i], nb, m, config, seed, groups, umap=umap)
+
+    workers = max(1, min(threads or available_cores(), len(models)))
+    if workers == 1:
+        return [one(i) for i in range(len(models))]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="maps") as pool:
+        return list(pool.map(one, range(len(models))))
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

@@ -31,6 +31,7 @@ class _Without:
     def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
         d = self._model.distances(rows, cols, twin_diagonal=twin_diagonal)
         d[:, self._out if cols is None else self._out[cols]] = np.inf
+        d[self._out[rows]] = np.inf  # and from them: a symmetric search reads rows as columns
         return d
 
 

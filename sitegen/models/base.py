@@ -66,6 +66,10 @@ class Model(ABC):
     #: (:mod:`sitegen.analysis.ties`).
     ties_among_twins: ClassVar[bool] = True
     params: ClassVar[Mapping[str, Param]] = {}
+    #: True when a "custom" distance is symmetric, d(i, j) = d(j, i) but for rounding (cosine and
+    #: euclidean are): the exact search then computes half the products
+    #: (:func:`sitegen.analysis.neighbours.exact`). A contract test checks every model that says so.
+    symmetric_distance: ClassVar[bool] = False
 
     embedding_: np.ndarray
 
@@ -144,6 +148,11 @@ class Model(ABC):
     def vector_search(self) -> bool:
         """True when neighbours are a plain metric on ``embedding_`` (so an ANN index works)."""
         return self.metric in ("cosine", "euclidean")
+
+    @property
+    def symmetric(self) -> bool:
+        """True when d(i, j) = d(j, i) for every two manga (but for rounding)."""
+        return self.vector_search or self.symmetric_distance
 
     def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
         """Distances from manga ``rows`` to every manga, or to manga ``cols`` only.

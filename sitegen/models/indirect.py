@@ -215,6 +215,7 @@ class Deconvolution(QueryKeyModel):
     name = "deconvolution"
     label = "Network deconvolution"
     finish = "cap1"
+    symmetric_distance = True  # scores q_i . q_j
     summary = "shared-tag network with indirect paths removed by deconvolution, exact"
 
     params = {"beta": Param(

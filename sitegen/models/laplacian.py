@@ -294,6 +294,8 @@ class _CommuteModel(QueryKeyModel):
         its positive directions (``theta < 0``: the smooth, low-eigenvalue ones), largest first.
     """
 
+    symmetric_distance = True  # commute times and cosines of rows of L+, scaled per component
+
     factors_: CommuteFactors
     lower_: np.ndarray
     scale_: np.ndarray

@@ -348,6 +348,8 @@ def self_positions(rows: np.ndarray, cols: np.ndarray | None) -> tuple[np.ndarra
 class _RowModel(QueryKeyModel):
     """Rows of ``X = sigma C C^T + diag(delta)`` compared by cosine, or euclidean (``finish="sqrt"``)."""
 
+    symmetric_distance = True
+
     def _factors(self, b: sp.csr_matrix) -> tuple[np.ndarray, float, np.ndarray]:
         """``C`` (dense), ``sigma`` and ``delta`` of the matrix whose rows are compared."""
         raise NotImplementedError

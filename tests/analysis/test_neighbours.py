@@ -24,15 +24,37 @@ def brute_force(vectors, k, metric):
     return order[:, :k]
 
 
+@pytest.mark.parametrize("block", [None, 4 * 300 * 7, 4 * 300])  # one block; blocks of 7+ rows; of 1+
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
-def test_exact_matches_brute_force_with_index_tie_break(metric):
+def test_exact_matches_brute_force_with_index_tie_break(metric, block):
     rng = np.random.default_rng(0)
     # Few distinct rows, many copies: distances tie everywhere.
     base = rng.normal(size=(12, 5))
     vectors = base[rng.integers(0, 12, size=300)]
     model = Fixed(vectors, metric).fit()
-    found = exact(model, 300, 15, progress=False)
+    found = exact(model, 300, 15, progress=False, block_bytes=block)
     assert np.array_equal(found.indices, brute_force(vectors, 15, metric))
+
+
+class OneWay(Fixed):
+    """A distance that is not symmetric: each column's distance is scaled by its own factor."""
+
+    def __init__(self, vectors):
+        super().__init__(vectors, "custom")
+
+    def distances(self, rows, cols=None, *, twin_diagonal=False):
+        d = Fixed(self.embedding_, "euclidean").fit().distances(rows, cols)
+        return d * (1 + np.arange(len(self.embedding_)) if cols is None else 1 + np.asarray(cols))[None, :]
+
+
+def test_only_a_symmetric_distance_is_searched_by_halves():
+    vectors = np.random.default_rng(3).normal(size=(120, 4))
+    model = OneWay(vectors).fit()
+    assert not model.symmetric and Fixed(vectors).fit().symmetric
+    found = exact(model, 120, 8, progress=False, block_bytes=4 * 120 * 5)
+    d = model.distances(np.arange(120))
+    np.fill_diagonal(d, np.inf)
+    assert np.array_equal(found.indices, np.argsort(d, axis=1, kind="stable")[:, :8])
 
 
 def test_self_never_listed_even_among_identical_rows():
@@ -70,15 +92,16 @@ def test_search_chooses_exact_below_the_threshold():
     assert search(model, 50, 5, method="nndescent").method == "nndescent"
 
 
+@pytest.mark.parametrize("block", [None, 4 * 200 * 3])
 @pytest.mark.parametrize("distinct", [15, 4, 1])  # fewer distinct rows than a list is long, too
-def test_shared_rows_give_the_same_lists_as_computing_every_row(distinct):
+def test_shared_rows_give_the_same_lists_as_computing_every_row(distinct, block):
     rng = np.random.default_rng(4)
     base = rng.normal(size=(distinct, 4))
     pick = rng.integers(0, distinct, size=200)
     model = Fixed(base[pick]).fit()
     first = {}
     groups = np.array([first.setdefault(int(p), i) for i, p in enumerate(pick)])
-    shared = exact(model, 200, 12, groups=groups, progress=False)
-    plain = exact(model, 200, 12, progress=False)
+    shared = exact(model, 200, 12, groups=groups, progress=False, block_bytes=block)
+    plain = exact(model, 200, 12, progress=False, block_bytes=block)
     assert np.array_equal(shared.indices, plain.indices)
     assert np.array_equal(shared.distances, plain.distances)

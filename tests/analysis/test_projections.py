@@ -22,6 +22,7 @@ from sitegen.analysis.projections import (
     spread_twins,
 )
 from sitegen.analysis.search import search
+from sitegen.analysis.umap_layout import scaled_start, umap_layout
 from sitegen.config import BuildConfig, ProjectionConfig, replace, validate
 from sitegen.errors import ConfigError
 from sitegen.models import REGISTRY
@@ -118,6 +119,33 @@ def test_umap_follows_each_models_neighbours_and_is_deterministic(fitted, lists,
         near = np.argsort(d, axis=1)[:, :5]
         hits = np.mean([np.isin(near[i], nb.indices[i]).mean() for i in range(n)])
         assert hits > 0.3, (per[0].model, hits)
+
+
+def test_threads_change_nothing(fitted, lists, demo_catalogue):
+    config = ProjectionConfig(size=300, n_epochs=30, umap_models=())
+    one = project_models(fitted, lists, len(demo_catalogue), config, seed=5, groups=demo_catalogue.tag_groups, threads=1)
+    two = project_models(fitted, lists, len(demo_catalogue), config, seed=5, groups=demo_catalogue.tag_groups, threads=2)
+    assert [[p.method for p in per] for per in one] == [["umap", "pca"]] * 3
+    for a, b in zip(one, two):
+        assert all(np.array_equal(p.coords, q.coords) for p, q in zip(a, b))
+
+
+def test_umap_layout_is_umap_learns_own_embedding_bit_for_bit(lists, demo_catalogue):
+    """The lock-free optimiser replays simplicial_set_embedding's steps: same coordinates."""
+    import umap.umap_ as umap_
+
+    owner = np.arange(400)
+    knn = neighbour_graph(lists[0].indices, lists[0].distances, owner, 10)
+    start = np.random.default_rng(1).normal(size=(400, 2))
+    ours = umap_layout(*knn, start, 0.1, 40, seed=9)
+    random_state = np.random.RandomState(9)
+    shape_only = np.empty((400, 0))
+    graph, _, _ = umap_.fuzzy_simplicial_set(shape_only, 10, random_state, "euclidean",
+                                             knn_indices=knn[0], knn_dists=knn[1])
+    a, b = umap_.find_ab_params(1.0, 0.1)
+    theirs, _ = umap_.simplicial_set_embedding(shape_only, graph, 2, 1.0, a, b, 1.0, 5, 40, scaled_start(start),
+                                               random_state, "euclidean", {}, False, {}, False)
+    assert np.isfinite(ours).all() and np.array_equal(ours, np.asarray(theirs, dtype=np.float64))
 
 
 def test_normalise_and_finish_centre_scale_and_clean():

@@ -99,3 +99,19 @@ def test_models_sharing_rows_by_tag_set_really_do(model_pair, demo_catalogue):
     shared = exact(model, len(groups), K, groups=groups, progress=False)
     plain = exact(model, len(groups), K, progress=False)
     assert_same_neighbours(shared, plain)
+
+
+def test_a_model_that_says_its_distance_is_symmetric_has_one(model_pair, demo_catalogue):
+    model, _ = model_pair
+    if not model.symmetric:
+        pytest.skip("searched row by row: its distance need not be symmetric")
+    rows = np.arange(0, len(demo_catalogue), 7)
+    there, back = model.distances(rows, rows), model.distances(rows, rows).T
+    off = ~np.eye(len(rows), dtype=bool)
+    assert np.allclose(there[off], back[off], atol=2e-6)
+
+
+def test_only_the_popularity_blend_and_silencing_are_searched_row_by_row():
+    # the two whose distance depends on which end is the query: a later model that is not
+    # symmetric must say so, and one that is gains half its search by saying so
+    assert {name for name, cls in REGISTRY.items() if not cls(seed=0).symmetric} == {"lsi_popularity", "silencing"}
