@@ -39,9 +39,10 @@ def _members(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # half the time at 110,000 manga (4.4 -> 2.2 s for LSI), 99.995% of lists the same, the rest
 # swapping two manga whose similarities differ in float32 rounding only.
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _order_group(g, rep_idx, rep_dist, picks, groups, order, start_of, size_of, text, width, cap,
+def _order_group(rep_idx, rep_dist, picks, groups, order, start_of, size_of, text, width, cap,
                  out_idx, out_dist):  # pragma: no cover - compiled
-    """Re-list every pick of tag set ``g`` from the whole groups of its representative's list."""
+    """Re-list every pick of a tag set from the whole groups of its representative's list
+    (``rep_idx``, ``rep_dist``), into rows ``picks`` of ``out_idx`` and ``out_dist``."""
     cand = np.empty(cap, dtype=np.int64)
     cdist = np.empty(cap, dtype=np.float64)
     total = 0
@@ -84,13 +85,26 @@ def _order_group(g, rep_idx, rep_dist, picks, groups, order, start_of, size_of, 
                 j = run[by_sim[q]]
                 if j == m or filled >= width:
                     continue
-                out_idx[r, filled] = j
-                out_dist[r, filled] = cdist[c]
+                out_idx[m, filled] = j
+                out_dist[m, filled] = cdist[c]
                 filled += 1
             c = e
         for q in range(filled, width):
-            out_idx[r, q] = -1
-            out_dist[r, q] = np.inf
+            out_idx[m, q] = -1
+            out_dist[m, q] = np.inf
+
+
+# One call for every tag set, in parallel: each writes the rows of its own manga only. A call a tag
+# set from Python cost more than the work (2.6 s a model at 110,000 manga, 59,527 tag sets).
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _order_groups(todo, found_idx, rep_dist, groups, order, start_of, size_of, text, cap,
+                  out_idx, out_dist):  # pragma: no cover - compiled
+    width = found_idx.shape[1]
+    for t in numba.prange(todo.size):
+        g = todo[t]
+        picks = order[start_of[g] : start_of[g] + size_of[g]]
+        _order_group(found_idx[g], rep_dist[g], picks, groups, order, start_of, size_of, text, width, cap,
+                     out_idx, out_dist)
 
 
 def break_ties(found: Neighbours, groups: np.ndarray, text: np.ndarray, *, cap: int = CAP) -> Neighbours:
@@ -116,13 +130,10 @@ def break_ties(found: Neighbours, groups: np.ndarray, text: np.ndarray, *, cap: 
     equal = near[:, 1:] == near[:, :-1]
     text = np.ascontiguousarray(text, dtype=np.float32)
     rep_dist = found.distances.astype(np.float64)
-    for g in reps[twins.any(axis=1) | equal.any(axis=1) | (size_of[reps] > 1)]:
-        if found.indices[g, 0] < 0:  # manga the model does not place keep no list
-            continue
-        picks = order[start_of[g] : start_of[g] + size_of[g]]
-        out_i = np.empty((picks.size, width), dtype=np.int64)
-        out_d = np.empty((picks.size, width), dtype=np.float64)
-        _order_group(g, found.indices[g].astype(np.int64), rep_dist[g], picks, groups, order, start_of, size_of,
-                     text, width, cap, out_i, out_d)
-        indices[picks], distances[picks] = out_i, out_d
+    todo = reps[twins.any(axis=1) | equal.any(axis=1) | (size_of[reps] > 1)]
+    todo = todo[found.indices[todo, 0] >= 0]  # manga the model does not place keep no list
+    out_i, out_d = indices.astype(np.int64), distances.astype(np.float64)
+    _order_groups(todo.astype(np.int64), found.indices.astype(np.int64), rep_dist, groups.astype(np.int64), order,
+                  start_of, size_of, text, cap, out_i, out_d)
+    indices, distances = out_i.astype(found.indices.dtype), out_d.astype(found.distances.dtype)
     return Neighbours(found.model, indices, distances, found.method, found.recall)
