@@ -5,13 +5,14 @@
 The synthetic catalogue is written first, as the gzipped JSON Lines file a real build reads its
 MangaDex snapshot from, and the build starts from that file (so the catalogue stage is the
 snapshot's loading, not the demo's invention). Prints wall seconds and peak resident memory for
-every stage (catalogue, each model's fit and neighbours, evaluation, maps, render), the site's files and bytes, and the totals against the targets
-for that size: up to 110,000 manga (MangaDex today) the whole build within 5 minutes and 4 GiB and
-a site GitHub Pages takes (under 250 MB and 5,000 files); up to 1,000,000 manga within 60 minutes
-and 20 GiB, the site not for Pages. Then ``benchmarks/reader.py`` opens the site's Explore page
-in Chromium over a throttled link (10 Mbit/s, 40 ms) and prints what a reader waits for and
-downloads: first search results, each keystroke, each pick (``--no-reader`` skips it, as it does
-where Chromium is missing). It measures; it does not assert.
+every stage (catalogue, each model's fit and neighbours, evaluation, maps, render), the site's files
+and bytes, and the totals against the targets for that size: up to 110,000 manga (MangaDex today)
+the whole build within 5 minutes and 4 GiB and a site GitHub Pages takes (under 250 MB and 5,000
+files); up to 1,000,000 manga within 60 minutes and 20 GiB, the site not for Pages. Then
+``benchmarks/reader.py`` opens the site's Explore page in Chromium over a throttled link (10 Mbit/s,
+40 ms) and prints what a reader waits for and downloads: first search results, each keystroke, each
+pick (``--no-reader`` skips it, as it does where Chromium is missing).
+It measures; it does not assert.
 """
 
 from __future__ import annotations
@@ -56,13 +57,16 @@ def target_for(size: int) -> Target:
     return next((t for t in TARGETS if size <= t.size), TARGETS[-1])
 
 
-def table(stages: dict[str, float], peaks: dict[str, int], site: SiteSize, target: Target) -> list[str]:
-    """Rows of the figures table, one per stage, then the site and the totals against ``target``."""
+def table(stages: dict[str, float], peaks: dict[str, int], site: SiteSize, target: Target,
+          alongside: dict[str, float] | None = None) -> list[str]:
+    """Rows of the figures table, one per stage, then the work done alongside the stages (its
+    seconds overlap theirs: not added), the site and the totals against ``target``."""
     def verdict(ok: bool) -> str:
         return "met" if ok else "MISSED"
 
     rows = [f"{'stage':<34} {'seconds':>9} {'peak MiB':>9}"]
     rows += [f"{name:<34} {secs:>9.1f} {peaks.get(name, 0) / 2**20:>9.0f}" for name, secs in stages.items()]
+    rows += [f"  {name} {secs:.1f} s" for name, secs in (alongside or {}).items()]
     model_s = sum(v for k, v in stages.items() if k.startswith(("fit ", "neighbours ")))
     total = sum(stages.values())
     peak = max(peaks.values(), default=0)
@@ -106,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         report = build(config)
         site = measure(out)
         print(f"benchmark: {report.manga} synthetic manga, {len(report.models)} models, seed {args.seed}")
-        print("\n".join(table(report.stages, report.peaks, site, target)))
+        print("\n".join(table(report.stages, report.peaks, site, target, report.alongside)))
         print(report.summary(), flush=True)
         if args.reader:
             reader(out)

@@ -8,9 +8,13 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
 
 from .analysis.evaluation import Evaluation, evaluate
 from .analysis.itemsets import rules_json
@@ -27,7 +31,7 @@ from .models import REGISTRY, Model
 from .site.contract import FOLD_IN_MODEL
 from .site.feed import catalogue_feed, snapshot_feed
 from .site.maps import map_files
-from .site.numbering import renumber, site_order
+from .site.numbering import renumber, renumber_maps, site_order
 from .site.publish import SiteInputs, write_site
 from .site.render import check_extra_dir, check_output
 from .sources import synthetic
@@ -35,6 +39,7 @@ from .sources.catalogue import Catalogue, LoadReport, build_catalogue, load_cata
 from .sources.mangadex import FetchReport, feed_path, load_feed, refresh
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def resident_bytes() -> int:
@@ -50,11 +55,23 @@ def resident_bytes() -> int:
 class Timings:
     """Wall seconds and peak resident memory per stage, in the order the stages ran.
 
-    Peak memory is sampled every 20 ms by a background thread while a stage runs.
+    Peak memory is sampled every 20 ms by a background thread while a stage runs. Work done on
+    a thread of its own, alongside the stages, is timed apart (``alongside``): its seconds overlap
+    the stages' and are not theirs to add up.
     """
 
     stages: dict[str, float] = field(default_factory=dict)
     peaks: dict[str, int] = field(default_factory=dict)
+    alongside_stages: dict[str, float] = field(default_factory=dict)
+
+    def alongside(self, name: str, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)``, its wall time kept as ``alongside_stages[name]`` (for a background thread)."""
+        start = time.perf_counter()
+        try:
+            return work(*args)
+        finally:
+            self.alongside_stages[name] = time.perf_counter() - start
+            log.info("%s done in %.1f s", name, self.alongside_stages[name])
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -94,6 +111,7 @@ class BuildReport:
     peaks: dict[str, int]
     synthetic: bool
     tagless: int = 0
+    alongside: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line for the end of the build."""
@@ -204,17 +222,40 @@ def feed_data(catalogue: Catalogue, models: list[Model], config: BuildConfig) ->
     return catalogue_feed(catalogue, lsi, config.feed.size)
 
 
-def site_numbering(catalogue: Catalogue, neighbours: list[Neighbours], maps: list[list[Projection]],
-                   default: str | None, config: BuildConfig) -> tuple[Catalogue, list[Neighbours], list[list[Projection]]]:
-    """The catalogue, lists and maps renumbered so that manga the default model finds alike share
-    pick shards (:mod:`sitegen.site.numbering`); as they are when the maps leave manga out."""
+def default_maps(models: list[Model], neighbours: list[Neighbours], catalogue: Catalogue, default: str | None,
+                 config: BuildConfig) -> dict[str, list[Projection]]:
+    """The default model's maps, laid out before the others: the site numbers its manga by its UMAP map."""
+    at = next((p for p, nb in enumerate(neighbours) if nb.model == default), None)
+    if at is None:
+        return {}
+    return {default: project_models([models[at]], [neighbours[at]], len(catalogue), config.projection, config.seed,
+                                    groups=catalogue.tag_groups, also_umap=default)[0]}
+
+
+def all_maps(models: list[Model], neighbours: list[Neighbours], catalogue: Catalogue,
+             done: dict[str, list[Projection]], config: BuildConfig) -> list[list[Projection]]:
+    """Every model's maps, in model order, each with its cluster labels (the maps already ``done``
+    are not laid out again)."""
+    rest = [i for i, m in enumerate(models) if m.name not in done]
+    laid = iter(project_models([models[i] for i in rest], [neighbours[i] for i in rest], len(catalogue),
+                               config.projection, config.seed, groups=catalogue.tag_groups))
+    maps = [done[m.name] if m.name in done else next(laid) for m in models]
+    for p in (p for per_model in maps for p in per_model):
+        p.labels.extend(cluster_labels(p.coords, catalogue.matrix[: len(p.coords)], config.seed))
+    return maps
+
+
+def site_numbering(catalogue: Catalogue, neighbours: list[Neighbours], first: dict[str, list[Projection]],
+                   default: str | None, config: BuildConfig) -> np.ndarray:
+    """The site's numbering, position -> catalogue index: manga the default model finds alike share
+    pick shards (:mod:`sitegen.site.numbering`); the catalogue order when the maps leave manga out."""
     n = len(catalogue)
     at = next((p for p, nb in enumerate(neighbours) if nb.model == default), None)
-    if at is None or any(len(p.coords) != n for per in maps for p in per):
-        return catalogue, neighbours, maps
-    layout = next((p.coords for p in maps[at] if p.method == "umap"), None)
-    order = site_order(neighbours[at], layout, n, config.site.shard_size)
-    return renumber(order, catalogue, neighbours, maps)
+    maps = first.get(default or "", [])
+    if at is None or any(len(p.coords) != n for p in maps):
+        return np.arange(n)
+    layout = next((p.coords for p in maps if p.method == "umap"), None)
+    return site_order(neighbours[at], layout, n, config.site.shard_size)
 
 
 def build(config: BuildConfig) -> BuildReport:
@@ -241,24 +282,31 @@ def build(config: BuildConfig) -> BuildReport:
     with timings.stage("evaluation"):
         evaluation = evaluate_models(catalogue, neighbours, config)
     default = evaluation.selection.default if evaluation.selection is not None else None
-    with timings.stage("projections"):
-        maps = project_models(models, neighbours, len(catalogue), config.projection, config.seed,
-                              groups=catalogue.tag_groups, also_umap=default)
-    with timings.stage("map labels"):
-        for p in (p for per_model in maps for p in per_model):
-            p.labels.extend(cluster_labels(p.coords, catalogue.matrix[: len(p.coords)], config.seed))
+    with timings.stage("default map"):
+        first = default_maps(models, neighbours, catalogue, default, config)
     with timings.stage("numbering"):  # from here on, the site's numbering (sitegen.site.numbering)
-        catalogue, neighbours, maps = site_numbering(catalogue, neighbours, maps, default, config)
-        projections = map_files(catalogue, maps, config.projection, config.seed, tag_maps(models, catalogue.matrix))
-    with timings.stage("feed"):
-        feed = feed_data(catalogue, models, config)
-    log.info("feed: %d items (source: %s), %d skipped", len(feed["items"]), feed["source"],
-             sum(feed["skipped"].values()))
-    with timings.stage("tag rules"):
-        rules = tag_rules(catalogue, config)
-    with timings.stage("render"):
-        writer = write_site(config.site, SiteInputs(catalogue, models, neighbours, evaluation, rules, feed,
-                                                    projections, config.neighbours.k))
+        order = site_numbering(catalogue, neighbours, first, default, config)
+        catalogue, neighbours, _ = renumber(order, catalogue, neighbours, [])
+        first = {name: per for name, per in zip(first, renumber_maps(order, first.values()))}
+        catalogue.tag_groups, catalogue.matrix  # noqa: B018 - computed once, before two threads read them
+    # The other maps (a core each, the lock released: sitegen.analysis.umap_layout) are laid out
+    # while the feed, the rules and the site are written, and written last.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="maps") as background:
+        maps = background.submit(timings.alongside, "maps and labels (alongside feed, rules, render)",
+                                 all_maps, models, neighbours, catalogue, first, config)
+        with timings.stage("feed"):
+            feed = feed_data(catalogue, models, config)
+        log.info("feed: %d items (source: %s), %d skipped", len(feed["items"]), feed["source"],
+                 sum(feed["skipped"].values()))
+        with timings.stage("tag rules"):
+            rules = tag_rules(catalogue, config)
+
+        def projections() -> dict:
+            return map_files(catalogue, maps.result(), config.projection, config.seed, tag_maps(models, catalogue.matrix))
+
+        with timings.stage("render (and the last maps)"):
+            writer = write_site(config.site, SiteInputs(catalogue, models, neighbours, evaluation, rules, feed,
+                                                        projections, config.neighbours.k))
     return BuildReport(
         manga=len(catalogue),
         skipped=loaded.skipped,
@@ -269,6 +317,7 @@ def build(config: BuildConfig) -> BuildReport:
         seconds=time.perf_counter() - start,
         stages=timings.stages,
         peaks=timings.peaks,
+        alongside=timings.alongside_stages,
         synthetic=catalogue.synthetic,
         tagless=int(catalogue.tagless.size),
     )

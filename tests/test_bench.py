@@ -28,6 +28,9 @@ def test_table_says_met_and_missed():
     assert next(r for r in slow if r.startswith("whole build")).count("MISSED") == 2
     assert slow[-1].count("MISSED") == 2
     assert "target" not in table(stages, peaks, small, TARGETS[1])[-1]  # a million manga: not for Pages
+    beside = table(stages, peaks, small, TARGETS[0], {"maps (alongside render)": 50.0})
+    assert "  maps (alongside render) 50.0 s" in beside
+    assert "65.0" in next(r for r in beside if r.startswith("whole build"))  # overlapping seconds not added
 
 
 def test_the_demo_is_written_as_a_snapshot_before_the_build(tmp_path, capsys):

@@ -119,7 +119,6 @@ def break_ties(found: Neighbours, groups: np.ndarray, text: np.ndarray, *, cap: 
     text : ndarray, shape (n_manga, d), float32
         Unit text vectors (zero rows for manga with no words: they sort after any similar text).
     """
-    width = found.indices.shape[1]
     order, start_of, size_of = _members(groups)
     indices, distances = found.indices.copy(), found.distances.copy()
     reps = np.flatnonzero(size_of)

@@ -14,6 +14,8 @@ map keep both cores busy.
 
 from __future__ import annotations
 
+import inspect
+import logging
 import threading
 import warnings
 from typing import Any
@@ -21,9 +23,19 @@ from typing import Any
 import numba
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 #: UMAP scales its start into a box this wide before optimising (umap.spectral.noisy_scale_coords).
 UMAP_START_BOX = 10.0
 GOLDEN_ANGLE = np.pi * (3 - np.sqrt(5))
+
+#: umap-learn's serial epoch function (private: its name and parameters are checked before use).
+EPOCH = "_optimize_layout_euclidean_single_epoch"
+EPOCH_PARAMS = (
+    "head_embedding", "tail_embedding", "head", "tail", "n_vertices", "epochs_per_sample", "a", "b",
+    "rng_state_per_sample", "gamma", "dim", "move_other", "alpha", "epochs_per_negative_sample",
+    "epoch_of_next_negative_sample", "epoch_of_next_sample", "n", "densmap_flag", "dens_phi_sum", "dens_re_sum",
+    "dens_re_cov", "dens_re_std", "dens_re_mean", "dens_lambda", "dens_R", "dens_mu", "dens_mu_tot")
 
 _epoch: Any = None
 _epoch_lock = threading.Lock()
@@ -32,15 +44,21 @@ _epoch_lock = threading.Lock()
 def _epoch_function() -> Any:
     """umap-learn's serial epoch, compiled to release the interpreter lock (once a process; the
     compiled code is cached on disk as any of the build's, in umap-learn's folder or, where that
-    is read-only, numba's user-wide cache)."""
+    is read-only, numba's user-wide cache); None when this umap-learn has no such function with
+    these parameters, and :func:`_optimise` uses umap-learn's public loop instead (the same map,
+    the lock held)."""
     global _epoch
     with _epoch_lock:  # one thread compiles, the others wait for it
         if _epoch is None:
-            from umap.layouts import _optimize_layout_euclidean_single_epoch
+            import umap.layouts
 
-            _epoch = numba.njit(_optimize_layout_euclidean_single_epoch, fastmath=True, parallel=False,
-                                nogil=True, cache=True)
-        return _epoch
+            python = getattr(umap.layouts, EPOCH, None)
+            known = python is not None and tuple(inspect.signature(python).parameters) == EPOCH_PARAMS
+            if not known:
+                log.warning("umap-learn %s has no %s(%s...): maps are laid out one at a time",
+                            getattr(umap, "__version__", "?"), EPOCH, ", ".join(EPOCH_PARAMS[:3]))
+            _epoch = numba.njit(python, fastmath=True, parallel=False, nogil=True, cache=True) if known else False
+        return _epoch or None
 
 
 def scaled_start(coords: np.ndarray) -> np.ndarray:
@@ -107,6 +125,12 @@ def _optimise(embedding: np.ndarray, head: np.ndarray, tail: np.ndarray, n_epoch
     """umap.layouts.optimize_layout_euclidean's loop (gamma 1, initial alpha 1, 5 negative samples,
     the other end moved too, no densMAP), in place, with the lock-free epoch."""
     epoch = _epoch_function()
+    if epoch is None:
+        from umap.layouts import optimize_layout_euclidean
+
+        optimize_layout_euclidean(embedding, embedding, head, tail, n_epochs, n_vertices, epochs_per_sample, a, b,
+                                  rng_state, 1.0, 1.0, 5.0, parallel=False, move_other=True)
+        return
     epochs_per_negative_sample = epochs_per_sample / 5.0
     next_negative = epochs_per_negative_sample.copy()
     next_sample = epochs_per_sample.copy()

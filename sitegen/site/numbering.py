@@ -121,5 +121,12 @@ def renumber(order: np.ndarray, catalogue: Catalogue, neighbours: Sequence[Neigh
         moved = np.where(idx >= 0, new[np.maximum(idx, 0)], -1).astype(nb.indices.dtype)
         return dataclasses.replace(nb, indices=moved, distances=nb.distances[order])
 
-    return (renamed, [lists(nb) for nb in neighbours],
-            [[dataclasses.replace(p, coords=p.coords[order]) for p in per] for per in maps])
+    return renamed, [lists(nb) for nb in neighbours], renumber_maps(order, maps)
+
+
+def renumber_maps(order: np.ndarray, maps: Sequence[Sequence[Projection]]) -> list[list[Projection]]:
+    """Maps of every manga in the site's numbering (see :func:`renumber`); as they are for the
+    identity."""
+    if np.array_equal(order, np.arange(len(order))):
+        return [list(per) for per in maps]
+    return [[dataclasses.replace(p, coords=p.coords[order]) for p in per] for per in maps]

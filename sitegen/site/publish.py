@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +44,9 @@ class SiteInputs:
     evaluation: Evaluation
     rules: dict[str, Any]
     feed: dict[str, Any]
-    projections: dict[str, Any]
+    #: Called last, once the rest is written: the maps may still be being laid out (the build lays
+    #: them out on a thread of their own). Gives :func:`sitegen.site.maps.map_files`'s dict.
+    projections: Callable[[], dict[str, Any]]
     k: int
 
 
@@ -85,15 +87,16 @@ def write_site(site: SiteConfig, inputs: SiteInputs) -> SiteWriter:
         writer.write_data("models", contract.versioned("models", {"models": data["models"]}))
         writer.write_data("tag_rules", contract.versioned("tag_rules", inputs.rules))
         writer.write_data("feed", inputs.feed)
-        writer.write_data("projections", inputs.projections["index"])
-        for path, blob in inputs.projections["files"].items():
-            writer.write_bytes(path, blob)
         for page in contract.PAGES:
             writer.render(page.file, page.template, page=page.file, **context)
         for page in pages:
             writer.render(f"{page.slug}.html", "page.html", page=f"{page.slug}.html", content=page, **context)
         writer.copy_tree(site.static_dir, "static")
         writer.write_text(".nojekyll", "")
+        projections = inputs.projections()
+        writer.write_data("projections", projections["index"])
+        for path, blob in projections["files"].items():
+            writer.write_bytes(path, blob)
         writer.commit({"generator": f"sitegen {__version__}", "manga": len(catalogue),
                        "models": [m.name for m in inputs.models]})
     return writer

@@ -148,6 +148,16 @@ def test_umap_layout_is_umap_learns_own_embedding_bit_for_bit(lists, demo_catalo
     assert np.isfinite(ours).all() and np.array_equal(ours, np.asarray(theirs, dtype=np.float64))
 
 
+def test_without_umap_learns_epoch_function_the_public_loop_gives_the_same_map(lists, monkeypatch):
+    from sitegen.analysis import umap_layout as module
+
+    knn = neighbour_graph(lists[0].indices, lists[0].distances, np.arange(300), 10)
+    start = np.random.default_rng(2).normal(size=(300, 2))
+    fast = umap_layout(*knn, start, 0.1, 30, seed=4)
+    monkeypatch.setattr(module, "_epoch", False)  # as when umap-learn's private function is not there
+    assert np.array_equal(umap_layout(*knn, start, 0.1, 30, seed=4), fast)
+
+
 def test_normalise_and_finish_centre_scale_and_clean():
     c = normalise(np.array([[0.0, 0.0], [4.0, 2.0], [np.nan, 1.0]]))
     assert c[:2].tolist() == [[-1.0, -0.5], [1.0, 0.5]] and c[2].tolist() == [0.0, 0.0]
