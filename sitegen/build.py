@@ -20,11 +20,12 @@ from .analysis.evaluation import Evaluation, evaluate
 from .analysis.itemsets import rules_json
 from .analysis.labels import cluster_labels
 from .analysis.neighbours import Neighbours
-from .analysis.projections import Projection, project_models
+from .analysis.projections import MapInputs, Projection, available_cores, lay_out, map_inputs, mapped_count
 from .analysis.search import search
 from .analysis.selection import select_models
 from .analysis.tagmap import tag_maps
 from .analysis.ties import break_ties
+from .backlog import Backlog
 from .config import BuildConfig, validate
 from .errors import FetchError
 from .models import REGISTRY, Model
@@ -154,23 +155,30 @@ def _load_snapshot(config: BuildConfig) -> tuple[Catalogue, LoadReport]:
 
 
 def fit_models(catalogue: Catalogue, config: BuildConfig, timings: Timings) -> list[Model]:
-    """Fit every configured model, in registry order."""
+    """Fit every configured model, in registry order, a model a core at once: several fits run on
+    one core (gensim's seeded word2vec, the text model's tokenizing), and each depends on the
+    catalogue and its own seed only, so the models are the same whatever runs beside them."""
     names = config.models.names or tuple(REGISTRY)
-    fitted = []
-    for name in names:
-        with timings.stage(f"fit {name}"):
-            fitted.append(REGISTRY[name].from_config(config).fit(catalogue))
-    return fitted
+    catalogue.matrix, catalogue.tag_groups  # noqa: B018 - computed once, before the threads read them
+
+    def fit(name: str) -> Model:
+        return timings.alongside(f"fit {name}", REGISTRY[name].from_config(config).fit, catalogue)
+
+    with (timings.stage(f"fit ({len(names)} models, {available_cores()} at a time)"),
+          ThreadPoolExecutor(max_workers=available_cores(), thread_name_prefix="fit") as pool):
+        return list(pool.map(fit, names))
 
 
-def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConfig, timings: Timings) -> list[Neighbours]:
+def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConfig, timings: Timings,
+                    found: Callable[[Model, Neighbours], None] | None = None) -> list[Neighbours]:
     """Top-k neighbours of every manga under every model, and ``neighbours.spare`` more for the filters.
 
     For models whose rows depend on the tag set alone, manga with the same tags share one
     computed row (a third of the catalogue has a twin). Where twins tie, the description-aware
     model's text vectors order them, when it is among the models (:mod:`.analysis.ties`).
+    ``found(model, lists)`` is called as each model's lists are ready.
     """
-    found = []
+    found_lists = []
     nb = config.neighbours
     text = next((m.text_ for m in models if hasattr(m, "text_")), None)
     for model in models:
@@ -181,8 +189,10 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
                            without=catalogue.tagless if model.needs_tags else None)
             if text is not None and model.ties_among_twins:
                 lists = break_ties(lists, catalogue.tag_groups, text)
-            found.append(lists)
-    return found
+            found_lists.append(lists)
+        if found is not None:
+            found(model, lists)
+    return found_lists
 
 
 def evaluate_models(catalogue: Catalogue, neighbours: list[Neighbours], config: BuildConfig) -> Evaluation:
@@ -222,27 +232,38 @@ def feed_data(catalogue: Catalogue, models: list[Model], config: BuildConfig) ->
     return catalogue_feed(catalogue, lsi, config.feed.size)
 
 
-def default_maps(models: list[Model], neighbours: list[Neighbours], catalogue: Catalogue, default: str | None,
-                 config: BuildConfig) -> dict[str, list[Projection]]:
-    """The default model's maps, laid out before the others: the site numbers its manga by its UMAP map."""
+def queue_map(maps: Backlog, model: Model, found: Neighbours, catalogue: Catalogue, config: BuildConfig,
+              umap: bool | None = None) -> None:
+    """Queue ``model``'s maps and their labels (catalogue order), UMAP if ``config`` wants it for
+    this model (or as ``umap`` says); the job keeps the neighbour graph only, not the lists."""
+    wanted = not config.projection.umap_models or model.name in config.projection.umap_models
+    umap = config.projection.method == "umap" and (wanted if umap is None else umap)
+    inputs = map_inputs(model, found, mapped_count(len(catalogue), config.projection.size), config.projection,
+                        catalogue.tag_groups, umap)
+    key = model.name if model.name not in maps else f"{model.name} (umap)"
+    maps.add(key, labelled_maps, model, inputs, catalogue, config)
+
+
+def labelled_maps(model: Model, inputs: MapInputs, catalogue: Catalogue, config: BuildConfig) -> list[Projection]:
+    """One model's maps, each with its cluster labels."""
+    maps = lay_out(model, inputs, config.projection, config.seed)
+    for p in maps:
+        p.labels.extend(cluster_labels(p.coords, catalogue.matrix[: len(p.coords)], config.seed))
+    return maps
+
+
+def default_maps(maps: Backlog, models: list[Model], neighbours: list[Neighbours], catalogue: Catalogue,
+                 default: str | None, config: BuildConfig) -> dict[str, list[Projection]]:
+    """The default model's maps, now (the site numbers its manga by its UMAP map), with a UMAP map
+    even when ``projection.umap_models`` leaves it out."""
     at = next((p for p, nb in enumerate(neighbours) if nb.model == default), None)
     if at is None:
         return {}
-    return {default: project_models([models[at]], [neighbours[at]], len(catalogue), config.projection, config.seed,
-                                    groups=catalogue.tag_groups, also_umap=default)[0]}
-
-
-def all_maps(models: list[Model], neighbours: list[Neighbours], catalogue: Catalogue,
-             done: dict[str, list[Projection]], config: BuildConfig) -> list[list[Projection]]:
-    """Every model's maps, in model order, each with its cluster labels (the maps already ``done``
-    are not laid out again)."""
-    rest = [i for i, m in enumerate(models) if m.name not in done]
-    laid = iter(project_models([models[i] for i in rest], [neighbours[i] for i in rest], len(catalogue),
-                               config.projection, config.seed, groups=catalogue.tag_groups))
-    maps = [done[m.name] if m.name in done else next(laid) for m in models]
-    for p in (p for per_model in maps for p in per_model):
-        p.labels.extend(cluster_labels(p.coords, catalogue.matrix[: len(p.coords)], config.seed))
-    return maps
+    per = maps.result(models[at].name, helping=False)
+    if config.projection.method == "umap" and not any(p.method == "umap" for p in per):
+        queue_map(maps, models[at], neighbours[at], catalogue, config, umap=True)
+        per = maps.result(f"{models[at].name} (umap)", helping=False)
+    return {models[at].name: per}
 
 
 def site_numbering(catalogue: Catalogue, neighbours: list[Neighbours], first: dict[str, list[Projection]],
@@ -278,22 +299,19 @@ def build(config: BuildConfig) -> BuildReport:
         catalogue, loaded = load_source(config)
     log.info("catalogue: %d manga, %d tags (%s)", len(catalogue), len(catalogue.tags), catalogue.source)
     models = fit_models(catalogue, config, timings)
-    neighbours = find_neighbours(models, catalogue, config, timings)
-    with timings.stage("evaluation"):
-        evaluation = evaluate_models(catalogue, neighbours, config)
-    default = evaluation.selection.default if evaluation.selection is not None else None
-    with timings.stage("default map"):
-        first = default_maps(models, neighbours, catalogue, default, config)
-    with timings.stage("numbering"):  # from here on, the site's numbering (sitegen.site.numbering)
-        order = site_numbering(catalogue, neighbours, first, default, config)
-        catalogue, neighbours, _ = renumber(order, catalogue, neighbours, [])
-        first = {name: per for name, per in zip(first, renumber_maps(order, first.values()))}
-        catalogue.tag_groups, catalogue.matrix  # noqa: B018 - computed once, before two threads read them
-    # The other maps (a core each, the lock released: sitegen.analysis.umap_layout) are laid out
-    # while the feed, the rules and the site are written, and written last.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="maps") as background:
-        maps = background.submit(timings.alongside, "maps and labels (alongside feed, rules, render)",
-                                 all_maps, models, neighbours, catalogue, first, config)
+    # Each model's maps are laid out on a thread of their own from when its lists are found
+    # (sitegen.backlog), while the build goes on; the maps' files are written last.
+    with Backlog("maps") as maps:
+        neighbours = find_neighbours(models, catalogue, config, timings,
+                                     found=lambda model, lists: queue_map(maps, model, lists, catalogue, config))
+        with timings.stage("evaluation"):
+            evaluation = evaluate_models(catalogue, neighbours, config)
+        default = evaluation.selection.default if evaluation.selection is not None else None
+        with timings.stage("default map"):
+            first = default_maps(maps, models, neighbours, catalogue, default, config)
+        with timings.stage("numbering"):  # from here on, the site's numbering (sitegen.site.numbering)
+            order = site_numbering(catalogue, neighbours, first, default, config)
+            catalogue, neighbours, _ = renumber(order, catalogue, neighbours, [])
         with timings.stage("feed"):
             feed = feed_data(catalogue, models, config)
         log.info("feed: %d items (source: %s), %d skipped", len(feed["items"]), feed["source"],
@@ -302,7 +320,10 @@ def build(config: BuildConfig) -> BuildReport:
             rules = tag_rules(catalogue, config)
 
         def projections() -> dict:
-            return map_files(catalogue, maps.result(), config.projection, config.seed, tag_maps(models, catalogue.matrix))
+            laid = [first.get(m.name) or maps.result(m.name) for m in models]
+            timings.alongside_stages["maps and labels (one core's seconds, alongside)"] = maps.busy_seconds
+            return map_files(catalogue, renumber_maps(order, laid), config.projection, config.seed,
+                             tag_maps(models, catalogue.matrix))
 
         with timings.stage("render (and the last maps)"):
             writer = write_site(config.site, SiteInputs(catalogue, models, neighbours, evaluation, rules, feed,

@@ -252,6 +252,50 @@ def finish(coords: np.ndarray) -> np.ndarray:
     return c + 0.0
 
 
+@dataclass(frozen=True)
+class MapInputs:
+    """What one model's maps are laid out from, taken from its neighbour lists (which can then be
+    let go: the graph is the distinct rows' first ``n_neighbors`` only).
+
+    Attributes
+    ----------
+    owner : ndarray of int, shape (m,)
+        :func:`owners`.
+    knn : tuple of ndarray, shape (d, n_neighbors) each, or None
+        :func:`neighbour_graph`, when a UMAP map is wanted and possible.
+    """
+
+    owner: np.ndarray
+    knn: tuple[np.ndarray, np.ndarray] | None
+
+
+def map_inputs(model: Model, neighbours: Neighbours | None, m: int, config: ProjectionConfig,
+               groups: np.ndarray | None = None, umap: bool = True) -> MapInputs:
+    """The inputs of :func:`lay_out` for the first ``m`` manga (``umap``: whether a UMAP map is wanted)."""
+    owner = owners(model, groups, m)
+    distinct = int((owner == np.arange(m)).sum())
+    if not (umap and neighbours is not None and distinct >= MIN_UMAP):
+        return MapInputs(owner, None)
+    return MapInputs(owner, neighbour_graph(neighbours.indices, neighbours.distances, owner, config.n_neighbors))
+
+
+def lay_out(model: Model, inputs: MapInputs, config: ProjectionConfig, seed: int) -> list[Projection]:
+    """One model's maps: ``[umap, pca]`` when ``inputs`` has a graph, else ``[pca]``."""
+    start = time.perf_counter()
+    m = len(inputs.owner)
+    reps = np.flatnonzero(inputs.owner == np.arange(m))
+    position = np.searchsorted(reps, inputs.owner)
+    pca = pca_layout(model, reps)
+    maps = [Projection(model.name, "pca", finish(pca[position]), time.perf_counter() - start)]
+    if inputs.knn is not None:
+        start = time.perf_counter()
+        layout = umap_layout(*inputs.knn, pca, config.min_dist, config.n_epochs, seed)
+        maps.insert(0, Projection(model.name, "umap", finish(layout[position]), time.perf_counter() - start))
+    for p in maps:
+        log.info("map %s: %s of %d manga (%d told apart) in %.1f s", model.name, p.method, m, len(reps), p.seconds)
+    return maps
+
+
 def project(model: Model, neighbours: Neighbours | None, m: int, config: ProjectionConfig, seed: int,
             groups: np.ndarray | None = None, umap: bool = True) -> list[Projection]:
     """One model's maps of the first ``m`` manga: PCA, then UMAP when asked for and possible.
@@ -273,20 +317,7 @@ def project(model: Model, neighbours: Neighbours | None, m: int, config: Project
     -------
     list of Projection: ``[umap, pca]``, or ``[pca]``.
     """
-    start = time.perf_counter()
-    owner = owners(model, groups, m)
-    reps = np.flatnonzero(owner == np.arange(m))
-    position = np.searchsorted(reps, owner)
-    pca = pca_layout(model, reps)
-    maps = [Projection(model.name, "pca", finish(pca[position]), time.perf_counter() - start)]
-    if umap and neighbours is not None and len(reps) >= MIN_UMAP:
-        start = time.perf_counter()
-        knn = neighbour_graph(neighbours.indices, neighbours.distances, owner, config.n_neighbors)
-        layout = umap_layout(*knn, pca, config.min_dist, config.n_epochs, seed)
-        maps.insert(0, Projection(model.name, "umap", finish(layout[position]), time.perf_counter() - start))
-    for p in maps:
-        log.info("map %s: %s of %d manga (%d told apart) in %.1f s", model.name, p.method, m, len(reps), p.seconds)
-    return maps
+    return lay_out(model, map_inputs(model, neighbours, m, config, groups, umap), config, seed)
 
 
 def project_models(models: Sequence[Model], neighbours: Sequence[Neighbours] | None, n: int,
