@@ -186,6 +186,13 @@ class Model(ABC):
             return np.sqrt(np.maximum(d, 0, out=d), out=d)
         raise NotImplementedError(f"model {self.name!r} must override distances()")
 
+    def release_search_state(self) -> None:
+        """Let go of what only :meth:`distances` needs, once the build has searched the model (at
+        110,000 manga the custom models' query and key vectors are 100-150 MB each); the
+        vectors (``embedding_``) and what folding in needs stay. A subclass whose distances need
+        more than ``embedding_`` releases that too; :meth:`distances` then raises."""
+        self.__dict__.pop("_keys_cache", None)
+
     def _keys(self) -> np.ndarray:
         """``embedding_`` as float32, unit rows for cosine (zero rows stay zero), cached."""
         cached = getattr(self, "_keys_cache", None)

@@ -312,7 +312,14 @@ class QueryKeyModel(Model):
     queries_: np.ndarray
     keys_: np.ndarray
 
+    def release_search_state(self) -> None:
+        super().release_search_state()
+        self.__dict__.pop("queries_", None)
+        self.__dict__.pop("keys_", None)
+
     def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
+        if "queries_" not in self.__dict__:
+            raise RuntimeError(f"model {self.name!r}: distances asked for after its search state was released")
         rows = np.asarray(rows)
         out = self.queries_[rows] @ (self.keys_ if cols is None else self.keys_[cols]).T
         if self.finish == "sqrt":

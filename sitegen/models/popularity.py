@@ -288,6 +288,10 @@ class PopularityBlend(Model):
     def _keys(self) -> np.ndarray:
         return self.base_._keys()  # the vector form the partitioned search clusters
 
+    def release_search_state(self) -> None:
+        super().release_search_state()
+        self.base_.release_search_state()
+
     def _blend(self, base: np.ndarray, weight: float, *, inplace: bool = False, cols: np.ndarray | None = None) -> np.ndarray:
         """``base + w / (1 - w) * penalty``, float32; written into ``base`` when ``inplace``."""
         if weight == 0:

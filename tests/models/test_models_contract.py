@@ -115,3 +115,13 @@ def test_only_the_popularity_blend_and_silencing_are_searched_row_by_row():
     # the two whose distance depends on which end is the query: a later model that is not
     # symmetric must say so, and one that is gains half its search by saying so
     assert {name for name, cls in REGISTRY.items() if not cls(seed=0).symmetric} == {"lsi_popularity", "silencing"}
+
+
+def test_releasing_the_search_state_keeps_the_vectors(model_pair):
+    model, twin = model_pair
+    model.release_search_state()
+    assert np.array_equal(model.embedding_, twin.embedding_)
+    if "queries_" in vars(twin):  # the custom models built on one product drop their vectors for it
+        assert "queries_" not in vars(model) and "keys_" not in vars(model)
+        with pytest.raises(RuntimeError, match="released"):
+            model.distances(np.arange(3))
