@@ -323,7 +323,9 @@ def build(config: BuildConfig) -> BuildReport:
             rules = tag_rules(catalogue, config)
 
         def projections() -> dict:
+            waited = time.perf_counter()
             laid = [first.get(m.name) or maps.result(m.name) for m in models]
+            log.info("the site waited %.1f s for the last maps", time.perf_counter() - waited)
             timings.alongside_stages["maps and labels (one core's seconds, alongside)"] = maps.busy_seconds
             return map_files(catalogue, renumber_maps(order, laid), config.projection, config.seed,
                              tag_maps(models, catalogue.matrix))
