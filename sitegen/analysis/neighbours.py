@@ -263,6 +263,8 @@ def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, pro
         Size of a block of distances (float32); :data:`BLOCK_BYTES` when left out.
     """
     k = min(k, n - 1)
+    if groups is not None and not model.ties_among_twins:
+        return _shared_rows(model, n, k, groups, block_bytes or BLOCK_BYTES, progress)
     queries = np.arange(n) if groups is None else np.unique(groups)
     width = k if groups is None else min(k + 1, n)
     scan = _scan_symmetric if model.symmetric else _scan_rows
@@ -279,15 +281,27 @@ def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, pro
     return Neighbours(model.name, indices, distances, "exact")
 
 
+def _shared_rows(model: Model, n: int, k: int, groups: np.ndarray, block_bytes: int, progress: bool) -> Neighbours:
+    """Twins share a row but not a column (the popularity blend adds a term of the listed manga
+    alone, so twins are not equally far): each distinct row against every manga, k + 1 long, then
+    every member of a tag set takes its set's list without itself."""
+    queries = np.unique(groups)
+    indices, distances = _scan_rows(model, queries, True, min(k + 1, n), block_bytes, progress, all_columns=True)
+    indices, distances = share_rows(indices, distances, np.searchsorted(queries, groups), k)
+    return Neighbours(model.name, indices, distances, "exact")
+
+
 def _scan_rows(model: Model, queries: np.ndarray, twins: bool, width: int, block_bytes: int,
-               progress: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Top ``width`` of each query among all queries, whole rows a block (any distance)."""
+               progress: bool, all_columns: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``width`` of each query among all queries (or all manga: ``all_columns``), whole rows a
+    block (any distance)."""
     q = len(queries)
-    cols = queries if twins else None
+    cols = queries if twins and not all_columns else None
     exclude = np.full(q, -1) if twins else queries
     # Whole rows in blocks of a few hundred MB: measured at 110,000 manga, cache-sized tiles of
     # 16,384 columns took 1.6 to 2 times as long (smaller products, more calls).
-    block = max(1, min(q, block_bytes // (4 * max(q, 1))))
+    columns = model.embedding_.shape[0] if all_columns else q
+    block = max(1, min(q, block_bytes // (4 * max(columns, 1))))
     indices = np.empty((q, width), dtype=np.int32)
     distances = np.empty((q, width), dtype=np.float32)
     for start in tqdm(range(0, q, block), desc=f"neighbours {model.name}", unit="block",

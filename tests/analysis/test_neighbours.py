@@ -7,7 +7,7 @@ import pytest
 
 from sitegen.analysis.neighbours import GRID, approximate, exact
 from sitegen.analysis.search import search
-from support.helpers import Fixed
+from support.helpers import Fixed, assert_same_neighbours
 
 
 def brute_force(vectors, k, metric):
@@ -105,3 +105,15 @@ def test_shared_rows_give_the_same_lists_as_computing_every_row(distinct, block)
     plain = exact(model, 200, 12, progress=False, block_bytes=block)
     assert np.array_equal(shared.indices, plain.indices)
     assert np.array_equal(shared.distances, plain.distances)
+
+
+def test_twins_that_share_rows_but_not_columns_get_the_lists_of_a_full_scan(demo_catalogue):
+    # the popularity blend: a twin's row is its set's, but the listed manga's own popularity counts
+    from sitegen.models import REGISTRY
+
+    model = REGISTRY["lsi_popularity"](seed=1, weight=0.2).fit(demo_catalogue)
+    assert model.rows_by_tag_set and not model.ties_among_twins
+    n = len(demo_catalogue)
+    shared = exact(model, n, 15, groups=demo_catalogue.tag_groups, progress=False)
+    plain = exact(model, n, 15, progress=False)
+    assert_same_neighbours(shared, plain)
