@@ -23,7 +23,7 @@ from ..sources.catalogue import CONTENT_RATINGS, Catalogue
 from .contract import versioned
 from .descriptions import sanitize_description
 from .facets import Facets
-from .packed import NONE, Scale, compress, index_bytes, pack, quantize
+from .packed import NONE, Scale, index_bytes, pack, quantize
 
 if TYPE_CHECKING:
     from ..analysis.selection import Selection
@@ -250,15 +250,16 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
 
 def neighbour_shards(neighbours: Sequence[Neighbours], n: int, size: int,
                      model_scales: Sequence[Scale], skip: str | None = None) -> Iterator[tuple[str, int, bytes]]:
-    """Per model, its lists in binary files (:mod:`sitegen.site.packed`, one model each), gzipped,
-    ``size`` manga a file: ``(model name, file number, bytes)``. Compare fetches only the models
+    """Per model, its lists in binary files (:mod:`sitegen.site.packed`, one model each), to be
+    stored gzipped (:func:`~sitegen.site.packed.compress`), ``size`` manga a file: ``(model name,
+    file number, bytes)``. Compare fetches only the models
     it shows; the model ``skip`` (the default, whose lists are in the pick shards) gets none."""
     for nb, scale in zip(neighbours, model_scales):
         if nb.model == skip:
             continue
         for number, start in enumerate(range(0, n, size)):
             stop = min(n, start + size)
-            yield nb.model, number, compress(pack(start, [nb.indices[start:stop]], [nb.distances[start:stop]], [scale]))
+            yield nb.model, number, pack(start, [nb.indices[start:stop]], [nb.distances[start:stop]], [scale])
 
 
 @dataclass(frozen=True)

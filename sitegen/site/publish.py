@@ -21,7 +21,7 @@ from .data import (
     tag_statistics,
 )
 from .facets import Facets
-from .packed import Scale, scales
+from .packed import Scale, compress, scales
 from .pages import read_pages
 from .render import SiteWriter
 from .titles import title_index
@@ -125,4 +125,4 @@ def _write_catalogue(writer: SiteWriter, site: SiteConfig, inputs: SiteInputs, i
         writer.write_data("shard", shard, number)
     for model, number, packed in neighbour_shards(neighbours, len(catalogue), site.compare_size, model_scales,
                                                   skip=default):
-        writer.write_bytes(contract.FILES["neighbours"].name(number, model), packed)
+        writer.write_made(contract.FILES["neighbours"].name(number, model), compress, packed)

@@ -3,6 +3,7 @@ check before a build, stale staging left by stopped builds, and the extra files.
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from sitegen.config import BuildConfig, SiteConfig, replace
 from sitegen.errors import RenderError
 from sitegen.site.data import Layout, catalogue_index, columns, id_bucket, id_buckets, neighbour_shards, shards, unpack_list
 from sitegen.site.descriptions import sanitize_description
-from sitegen.site.packed import pack, scales, unpack
+from sitegen.site.packed import compress, pack, scales, unpack
 from sitegen.site.render import MARKER, SiteWriter, check_output, json_text
 
 TEMPLATES = SiteConfig().templates_dir
@@ -83,11 +84,12 @@ def test_shards_cover_every_manga_once(demo_catalogue):
     assert [(p[0], p[1]) for p in packed] == [("m", f) for f in range(-(-n // 128))]
     start, (idx,), _ = unpack(packed[-1][2], scales([nb.distances]))
     assert start == (len(packed) - 1) * 128 and np.array_equal(idx, nb.indices[start:])
-    # stored gzipped (hosts send .bin as it is), the same bytes every time
-    assert packed[-1][2][:2] == b"\x1f\x8b"
+    # stored gzipped (hosts send .bin as it is; the writer compresses), the same bytes every time
+    stored = compress(packed[-1][2])
+    assert stored[:2] == b"\x1f\x8b" and np.array_equal(unpack(stored, scales([nb.distances]))[1][0], idx)
     assert packed == list(neighbour_shards([nb], n, 128, scales([nb.distances])))
     with pytest.raises(RenderError, match="not valid gzip"):
-        unpack(packed[-1][2][:-8] + b"broken!!", scales([nb.distances]))
+        unpack(stored[:-8] + b"broken!!", scales([nb.distances]))
 
 
 def test_pick_shards_carry_the_default_models_list(demo_catalogue):
@@ -161,6 +163,24 @@ def test_failed_build_leaves_previous_site(tmp_path):
         raise RuntimeError("boom")
     assert (out / "index.html").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging left behind
+
+
+def test_files_made_on_the_writers_thread_are_all_in_before_the_swap_and_their_errors_reach_it(tmp_path):
+    out = tmp_path / "site"
+    with SiteWriter(out, TEMPLATES) as w:
+        for i in range(150):  # more than wait at once
+            w.write_made(f"d/{i}.gz", gzip.compress, str(i).encode() * 50)
+        w.commit({})
+    assert w.files == 151 and len(list((out / "d").iterdir())) == 150
+    assert gzip.decompress((out / "d" / "7.gz").read_bytes()) == b"7" * 50
+
+    def full(_: bytes) -> bytes:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(RenderError, match="No space left"), SiteWriter(out, TEMPLATES) as w:
+        w.write_made("x.gz", full, b"x")
+        w.commit({})
+    assert len(list((out / "d").iterdir())) == 150  # the previous site stands
 
 
 def test_writer_replaces_its_own_site_but_not_a_stranger(tmp_path):
