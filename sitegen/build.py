@@ -20,7 +20,7 @@ from .analysis.evaluation import Evaluation, evaluate
 from .analysis.itemsets import rules_json
 from .analysis.labels import cluster_labels
 from .analysis.neighbours import Neighbours
-from .analysis.projections import MapInputs, Projection, available_cores, lay_out, map_inputs, mapped_count
+from .analysis.projections import MapInputs, Projection, lay_out, map_inputs, mapped_count
 from .analysis.search import search
 from .analysis.selection import select_models
 from .analysis.tagmap import tag_maps
@@ -41,6 +41,14 @@ from .sources.mangadex import FetchReport, feed_path, load_feed, refresh
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def resident_bytes() -> int:
@@ -236,15 +244,15 @@ def feed_data(catalogue: Catalogue, models: list[Model], config: BuildConfig) ->
 
 
 def queue_map(maps: Backlog, model: Model, found: Neighbours, catalogue: Catalogue, config: BuildConfig,
-              umap: bool | None = None) -> None:
-    """Queue ``model``'s maps and their labels (catalogue order), UMAP if ``config`` wants it for
-    this model (or as ``umap`` says); the job keeps the neighbour graph only, not the lists."""
+              umap: bool | None = None, key: str | None = None) -> None:
+    """Queue ``model``'s maps and their labels (catalogue order) under ``key`` (the model's name),
+    UMAP if ``config`` wants it for this model (or as ``umap`` says); the job keeps the neighbour
+    graph only, not the lists."""
     wanted = not config.projection.umap_models or model.name in config.projection.umap_models
     umap = config.projection.method == "umap" and (wanted if umap is None else umap)
     inputs = map_inputs(model, found, mapped_count(len(catalogue), config.projection.size), config.projection,
                         catalogue.tag_groups, umap)
-    key = model.name if model.name not in maps else f"{model.name} (umap)"
-    maps.add(key, labelled_maps, model, inputs, catalogue, config)
+    maps.add(key or model.name, labelled_maps, model, inputs, catalogue, config)
 
 
 def labelled_maps(model: Model, inputs: MapInputs, catalogue: Catalogue, config: BuildConfig) -> list[Projection]:
@@ -264,8 +272,8 @@ def default_maps(maps: Backlog, models: list[Model], neighbours: list[Neighbours
         return {}
     per = maps.result(models[at].name, helping=False)
     if config.projection.method == "umap" and not any(p.method == "umap" for p in per):
-        queue_map(maps, models[at], neighbours[at], catalogue, config, umap=True)
-        per = maps.result(f"{models[at].name} (umap)", helping=False)
+        queue_map(maps, models[at], neighbours[at], catalogue, config, umap=True, key="default, with UMAP")
+        per = maps.result("default, with UMAP", helping=False)
     return {models[at].name: per}
 
 
@@ -314,7 +322,7 @@ def build(config: BuildConfig) -> BuildReport:
             first = default_maps(maps, models, neighbours, catalogue, default, config)
         with timings.stage("numbering"):  # from here on, the site's numbering (sitegen.site.numbering)
             order = site_numbering(catalogue, neighbours, first, default, config)
-            catalogue, neighbours, _ = renumber(order, catalogue, neighbours, [])
+            catalogue, neighbours = renumber(order, catalogue, neighbours)
         with timings.stage("feed"):
             feed = feed_data(catalogue, models, config)
         log.info("feed: %d items (source: %s), %d skipped", len(feed["items"]), feed["source"],

@@ -27,10 +27,8 @@ are packed by :mod:`sitegen.site.maps`. Coordinates are scaled into the box [-1,
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -321,16 +319,11 @@ def project(model: Model, neighbours: Neighbours | None, m: int, config: Project
 
 
 def project_models(models: Sequence[Model], neighbours: Sequence[Neighbours] | None, n: int,
-                   config: ProjectionConfig, seed: int, groups: np.ndarray | None = None,
-                   also_umap: str | None = None, threads: int | None = None) -> list[list[Projection]]:
-    """Every model's maps: per model, ``[umap, pca]`` (UMAP for ``config.umap_models``, all when
-    empty, and the model ``also_umap``: the default one, whose map the site numbers its manga by),
-    or ``[pca]``.
-
-    Models are laid out on ``threads`` threads (default: the cores this process may use), one map
-    each at a time: a seeded UMAP runs on one core, and the optimiser releases the interpreter lock
-    (:mod:`.umap_layout`). Each map depends on its own inputs and seed only, so the maps are the
-    same whatever the number of threads.
+                   config: ProjectionConfig, seed: int, groups: np.ndarray | None = None) -> list[list[Projection]]:
+    """Every model's maps, one after another: per model, ``[umap, pca]`` (UMAP for
+    ``config.umap_models``, all when empty) or ``[pca]``. The build lays each model's maps out on
+    a thread of their own as its lists are found instead (:mod:`sitegen.backlog`); the maps are
+    the same, as each depends on its own inputs and seed only.
 
     Parameters
     ----------
@@ -341,24 +334,5 @@ def project_models(models: Sequence[Model], neighbours: Sequence[Neighbours] | N
     """
     m = mapped_count(n, config.size)
     wanted = set(config.umap_models) if config.umap_models else {model.name for model in models}
-    if also_umap:
-        wanted.add(also_umap)
-
-    def one(i: int) -> list[Projection]:
-        nb = neighbours[i] if neighbours is not None else None
-        umap = config.method == "umap" and models[i].name in wanted
-        return project(models[i], nb, m, config, seed, groups, umap=umap)
-
-    workers = max(1, min(threads or available_cores(), len(models)))
-    if workers == 1:
-        return [one(i) for i in range(len(models))]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="maps") as pool:
-        return list(pool.map(one, range(len(models))))
-
-
-def available_cores() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return [project(model, neighbours[i] if neighbours is not None else None, m, config, seed, groups,
+                    umap=config.method == "umap" and model.name in wanted) for i, model in enumerate(models)]

@@ -100,9 +100,10 @@ def site_order(default: Neighbours | None, layout: np.ndarray | None, n: int, le
     return np.arange(n, dtype=np.int64)
 
 
-def renumber(order: np.ndarray, catalogue: Catalogue, neighbours: Sequence[Neighbours],
-             maps: Sequence[Sequence[Projection]]) -> tuple[Catalogue, list[Neighbours], list[list[Projection]]]:
-    """The catalogue, lists and maps in the site's numbering: new index ``p`` is old ``order[p]``.
+def renumber(order: np.ndarray, catalogue: Catalogue,
+             neighbours: Sequence[Neighbours]) -> tuple[Catalogue, list[Neighbours]]:
+    """The catalogue and lists in the site's numbering: new index ``p`` is old ``order[p]``
+    (the maps: :func:`renumber_maps`).
 
     The lists keep their order (ties stay broken as the catalogue broke them); their entries are
     renumbered. A map that holds only some manga (``projection.size``) cannot be renumbered: the
@@ -110,7 +111,7 @@ def renumber(order: np.ndarray, catalogue: Catalogue, neighbours: Sequence[Neigh
     """
     n = len(catalogue)
     if np.array_equal(order, np.arange(n)):
-        return catalogue, list(neighbours), [list(per) for per in maps]
+        return catalogue, list(neighbours)
     new = np.empty(n, dtype=np.int64)
     new[order] = np.arange(n)
     renamed = Catalogue(manga=tuple(catalogue.manga[i] for i in order), tags=catalogue.tags,
@@ -121,12 +122,12 @@ def renumber(order: np.ndarray, catalogue: Catalogue, neighbours: Sequence[Neigh
         moved = np.where(idx >= 0, new[np.maximum(idx, 0)], -1).astype(nb.indices.dtype)
         return dataclasses.replace(nb, indices=moved, distances=nb.distances[order])
 
-    return renamed, [lists(nb) for nb in neighbours], renumber_maps(order, maps)
+    return renamed, [lists(nb) for nb in neighbours]
 
 
 def renumber_maps(order: np.ndarray, maps: Sequence[Sequence[Projection]]) -> list[list[Projection]]:
-    """Maps of every manga in the site's numbering (see :func:`renumber`); as they are for the
-    identity."""
+    """Maps of every manga in the site's numbering, new index ``p`` old ``order[p]``
+    (:func:`renumber`); as they are for the identity."""
     if np.array_equal(order, np.arange(len(order))):
         return [list(per) for per in maps]
     return [[dataclasses.replace(p, coords=p.coords[order]) for p in per] for per in maps]

@@ -18,11 +18,13 @@ from sitegen.analysis.projections import (
     normalise,
     owners,
     pca_layout,
+    project,
     project_models,
     spread_twins,
 )
 from sitegen.analysis.search import search
 from sitegen.analysis.umap_layout import scaled_start, umap_layout
+from sitegen.backlog import Backlog
 from sitegen.config import BuildConfig, ProjectionConfig, replace, validate
 from sitegen.errors import ConfigError
 from sitegen.models import REGISTRY
@@ -122,9 +124,14 @@ def test_umap_follows_each_models_neighbours_and_is_deterministic(fitted, lists,
 
 
 def test_threads_change_nothing(fitted, lists, demo_catalogue):
+    # as the build lays them out: a background thread and the caller, two maps at once
     config = ProjectionConfig(size=300, n_epochs=30, umap_models=())
-    one = project_models(fitted, lists, len(demo_catalogue), config, seed=5, groups=demo_catalogue.tag_groups, threads=1)
-    two = project_models(fitted, lists, len(demo_catalogue), config, seed=5, groups=demo_catalogue.tag_groups, threads=2)
+    groups = demo_catalogue.tag_groups
+    one = project_models(fitted, lists, len(demo_catalogue), config, seed=5, groups=groups)
+    with Backlog("maps") as jobs:
+        for model, nb in zip(fitted, lists):
+            jobs.add(model.name, project, model, nb, 300, config, 5, groups)
+        two = [jobs.result(model.name) for model in fitted]
     assert [[p.method for p in per] for per in one] == [["umap", "pca"]] * 3
     for a, b in zip(one, two):
         assert all(np.array_equal(p.coords, q.coords) for p, q in zip(a, b))

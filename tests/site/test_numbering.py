@@ -8,7 +8,7 @@ import pytest
 from sitegen.analysis.neighbours import Neighbours
 from sitegen.analysis.projections import Projection
 from sitegen.site.data import shards, unpack_list
-from sitegen.site.numbering import graph_order, kd_order, renumber, site_order
+from sitegen.site.numbering import graph_order, kd_order, renumber, renumber_maps, site_order
 from sitegen.site.packed import scales
 
 
@@ -58,7 +58,7 @@ def test_renumbering_keeps_every_list_map_and_title(demo_catalogue):
     nb = Neighbours("m", idx, rng.random((n, 4)).astype(np.float32))
     maps = [[Projection("m", "pca", rng.random((n, 2)), 0.0)]]
     order = rng.permutation(n)
-    cat, (moved,), [[proj]] = renumber(order, demo_catalogue, [nb], maps)
+    (cat, (moved,)), [[proj]] = renumber(order, demo_catalogue, [nb]), renumber_maps(order, maps)
     old_ids, new_ids = [m.id for m in demo_catalogue.manga], [m.id for m in cat.manga]
     assert new_ids == [old_ids[i] for i in order]
     for p in range(0, n, 13):  # the same manga list the same manga, in the same order
@@ -68,7 +68,7 @@ def test_renumbering_keeps_every_list_map_and_title(demo_catalogue):
         assert np.array_equal(moved.distances[p], nb.distances[i]) and np.array_equal(proj.coords[p], maps[0][0].coords[i])
     # "most followed first" survives the renumbering
     assert [cat.manga[i].id for i in np.argsort(cat.follows_rank)] == old_ids
-    same = renumber(np.arange(n), demo_catalogue, [nb], maps)
+    same = renumber(np.arange(n), demo_catalogue, [nb])
     assert same[0] is demo_catalogue and same[1][0] is nb
 
 
