@@ -146,15 +146,17 @@ class ProjectionConfig:
                   at_least(0))
     method: str = _f("umap", "umap (UMAP over each model's neighbour lists, started from its PCA map, plus the PCA "
                              "map) or pca (the PCA maps only: fast)", one_of("umap", "pca"))
-    umap_models: tuple[str, ...] = _f((), "models also laid out by UMAP (each about 12 s at 110,000 manga on one "
+    umap_models: tuple[str, ...] = _f((), "models also laid out by UMAP (each about 7 s at 110,000 manga on one "
                                           "core, one a core at once); empty, the default, means every model; every "
                                           "model gets a PCA map too",
                                       subset_of(tuple(REGISTRY)))
     n_neighbors: int = _f(15, "UMAP neighbourhood size, the manga itself included (at most neighbours.k + 1)",
                           at_least(2))
     min_dist: float = _f(0.1, "UMAP's smallest distance between mapped points, in [0, 1]", between(0, 1))
-    n_epochs: int = _f(100, "UMAP optimisation epochs (seeded UMAP runs on one core: time grows with this; the "
-                            "PCA start needs fewer than UMAP's usual 200)", positive)
+    n_epochs: int = _f(0, "UMAP optimisation epochs; 0, the default, chooses by the map's distinct points: 100 up "
+                          "to 10,000, 60 above (a seeded UMAP runs on one core and its time grows with points x "
+                          "epochs; umap-learn too takes fewer for large data, and the PCA start needs fewer than its "
+                          "200)", at_least(0))
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,9 @@ def test_build_writes_the_maps_and_their_page(site):
     # the site numbers its manga by)
     assert numbers == list(range(len(REGISTRY) + len({"lsi", index["default"]})))
     assert {m["name"] for m in data["models"] if "umap" in m["maps"]} == {"lsi", index["default"]}
+    # a small map gets the larger number of epochs (sitegen.analysis.projections.AUTO_EPOCHS)
+    assert {m["maps"]["umap"]["epochs"] for m in data["models"] if "umap" in m["maps"]} == {100}
+    assert not any("epochs" in m["maps"]["pca"] for m in data["models"])
     for number in numbers:
         xy = unpack_map((site / contract.FILES["map"].name(number)).read_bytes())
         assert xy.shape == (n, 2) and np.abs(xy).max() <= 1

@@ -126,7 +126,8 @@ def maps_index(catalogue: Catalogue, maps: Sequence[Sequence[Projection]], confi
         ``methods`` (projections made), ``params``, ``manga`` (mapped count, a catalogue
         prefix), ``tags`` ({name, group} per column), ``demographics``, ``demographic`` (each mapped
         manga's, one digit each: :func:`demographic_digits`), ``models``: a list of
-        {name, maps: {method: {file, labels}}}, in the build's model order; ``tagmaps``
+        {name, maps: {method: {file, labels, epochs (UMAP only)}}}, in the build's
+        model order; ``tagmaps``
         (:func:`sitegen.analysis.tagmap.tag_maps`; empty maps when not given).
     coords : list of ndarray, shape (m, 2) each
     """
@@ -135,7 +136,7 @@ def maps_index(catalogue: Catalogue, maps: Sequence[Sequence[Projection]], confi
     for per_model in maps:
         entry: dict[str, Any] = {}
         for p in per_model:
-            entry[p.method] = {"file": len(files), "labels": p.labels}
+            entry[p.method] = {"file": len(files), "labels": p.labels, **({"epochs": p.epochs} if p.epochs else {})}
             files.append(p.coords)
         models.append({"name": per_model[0].model, "maps": entry})
     methods = sorted({p.method for per_model in maps for p in per_model}, key=("umap", "pca").index)

@@ -21,6 +21,7 @@ from sitegen.analysis.projections import (
     project,
     project_models,
     spread_twins,
+    umap_epochs,
 )
 from sitegen.analysis.search import search
 from sitegen.analysis.umap_layout import scaled_start, umap_layout
@@ -257,9 +258,15 @@ def test_pack_map_quantises_the_box_to_16_bits():
     assert q.tolist() == [0, 32768, 65535, 49151]  # x column, then y column
 
 
+def test_umap_epochs_fall_for_large_maps_unless_set():
+    assert umap_epochs(0, 5_000) == umap_epochs(0, 10_000) == 100
+    assert umap_epochs(0, 10_001) == umap_epochs(0, 1_000_000) == 60
+    assert umap_epochs(150, 1_000_000) == 150  # a configured number is taken as it is
+
+
 def test_config_checks_every_projection_field():
     bad = replace(BuildConfig(), **{"projection.size": -1, "projection.method": "tsne", "projection.n_neighbors": 1,
-                                    "projection.min_dist": 2.0, "projection.n_epochs": 0,
+                                    "projection.min_dist": 2.0, "projection.n_epochs": -1,
                                     "projection.umap_models": ("nope",)})
     with pytest.raises(ConfigError) as err:
         validate(bad)
