@@ -165,7 +165,7 @@ TILE = 256
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _merge_symmetric(dist, start, grid, self_out, best_i, best_d):  # pragma: no cover - compiled
+def _merge_symmetric(dist, back, start, grid, self_out, best_i, best_d):  # pragma: no cover - compiled
     rows, width = dist.shape
     k = best_i.shape[1]
     for r in numba.prange(rows):  # each row's own list: every column from the block's first on
@@ -182,8 +182,9 @@ def _merge_symmetric(dist, start, grid, self_out, best_i, best_d):  # pragma: no
                 d = np.inf
             _keep(bd, bi, k, d, start + c)
             bound = (bd[k - 1] + 0.5) / grid
-    # The lists of the manga past the block take its rows as columns: d(j, i) = d(i, j). One task
-    # a tile of columns, so that each list has one writer and every read runs along a row.
+    # The lists of the manga past the block take its rows as columns, from ``back`` (d(j, i); the
+    # block itself when the distance is symmetric). One task a tile of columns, so that each list
+    # has one writer and every read runs along a row.
     tiles = (width - rows + TILE - 1) // TILE
     for t in numba.prange(tiles):
         c0 = rows + t * TILE
@@ -193,7 +194,7 @@ def _merge_symmetric(dist, start, grid, self_out, best_i, best_d):  # pragma: no
             bounds[c - c0] = (best_d[start + c, k - 1] + 0.5) / grid
         for r in range(rows):
             for c in range(c0, c1):
-                raw = dist[r, c]
+                raw = back[r, c]
                 if raw > bounds[c - c0]:
                     continue
                 d = np.floor(np.float64(raw) * grid + 0.5)
@@ -243,7 +244,9 @@ def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, pro
         Fitted; its :meth:`~Model.distances` gives blocks of shape (rows, n). When its distance
         is symmetric (``model.symmetric``), only the blocks on and above the diagonal are
         computed, half the products: each block's rows update their own lists, and its columns,
-        read as rows, the lists of the manga past the block (:func:`_merge_symmetric`). Lists
+        read as rows, the lists of the manga past the block (:func:`_merge_symmetric`); so too
+        when both ends come from one symmetric product (``model.row_scaled_symmetric``, through
+        :meth:`~Model.distance_pair`). Lists
         are kept in (distance, index) order whatever order entries come in, so they are the
         ones a full scan gives.
     n : int
@@ -267,7 +270,7 @@ def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, pro
         return _shared_rows(model, n, k, groups, block_bytes or BLOCK_BYTES, progress)
     queries = np.arange(n) if groups is None else np.unique(groups)
     width = k if groups is None else min(k + 1, n)
-    scan = _scan_symmetric if model.symmetric else _scan_rows
+    scan = _scan_symmetric if model.symmetric or model.row_scaled_symmetric else _scan_rows
     indices, distances = scan(model, queries, groups is not None, min(width, len(queries)), block_bytes or BLOCK_BYTES,
                               progress)
     if groups is not None:
@@ -314,8 +317,11 @@ def _scan_rows(model: Model, queries: np.ndarray, twins: bool, width: int, block
 
 def _scan_symmetric(model: Model, queries: np.ndarray, twins: bool, width: int, block_bytes: int,
                     progress: bool) -> tuple[np.ndarray, np.ndarray]:
-    """As :func:`_scan_rows` for a symmetric distance, from the blocks on and above the diagonal."""
+    """As :func:`_scan_rows` for a symmetric distance (or one of :meth:`~Model.distance_pair`),
+    from the blocks on and above the diagonal."""
     q = len(queries)
+    paired = not model.symmetric
+    block_bytes //= 2 if paired else 1  # a block each way
     best_i = np.full((q, width), q, dtype=np.int64)  # q: after every real position
     best_d = np.full((q, width), np.inf)
     with tqdm(total=q, desc=f"neighbours {model.name}", unit="manga", disable=None if progress else True,
@@ -323,8 +329,12 @@ def _scan_symmetric(model: Model, queries: np.ndarray, twins: bool, width: int, 
         start = 0
         while start < q:
             stop = min(q, start + max(1, block_bytes // (4 * (q - start))))  # blocks grow as the columns shrink
-            dist = model.distances(queries[start:stop], queries[start:], twin_diagonal=twins)
-            _merge_symmetric(dist, start, GRID, not twins, best_i, best_d)
+            if paired:
+                dist, back = model.distance_pair(queries[start:stop], queries[start:], twin_diagonal=twins)
+            else:
+                dist = back = model.distances(queries[start:stop], queries[start:], twin_diagonal=twins)
+            _merge_symmetric(dist, back, start, GRID, not twins, best_i, best_d)
+            del dist, back  # before the next block is made
             bar.update(stop - start)
             start = stop
     best_i[best_i >= q] = -1

@@ -34,6 +34,14 @@ class _Without:
         d[self._out[rows]] = np.inf  # and from them: a symmetric search reads rows as columns
         return d
 
+    def distance_pair(self, rows: np.ndarray, cols: np.ndarray, *,
+                      twin_diagonal: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        there, back = self._model.distance_pair(rows, cols, twin_diagonal=twin_diagonal)
+        for d in (there,) if back is there else (there, back):  # both ways: out if either end is
+            d[:, self._out[cols]] = np.inf
+            d[self._out[rows]] = np.inf
+        return there, back
+
 
 def _drop(found: Neighbours, without: np.ndarray) -> Neighbours:
     """``found`` with the manga ``without`` out of every list (later ones move up) and listing nobody."""

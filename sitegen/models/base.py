@@ -154,6 +154,30 @@ class Model(ABC):
         """True when d(i, j) = d(j, i) for every two manga (but for rounding)."""
         return self.vector_search or self.symmetric_distance
 
+    @property
+    def row_scaled_symmetric(self) -> bool:
+        """True when the distance is not symmetric but both ends come from one symmetric product
+        (``d(i, j) = f(c_i M_ij)``, ``M`` symmetric): :meth:`distance_pair` then gives a block
+        both ways for the cost of one, and the exact search computes half the products."""
+        return False
+
+    def distance_pair(self, rows: np.ndarray, cols: np.ndarray, *,
+                      twin_diagonal: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Distances between manga ``rows`` and ``cols`` both ways, from one product where the
+        model can (:attr:`row_scaled_symmetric`).
+
+        Returns
+        -------
+        there : ndarray, shape (n_rows, n_cols), float32
+            ``d(rows[r], cols[c])``, as :meth:`distances`.
+        back : ndarray, shape (n_rows, n_cols), float32
+            ``d(cols[c], rows[r])``; the same array as ``there`` when the distance is symmetric.
+        """
+        there = self.distances(rows, cols, twin_diagonal=twin_diagonal)
+        if self.symmetric:
+            return there, there
+        return there, self.distances(cols, rows, twin_diagonal=twin_diagonal).T
+
     def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
         """Distances from manga ``rows`` to every manga, or to manga ``cols`` only.
 

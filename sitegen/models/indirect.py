@@ -18,14 +18,15 @@ links gets a full neighbour list.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
+import numba
 import numpy as np
 import scipy.linalg as la
 
 from ..linalg import fixed_signs
 from ..params import Param, between
-from .network import QueryKeyModel, degrees, tag_matrix, top_eigenpairs
+from .network import QueryKeyModel, degrees, self_positions, tag_matrix, top_eigenpairs
 
 if TYPE_CHECKING:
     from typing import Self
@@ -162,7 +163,20 @@ def _null_basis(ks: np.ndarray) -> np.ndarray:
     return vecs[:, np.abs(vals) <= tol]
 
 
-def silencing_factors(b: sp.spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
+class SilencingFactors(NamedTuple):
+    """:func:`silencing_factors`' result."""
+
+    queries: np.ndarray
+    keys: np.ndarray
+    null_dims: int
+    #: ``1 - |a_i|^2`` (0 for a manga without links) and the vectors it scales: the queries are
+    #: ``[weights * base, null-space part]``, so that with no null space ``S_ij = w_i M_ij`` for
+    #: ``M = base keys^T``, which is symmetric (``D^-1 U H U^T D^-1``, ``H`` symmetric).
+    weights: np.ndarray
+    base: np.ndarray
+
+
+def silencing_factors(b: sp.spmatrix) -> SilencingFactors:
     """Queries and keys with ``S_ij = q_i . k_j`` (``i != j``) for global silencing of ``G = A``.
 
     With zero diagonal, ``S = G G^+ - Lambda G^+ = I - P - Lambda G^+`` where
@@ -175,9 +189,9 @@ def silencing_factors(b: sp.spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
 
     Returns
     -------
-    queries, keys : ndarray, shape (n, m + 2 r)
-    r : int
-        Dimension of the null space of ``A``.
+    SilencingFactors
+        ``queries`` and ``keys``, shape (n, m + 2 r); ``null_dims``, ``r``, the dimension of
+        the null space of ``A``; ``weights``, shape (n,), and ``base``, shape (n, m + r).
     """
     dense = b.toarray()
     n, m = dense.shape
@@ -192,14 +206,17 @@ def silencing_factors(b: sp.spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
     inner = la.block_diag(np.eye(m), z.T @ z) - (u / dd[:, None]).T @ u
     h = la.inv(inner)
     w = la.inv(z.T @ z) if r else np.zeros((0, 0))
-    queries = np.hstack([weight[:, None] * (u @ h) / dd[:, None], (weight - 1.0)[:, None] * (z @ w)])
-    keys = np.hstack([u / dd[:, None], z])
     isolated = degrees(b) == 0  # their scores are exactly zero; do not leave rounding noise
+    weight[isolated] = 0.0
+    base = (u @ h) / dd[:, None]
+    base[isolated] = 0.0
+    queries = np.hstack([weight[:, None] * base, (weight - 1.0)[:, None] * (z @ w)])
+    keys = np.hstack([u / dd[:, None], z])
     queries[isolated] = 0.0
     keys[isolated] = 0.0
     if r:
         log.info("silencing: A is singular (null space of dimension %d), pseudo-inverse used", r)
-    return queries, keys, r
+    return SilencingFactors(queries, keys, r, weight, base)
 
 
 class Deconvolution(QueryKeyModel):
@@ -250,10 +267,51 @@ class Silencing(QueryKeyModel):
 
     def fit(self, catalogue: Catalogue) -> Self:
         b = tag_matrix(catalogue)
-        queries, keys, self.null_dims_ = silencing_factors(b)
-        self.queries_, self.keys_, self.top_score_ = score_pair(queries, keys)
-        self.embedding_ = _key_coordinates(keys)
+        factors = silencing_factors(b)
+        self.null_dims_ = factors.null_dims
+        self.queries_, self.keys_, self.top_score_ = score_pair(factors.queries, factors.keys)
+        self.embedding_ = _key_coordinates(factors.keys)
+        if factors.null_dims == 0:
+            # Then d(i, j) = 1 - c_i M_ij with M symmetric: one product serves both ends
+            # (distance_pair), and the exact search computes half of them.
+            self.pair_base_ = factors.base.astype(np.float32)
+            self.pair_scale_ = (-factors.weights / self.top_score_ if self.top_score_ > 0
+                                else np.zeros(len(b.indptr) - 1)).astype(np.float32)
         return self
+
+    @property
+    def row_scaled_symmetric(self) -> bool:
+        return "pair_base_" in self.__dict__
+
+    def distance_pair(self, rows: np.ndarray, cols: np.ndarray, *,
+                      twin_diagonal: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        if not self.row_scaled_symmetric:
+            return super().distance_pair(rows, cols, twin_diagonal=twin_diagonal)
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        there = self.pair_base_[rows] @ self.keys_[cols, :-1].T  # M, shape (rows, cols)
+        back = np.empty_like(there)
+        _scaled_both_ways(there, self.pair_scale_[rows], self.pair_scale_[cols], back)
+        if not twin_diagonal:
+            at, where = self_positions(rows, cols)
+            there[at, where] = back[at, where] = 0
+        return there, back
+
+    def release_search_state(self) -> None:
+        super().release_search_state()
+        self.__dict__.pop("pair_base_", None)
+        self.__dict__.pop("pair_scale_", None)
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _scaled_both_ways(product, row_scale, col_scale, back):  # pragma: no cover - compiled
+    """``min(1 + c_i M_ij, 1)`` into ``product`` and ``min(1 + c_j M_ij, 1)`` into ``back``, in
+    one pass over the block (as :meth:`QueryKeyModel.distances` with finish "cap1")."""
+    for r in numba.prange(product.shape[0]):
+        a = row_scale[r]
+        for c in range(product.shape[1]):
+            m = product[r, c]
+            back[r, c] = min(np.float32(1.0) + col_scale[c] * m, np.float32(1.0))
+            product[r, c] = min(np.float32(1.0) + a * m, np.float32(1.0))
 
 
 def _key_coordinates(keys: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sitegen.analysis.neighbours import GRID, approximate, exact
+from sitegen.analysis.neighbours import GRID, Neighbours, approximate, exact
 from sitegen.analysis.search import search
 from support.helpers import Fixed, assert_same_neighbours
 
@@ -117,3 +117,39 @@ def test_twins_that_share_rows_but_not_columns_get_the_lists_of_a_full_scan(demo
     shared = exact(model, n, 15, groups=demo_catalogue.tag_groups, progress=False)
     plain = exact(model, n, 15, progress=False)
     assert_same_neighbours(shared, plain)
+
+
+class RowByRow:
+    """A model searched row by row whatever it says: the scan a search by halves must agree with."""
+
+    def __init__(self, model):
+        self._model = model
+
+    symmetric = row_scaled_symmetric = False
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
+@pytest.mark.parametrize("block", [None, 4 * 300 * 40])  # one block; many (the rows' share shrinks)
+def test_silencing_searched_by_halves_gets_the_lists_of_a_row_scan(demo_catalogue, block):
+    # its distance is a symmetric product scaled per row: one product gives both ends
+    from sitegen.models import REGISTRY
+
+    model = REGISTRY["silencing"](seed=0).fit(demo_catalogue)
+    assert model.row_scaled_symmetric and not model.symmetric
+    n, groups = len(demo_catalogue), demo_catalogue.tag_groups
+    for g in (None, groups):
+        halves = exact(model, n, 15, groups=g, progress=False, block_bytes=block)
+        rows = exact(RowByRow(model), n, 15, groups=g, progress=False, block_bytes=block)
+        assert_same_neighbours(halves, rows)
+    # manga left out (no tags) are neither listed nor given a list, either way
+    without = np.arange(0, n, 9)
+    halves = search(model, n, 15, method="exact", groups=groups, without=without)
+    rows = search(RowByRow(model), n, 15, method="exact", groups=groups, without=without)
+    assert (halves.indices[without] == -1).all() and (rows.indices[without] == -1).all()
+    kept = np.setdiff1d(np.arange(n), without)
+    # lists cut short by the manga left out end in -1 at distance inf: compared as 2, past any distance
+    assert_same_neighbours(*(Neighbours(f.model, f.indices[kept], np.where(np.isinf(f.distances), 2, f.distances)[kept],
+                                        f.method) for f in (halves, rows)))
+    assert not np.isin(halves.indices, without).any()

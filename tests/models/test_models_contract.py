@@ -111,6 +111,17 @@ def test_a_model_that_says_its_distance_is_symmetric_has_one(model_pair, demo_ca
     assert np.allclose(there[off], back[off], atol=2e-6)
 
 
+def test_distances_both_ways_are_the_distances(model_pair, demo_catalogue):
+    model, _ = model_pair
+    n = len(demo_catalogue)
+    rows, cols = np.arange(0, n, 7), np.arange(3, n, 5)
+    there, back = model.distance_pair(rows, cols)
+    assert np.allclose(there, model.distances(rows, cols), atol=2e-6)
+    assert np.allclose(back, model.distances(cols, rows).T, atol=2e-6)
+    # silencing's network is invertible on the demo: both ends from one product
+    assert model.row_scaled_symmetric == (model.name == "silencing")
+
+
 def test_only_the_popularity_blend_and_silencing_are_searched_row_by_row():
     # the two whose distance depends on which end is the query: a later model that is not
     # symmetric must say so, and one that is gains half its search by saying so
