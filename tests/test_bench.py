@@ -41,3 +41,24 @@ def test_the_demo_is_written_as_a_snapshot_before_the_build(tmp_path, capsys):
     catalogue, report = load_catalogue(path)
     assert len(catalogue) == 40 and not report.skipped
     assert "40 synthetic manga written as a snapshot file" in capsys.readouterr().out
+
+
+def test_peak_memory_counts_child_processes():
+    # the site's text helper runs in a process of its own: its memory is the build's too
+    import subprocess
+    import sys
+    import time
+
+    from sitegen.build import resident_bytes
+
+    alone = resident_bytes()
+    child = subprocess.Popen([sys.executable, "-c", "import sys; b = b'x' * (300 * 2**20); "
+                              "print('ready', flush=True); sys.stdin.read()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        assert resident_bytes() - alone > 250 * 2**20
+    finally:
+        child.communicate("")
+    time.sleep(0.1)
+    assert resident_bytes() - alone < 100 * 2**20

@@ -204,7 +204,8 @@ def _take(column: list[Any], rows: list[int]) -> list[Any]:
 
 
 def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbours] = (),
-           default: Neighbours | None = None, scale: Scale | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+           default: Neighbours | None = None, scale: Scale | None = None,
+           descriptions: Sequence[str] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """Everything one pick shows but the other models' lists, for manga ``[start, start + shard_size)``.
 
     Yields
@@ -221,6 +222,8 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
         base64 (:func:`unpack_list`). Then ``near``: the list columns (``i``, then
         :data:`COLUMNS`) of every other manga those lists, relations and people name, so that a
         pick needs no other file (:mod:`sitegen.site.numbering` keeps them few).
+        ``descriptions``, when given, are every manga's already sanitized
+        (:mod:`sitegen.site.textwork`).
     """
     n = len(catalogue)
     related, series, works = direct_relations(catalogue), series_ids(catalogue), people_works(catalogue)
@@ -239,7 +242,8 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
         yield number, versioned("shard", {
             "start": start,
             **{key: column[start:stop] for key, column in headers.items()},
-            "desc": [sanitize_description(m.description) for m in catalogue.manga[start:stop]],
+            "desc": (descriptions[start:stop] if descriptions is not None
+                     else [sanitize_description(m.description) for m in catalogue.manga[start:stop]]),
             "rel": [[list(pair) for pair in related[i]] for i in range(start, stop)],
             "same": [same_series(series, i, [nb.indices[i] for nb in neighbours]) for i in range(start, stop)],
             "by": by,

@@ -1,0 +1,49 @@
+"""The site's text work in a helper process: the same title index and descriptions as in the build's own."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from sitegen.site import textwork
+from sitegen.site.descriptions import sanitize_description
+from sitegen.site.textwork import TextWork
+from sitegen.site.titles import title_index
+
+
+def expected(catalogue):
+    return title_index(catalogue), [sanitize_description(m.description) for m in catalogue.manga]
+
+
+def test_the_helper_makes_what_the_build_would(demo_catalogue):
+    with TextWork(demo_catalogue) as work:
+        parts = work.result()
+        assert work.helper_peak > 0  # it ran in a process of its own, which reports its memory
+    titles, descriptions = expected(demo_catalogue)
+    assert parts.titles == titles
+    assert parts.descriptions == descriptions
+    assert any("<p>" in d for d in parts.descriptions)
+
+
+def test_without_a_helper_process_the_work_is_done_here(demo_catalogue, monkeypatch, caplog):
+    def refuse(*args, **kwargs):
+        raise OSError("no processes in this sandbox")
+
+    monkeypatch.setattr(textwork, "ProcessPoolExecutor", refuse)
+    with caplog.at_level(logging.WARNING), TextWork(demo_catalogue) as work:
+        parts = work.result()
+        assert work.helper_peak == 0
+    assert "no helper process" in caplog.text
+    assert (parts.titles, parts.descriptions) == expected(demo_catalogue)
+
+
+def test_an_error_in_the_helper_reaches_the_build(demo_catalogue):
+    # a description that is not text fails in the helper; the build sees the error
+    manga = [replace(demo_catalogue.manga[0], description=12345)]
+    broken = SimpleNamespace(manga=manga, follows_order=np.arange(1))
+    with TextWork(broken) as work, pytest.raises(TypeError):
+        work.result()
