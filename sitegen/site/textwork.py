@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from . import titles
 from .descriptions import sanitize_description
 from .titles import TitleIndex, title_index
 
@@ -61,8 +62,15 @@ class TextParts:
     descriptions: list[str]
 
 
-def _work(names: _Names, descriptions: Sequence[str]) -> tuple[TextParts, int]:
+#: The title index's sizes, sent from the build process: a fresh import in the helper would not
+#: see a value set there (tests set them).
+SIZES = ("KEY_LETTERS", "STOP_SHARE", "STOP_MIN", "PER_FRAGMENT", "MAX_BUCKETS", "TOP")
+
+
+def _work(names: _Names, descriptions: Sequence[str], sizes: dict[str, float]) -> tuple[TextParts, int]:
     """Both pieces, and this process's peak resident bytes (Linux reports kB)."""
+    for name, value in sizes.items():
+        setattr(titles, name, value)
     parts = TextParts(title_index(names), [sanitize_description(d) for d in descriptions])  # type: ignore[arg-type]
     return parts, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
@@ -76,10 +84,10 @@ class TextWork:
         descriptions = [m.description for m in catalogue.manga]
         self._pool: ProcessPoolExecutor | None = None
         self._future: Future | None = None
-        self._inline = (names, descriptions)
+        self._inline = (names, descriptions, {name: getattr(titles, name) for name in SIZES})
         try:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-            self._future = self._pool.submit(_work, names, descriptions)
+            self._future = self._pool.submit(_work, *self._inline)
         except OSError as err:  # no processes here (a sandbox): the same work, in this process
             log.warning("the site's text work runs in the build process: no helper process (%s)", err)
             self.close()

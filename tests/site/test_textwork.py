@@ -29,6 +29,19 @@ def test_the_helper_makes_what_the_build_would(demo_catalogue):
     assert any("<p>" in d for d in parts.descriptions)
 
 
+def test_the_helper_sizes_the_index_as_the_build_process_does(demo_catalogue, monkeypatch):
+    # a fresh import in the helper would not see sizes set here (tests set them)
+    from sitegen.site import titles
+
+    monkeypatch.setattr(titles, "PER_FRAGMENT", 10)
+    monkeypatch.setattr(titles, "TOP", 5)
+    monkeypatch.setattr(titles, "STOP_MIN", 3)
+    with TextWork(demo_catalogue) as work:
+        parts = work.result()
+    assert len(parts.titles.top["manga"]) == 5 and parts.titles.stop
+    assert parts.titles == title_index(demo_catalogue)  # the patched sizes, in this process
+
+
 def test_without_a_helper_process_the_work_is_done_here(demo_catalogue, monkeypatch, caplog):
     def refuse(*args, **kwargs):
         raise OSError("no processes in this sandbox")
