@@ -67,7 +67,7 @@ SIZES = ("KEY_LETTERS", "STOP_SHARE", "STOP_MIN", "PER_FRAGMENT", "MAX_BUCKETS",
 
 
 def _work(names: _Names, descriptions: Sequence[str], sizes: dict[str, float]) -> tuple[TextParts, int]:
-    """Both pieces, and this process's peak resident bytes (Linux reports kB)."""
+    """Both pieces, and this process's peak resident bytes (:func:`_peak_bytes`)."""
     for name, value in sizes.items():
         setattr(titles, name, value)
     parts = TextParts(title_index(names), [sanitize_description(d) for d in descriptions])  # type: ignore[arg-type]
@@ -93,10 +93,10 @@ class TextWork:
         descriptions = [m.description for m in catalogue.manga]
         self._pool: ProcessPoolExecutor | None = None
         self._future: Future | None = None
-        self._inline = (names, descriptions, {name: getattr(titles, name) for name in SIZES})
+        self._args = (names, descriptions, {name: getattr(titles, name) for name in SIZES})
         try:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-            self._future = self._pool.submit(_work, *self._inline)
+            self._future = self._pool.submit(_work, *self._args)
         except OSError as err:  # no processes here (a sandbox): the same work, in this process
             log.warning("the site's text work runs in the build process: no helper process (%s)", err)
             self.close()
@@ -106,7 +106,7 @@ class TextWork:
     def result(self) -> TextParts:
         """The parts (waits for the helper; its errors are raised here)."""
         if self._future is None:
-            parts, _ = _work(*self._inline)
+            parts, _ = _work(*self._args)
             return parts
         parts, self.helper_peak = self._future.result()
         log.info("title index and descriptions made beside the site's other files (helper peak %.0f MiB)",
