@@ -17,10 +17,7 @@ is measured afterwards on a second sample. Recall is tie-aware: a listed manga c
 it is at most as far as the exact k-th, so breaking a tie differently from the exact search costs
 nothing.
 
-:func:`probed` is the inverted-file search for a cosine model: each manga chooses its own clusters
-(the nearest, and more while its list still reaches far), is compared with their members exactly,
-and the manga no cluster serves are searched exactly; its step is chosen and its recall measured
-on samples in the same way.
+The probed search for cosine models (:mod:`.probed`) shares the samples and the recall measure.
 """
 
 from __future__ import annotations
@@ -30,10 +27,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from tqdm import tqdm
 
-from .neighbours import BLOCK_BYTES, GRID, Neighbours, exact, merge_block, share_rows, top_k
+from .neighbours import BLOCK_BYTES, GRID, Neighbours, exact, share_rows, top_k
 
 if TYPE_CHECKING:
     from ..models.base import Model
@@ -256,155 +252,3 @@ def _search_all(part: Partition, n: int, k: int, wanted: int, groups: np.ndarray
     if groups is not None:
         indices, distances = share_rows(indices[queries], distances[queries], np.searchsorted(queries, groups), k)
     return Neighbours(part.model.name, indices, distances, "partitioned")
-
-
-#: Steps of the probed search, cheapest first: (how much nearer than a list's k-th neighbour a
-#: cluster's centroid may be and still be probed, share of manga searched exactly: those whose
-#: lists reach least far).
-PROBE_LADDER = ((0.2, 0.02), (0.25, 0.03), (0.3, 0.04), (0.35, 0.05), (0.45, 0.1))
-#: Share of the clusters every manga probes first, and most it probes in all.
-FIRST_PROBES, MOST_PROBES = 0.02, 0.3
-
-
-def spherical_kmeans(vectors: np.ndarray, count: int, seed: int, iterations: int = 10) -> np.ndarray:
-    """Unit centroids of ``count`` clusters of unit ``vectors`` (shape (n, d)), shape (count, d), float32.
-
-    Lloyd's iterations on a seeded sample of ``40 * count`` rows, each a matrix product: at
-    110,000 manga a few seconds, where scikit-learn's k-means took half a minute on this machine.
-    """
-    rng = np.random.default_rng([seed, 11])
-    fit = vectors[np.sort(rng.choice(len(vectors), size=min(len(vectors), 40 * count), replace=False))]
-    centroids = fit[np.sort(rng.choice(len(fit), size=min(count, len(fit)), replace=False))].copy()
-    for _ in range(iterations):
-        labels = np.argmax(fit @ centroids.T, axis=1)
-        # the members' sum of each cluster as one sparse product (np.add.at took 2 s at 110,000 manga)
-        sums = sp.csr_matrix((np.ones(len(fit), dtype=np.float32), (labels, np.arange(len(fit)))),
-                             shape=(len(centroids), len(fit))) @ fit
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        kept = norms[:, 0] > 0  # an emptied cluster keeps its old centroid
-        centroids[kept] = sums[kept] / norms[kept]
-    return centroids
-
-
-@dataclass
-class Probes:
-    """Each manga's nearest clusters (nearest first) with their centroids' cosine, and every
-    cluster's members, for a cosine model."""
-
-    model: Model
-    order: np.ndarray  # (n, most) int32
-    sims: np.ndarray  # (n, most) float32
-    members: list[np.ndarray]
-
-    @classmethod
-    def build(cls, model: Model, count: int, most: int, seed: int) -> Probes:
-        vectors = search_vectors(model)
-        centroids = spherical_kmeans(vectors, count, seed)
-        count, most = len(centroids), min(most, len(centroids))
-        order = np.empty((len(vectors), most), dtype=np.int32)
-        sims = np.empty((len(vectors), most), dtype=np.float32)
-        for start in range(0, len(vectors), 8192):
-            block = vectors[start:start + 8192] @ centroids.T
-            top = np.argpartition(-block, most - 1, axis=1)[:, :most]
-            ranked = np.take_along_axis(top, np.argsort(-np.take_along_axis(block, top, axis=1), axis=1,
-                                                        kind="stable"), axis=1)
-            order[start:start + 8192] = ranked
-            sims[start:start + 8192] = np.take_along_axis(block, ranked, axis=1)
-        labels = order[:, 0].astype(np.int64)
-        members = np.split(np.argsort(labels, kind="stable"), np.cumsum(np.bincount(labels, minlength=count))[:-1])
-        return cls(model, order, sims, members)
-
-    def _merge(self, rows: np.ndarray, at: np.ndarray, clusters: np.ndarray, best_i: np.ndarray,
-               best_d: np.ndarray) -> None:
-        """Compare list ``at[i]`` (of manga ``rows[at[i]]``) with the members of ``clusters[i]``:
-        grouped by cluster, one product each."""
-        by_cluster = np.argsort(clusters, kind="stable")
-        bounds = np.cumsum(np.bincount(clusters, minlength=len(self.members)))
-        start = 0
-        for c, stop in enumerate(bounds):
-            lists, start = at[by_cluster[start:stop]], stop
-            cols = self.members[c]
-            if len(lists) and len(cols):
-                merge_block(self.model.distances(rows[lists], cols), lists, rows[lists], cols, best_i, best_d)
-
-    def lists(self, rows: np.ndarray, reach: float, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` of manga ``rows``, exactly ranked, among the members of the clusters probed.
-
-        Every manga probes its nearest :data:`FIRST_PROBES` of the clusters, then those of its
-        nearest :data:`MOST_PROBES` whose centroid's cosine is at least ``1 - d_k - reach``, where
-        ``d_k`` is the distance of the k-th neighbour found so far: a manga whose list reaches far
-        (unlike any cluster) probes more. Shapes (len(rows), k), int32 and float32 (-1 and inf where short).
-        """
-        n = self.order.shape[0]
-        best_i = np.full((len(rows), k), n, dtype=np.int64)
-        best_d = np.full((len(rows), k), np.inf)
-        first = max(1, int(np.ceil(FIRST_PROBES * len(self.members))))
-        at = np.repeat(np.arange(len(rows)), first)
-        self._merge(rows, at, self.order[rows, :first].ravel().astype(np.int64), best_i, best_d)
-        floor = 1 - best_d[:, -1:] / GRID - reach
-        more = self.sims[rows, first:] >= floor.astype(np.float32)
-        lists, ranks = np.nonzero(more)
-        self._merge(rows, lists, self.order[rows[lists], first + ranks].astype(np.int64), best_i, best_d)
-        best_i[best_i >= n] = -1
-        return best_i.astype(np.int32), (best_d / GRID).astype(np.float32)
-
-
-def _exact_rows(model: Model, rows: np.ndarray, k: int, indices: np.ndarray, distances: np.ndarray) -> None:
-    """Replace the lists of manga ``rows`` with their exact ones, in place."""
-    block = max(1, BLOCK_BYTES // (4 * indices.shape[0]))
-    for start in range(0, len(rows), block):
-        part = rows[start:start + block]
-        idx = np.empty((len(part), k), dtype=indices.dtype)
-        dist = np.empty((len(part), k), dtype=distances.dtype)
-        top_k(model.distances(part), part, k, idx, dist)
-        indices[part], distances[part] = idx, dist
-
-
-def _farthest(distances: np.ndarray, share: float) -> np.ndarray:
-    """Positions of the ``share`` of lists whose k-th distance is largest, sorted (ties by position)."""
-    count = int(np.ceil(share * len(distances)))
-    return np.sort(np.argsort(-distances[:, -1], kind="stable")[:count])
-
-
-def probed(model: Model, n: int, k: int, *, min_recall: float = 0.99, sample: int = 500, seed: int = 0,
-           progress: bool = True) -> Neighbours:
-    """Top-k of every manga among the clusters nearest to it, or exactly when no step serves.
-
-    An inverted-file search for cosine models: the catalogue is split by spherical k-means over
-    the model's unit vectors into :func:`n_clusters` clusters; each manga is compared, by the
-    model's own distance, with the members of the clusters nearest to it (:meth:`Probes.lists`);
-    the manga whose lists still reach farthest (unlike any cluster: manga without tags under a
-    blend with text, say) are searched exactly. The step, from :data:`PROBE_LADDER`, is the
-    cheapest whose lists reach ``min_recall`` (by :data:`MARGIN` more) on one sample of manga;
-    the recall reported is measured on another (tie-aware, :func:`tie_aware_recall`).
-
-    Returns
-    -------
-    Neighbours
-        Method ``"probed"`` with its measured recall, or the exact lists.
-    """
-    k = min(k, n - 1)
-    choose_rows, exact_lists = _reference(model, n, k, sample, seed)
-    count = n_clusters(n)
-    probes = Probes.build(model, count, int(np.ceil(MOST_PROBES * count)), seed)
-    step = None
-    for reach, share in PROBE_LADDER:
-        listed, distances = probes.lists(choose_rows, reach, k)
-        hard = _farthest(distances, share)
-        listed[hard] = exact_lists[hard]
-        got = tie_aware_recall(model, choose_rows, exact_lists, listed)
-        log.debug("%s: probe reach %.2f, %.0f%% exact: recall %.4f", model.name, reach, 100 * share, got)
-        if got >= min(1.0, min_recall + MARGIN):
-            step = reach, share
-            break
-    if step is None:
-        log.info("%s: no probed step reaches recall %.2f on %d sampled manga: exact search",
-                 model.name, min_recall, len(choose_rows))
-        return exact(model, n, k, progress=progress)
-    indices, distances = probes.lists(np.arange(n), step[0], k)
-    hard = _farthest(distances, step[1])
-    _exact_rows(model, hard, k, indices, distances)
-    check_rows, measured = _checked(model, n, k, sample, seed, indices)
-    log.info("%s: probed search, %d clusters, probe reach %.2f, %d manga searched exactly, recall %.4f on %d other "
-             "sampled manga", model.name, len(probes.members), step[0], len(hard), measured, len(check_rows))
-    return Neighbours(model.name, indices, distances, "probed", measured)

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .neighbours import Neighbours, approximate, exact
-from .partitioned import partitioned, probed
+from .partitioned import partitioned
+from .probed import probed
 
 if TYPE_CHECKING:
     from ..models.base import Model
@@ -70,7 +71,7 @@ def search(model: Model, n: int, k: int, *, method: str = "auto", exact_max: int
     A cosine model with a ``probe_above`` attribute (the description-aware model, whose 333
     dimensions make the exact search cost minutes at MangaDex's size) is searched under ``auto``
     past that many manga by probing its nearest clusters
-    (:func:`~sitegen.analysis.partitioned.probed`; exactly when no step reaches ``min_recall``).
+    (:func:`~sitegen.analysis.probed.probed`; exactly when no step reaches ``min_recall``).
     ``groups`` (see :func:`~sitegen.analysis.neighbours.exact`) lets the searches compute each distinct tag set's row once.
     ``without`` (manga indices) are manga the model cannot place (no tags, for a tag model): they
     are in no list, and their own lists are empty (-1, infinite distance).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sitegen.analysis import partitioned as part
+from sitegen.analysis import probed as part
 from sitegen.analysis.neighbours import GRID, Neighbours, exact, merge_block, top_k
 from sitegen.analysis.search import search
 from support.helpers import Fixed, assert_same_neighbours
