@@ -274,14 +274,44 @@ def exact(model: Model, n: int, k: int, *, groups: np.ndarray | None = None, pro
     indices, distances = scan(model, queries, groups is not None, min(width, len(queries)), block_bytes or BLOCK_BYTES,
                               progress)
     if groups is not None:
-        if indices.shape[1] < width:
-            pad = width - indices.shape[1]
-            indices = np.hstack([indices, np.full((len(queries), pad), -1, dtype=np.int32)])
-            distances = np.hstack([distances, np.full((len(queries), pad), np.inf, dtype=np.float32)])
-        at, members = _group_columns(groups, queries)
-        _expand_groups(indices[:, : min(width, len(queries))], distances, at, members, indices, distances)
-        indices, distances = share_rows(indices, distances, np.searchsorted(queries, groups), k)
+        indices, distances = expand_groups(indices, distances, queries, groups, k)
     return Neighbours(model.name, indices, distances, "exact")
+
+
+def expand_groups(indices: np.ndarray, distances: np.ndarray, points: np.ndarray, groups: np.ndarray, k: int, *,
+                  sets: np.ndarray | None = None, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Manga's lists from their tag sets' lists of tag sets.
+
+    Parameters
+    ----------
+    indices, distances : ndarray, shape (len(sets), width)
+        Tag sets' nearest tag sets, as positions in ``points`` (-1 where short), with the
+        distance between twins for a set's own; ``width`` is ``k + 1`` (or all the sets).
+    points : ndarray of int, shape (n_sets,)
+        The first manga of every tag set, ascending (``np.unique(groups)``).
+    groups : ndarray of int, shape (n,)
+        Each manga's tag set, as its first manga.
+    sets : ndarray of int, optional
+        The tag sets the lists are for, ascending (default: all of ``points``).
+    rows : ndarray of int, optional
+        The manga whose lists are wanted, their sets among ``sets`` (default: every manga).
+
+    Returns
+    -------
+    indices, distances : ndarray, shape (len(rows), k)
+        The members of the listed sets in (distance, index) order, the manga itself left out.
+    """
+    sets = points if sets is None else sets
+    width = min(k + 1, len(groups))
+    if indices.shape[1] < width:
+        pad = width - indices.shape[1]
+        indices = np.hstack([indices, np.full((len(sets), pad), -1, dtype=np.int32)])
+        distances = np.hstack([distances, np.full((len(sets), pad), np.inf, dtype=np.float32)])
+    at, members = _group_columns(groups, points)
+    _expand_groups(indices[:, : min(width, len(points))], distances, at, members, indices, distances)
+    if rows is None:
+        return share_rows(indices, distances, np.searchsorted(sets, groups), k)
+    return share_rows(indices, distances, np.searchsorted(sets, groups[rows]), k, owners=rows)
 
 
 def _shared_rows(model: Model, n: int, k: int, groups: np.ndarray, block_bytes: int, progress: bool) -> Neighbours:
@@ -341,10 +371,15 @@ def _scan_symmetric(model: Model, queries: np.ndarray, twins: bool, width: int, 
     return best_i.astype(np.int32), (best_d / GRID).astype(np.float32)
 
 
-def share_rows(indices: np.ndarray, distances: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Give each manga its group's list (shape (groups, k + 1)) without itself, k long."""
+def share_rows(indices: np.ndarray, distances: np.ndarray, rows: np.ndarray, k: int,
+               owners: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Give each manga its group's list (shape (groups, k + 1)) without itself, k long.
+
+    ``rows`` is each manga's group (a row of ``indices``); the manga are ``0 .. len(rows) - 1``
+    unless ``owners`` names them.
+    """
     idx, dist = indices[rows], distances[rows]
-    is_self = idx == np.arange(len(rows))[:, None]
+    is_self = idx == (np.arange(len(rows)) if owners is None else owners)[:, None]
     order = np.argsort(is_self, axis=1, kind="stable")[:, :k]  # self, if listed, moves to the end
     return np.take_along_axis(idx, order, axis=1), np.take_along_axis(dist, order, axis=1)
 

@@ -82,6 +82,48 @@ def test_candidates_hold_the_cluster_the_hubs_and_the_nearest():
     members = part.clusters(model._keys(), 10, 0)
     assert sorted(np.concatenate(members).tolist()) == list(range(500))
     hubs = np.array([3, 499])
-    cols = part.Partition(model, members, hubs, 0).candidates(0, 50)
+    cols = part.Partition(model, members, hubs, 0, np.arange(500)).candidates(0, 50)
     assert set(members[0]) | set(hubs) <= set(cols) and (np.diff(cols) > 0).all()
     assert len(cols) <= len(members[0]) + 2 + 50
+
+
+def test_tag_sets_are_searched_once_and_their_lists_expanded_to_their_members(demo_catalogue):
+    model = AdjacencyCosine().fit(demo_catalogue)
+    n, groups = len(demo_catalogue), demo_catalogue.tag_groups
+    assert len(np.unique(groups)) <= n - 20  # the demo has twins
+    ref = exact(model, n, 5, groups=groups, progress=False)
+    everyone = part.partitioned(model, n, 5, candidates=1.0, groups=groups, sample=100, progress=False)
+    assert everyone.method == "partitioned"
+    assert_same_neighbours(everyone, ref)  # every tag set a candidate: the exact search's lists
+    found = part.partitioned(model, n, 5, candidates=0.05, groups=groups, sample=100, progress=False)
+    assert not (found.indices == np.arange(n)[:, None]).any()
+    if found.method == "partitioned":
+        rows = np.arange(n)
+        whole = part.tie_aware_recall(model, rows, part.sample_lists(model, rows, 5), found.indices)
+        assert whole >= 0.97 and abs(whole - found.recall) < 0.03
+        # a manga's twins are as near as anything can be: they lead its list
+        first = np.flatnonzero(groups != np.arange(n))  # manga that are not their set's first
+        assert (found.distances[first, 0] <= ref.distances[first, 0] + 1.5 / GRID).all()
+
+
+def test_smallest_takes_the_first_of_equal_values_at_the_edge():
+    values = np.array([3.0, 1.0, 2.0, 1.0, 2.0, 2.0, np.inf])
+    assert part.smallest(values, 3).tolist() == [1, 3, 2]
+    assert part.smallest(values, 4).tolist() == [1, 3, 2, 4]
+    assert part.smallest(values, 10).tolist() == [1, 3, 2, 4, 5, 0, 6]
+    for count in range(1, 8):  # the c smallest are the first c of any longer run
+        assert part.smallest(values, count).tolist() == part.smallest(values, 7)[:count].tolist()
+
+
+def test_every_representative_brings_its_own_nearest_however_far():
+    # manga 0 and 1 are one cluster's representatives: 0 has many manga close by, 1 has its
+    # nearest (4, 5) farther than all of 0's; both must be among the candidates
+    near = np.zeros((12, 2))
+    near[0], near[1] = [0, 0], [100, 0]
+    near[2:4] = [[0.1, 0], [0.2, 0]]
+    near[4:6] = [[103, 0], [104, 0]]
+    near[6:] = [[0.3 + 0.1 * i, 0] for i in range(6)]
+    model = Fixed(near, "euclidean").fit()
+    partition = part.Partition(model, [np.array([0, 1])], np.array([], dtype=np.int64), 0, np.arange(12))
+    cols = partition.candidates(0, 6)  # three each, itself included
+    assert {2, 3, 4, 5} <= set(cols.tolist())
