@@ -43,6 +43,19 @@ def test_the_demo_is_written_as_a_snapshot_before_the_build(tmp_path, capsys):
     assert "40 synthetic manga written as a snapshot file" in capsys.readouterr().out
 
 
+def test_a_snapshot_written_before_is_built_without_writing_another(tmp_path, capsys):
+    from sitegen.bench import demo_snapshot, main
+
+    path = demo_snapshot(60, 5, tmp_path / "kept.jsonl.gz")
+    capsys.readouterr()
+    assert main(["--size", "60", "--seed", "5", "--snapshot", str(path), "--models", "lsi", "--no-reader",
+                 "--out", str(tmp_path / "site")]) == 0
+    out = capsys.readouterr().out
+    assert "demo catalogue" not in out  # none written
+    assert "benchmark: 60 synthetic manga, 1 models, seed 5" in out
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
 def test_peak_memory_counts_child_processes():
     # the site's text helper runs in a process of its own: its memory is the build's too
     import subprocess
