@@ -253,7 +253,7 @@ def partitioned(model: Model, n: int, k: int, *, candidates: float = 0.02, min_r
     k = min(k, n - 1)
     shared = groups is not None and model.ties_among_twins
     points = np.unique(groups) if shared else np.arange(n)
-    choose_rows, exact_lists = _reference(model, n, k, sample, seed)
+    choose_rows, exact_lists = reference_sample(model, n, k, sample, seed)
     hubs = np.flatnonzero(np.bincount(exact_lists[exact_lists >= 0], minlength=n) > 1)
     vectors = search_vectors(model)
     found_clusters = clusters(vectors[points] if shared else vectors, n_clusters(len(points)), seed)
@@ -266,7 +266,7 @@ def partitioned(model: Model, n: int, k: int, *, candidates: float = 0.02, min_r
                  model.name, 100 * max((candidates, *LADDER)), min_recall, len(choose_rows))
         return exact(model, n, k, groups=groups, progress=progress)
     indices, distances = _search_all(part, n, k, _wanted(share, len(points), k), groups, progress)
-    check_rows, measured = _checked(model, n, k, sample, seed, indices)
+    check_rows, measured = checked_sample(model, n, k, sample, seed, indices)
     log.info("%s: partitioned search over %d %s, %d clusters, candidates %.0f%% of them, recall %.4f on %d other "
              "sampled manga", model.name, len(points), "tag sets" if shared else "manga", len(part.members),
              100 * share, measured, len(check_rows))
@@ -277,13 +277,13 @@ def _wanted(share: float, points: int, k: int) -> int:
     return max(int(share * points), MIN_CANDIDATES_PER_K * (k + 1))
 
 
-def _reference(model: Model, n: int, k: int, sample: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def reference_sample(model: Model, n: int, k: int, sample: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The sample a search step is chosen on, and its exact lists."""
     rows = _sample(n, sample, seed)
     return rows, sample_lists(model, rows, k)
 
 
-def _checked(model: Model, n: int, k: int, sample: int, seed: int, indices: np.ndarray) -> tuple[np.ndarray, float]:
+def checked_sample(model: Model, n: int, k: int, sample: int, seed: int, indices: np.ndarray) -> tuple[np.ndarray, float]:
     """A second, independent sample and the tie-aware recall of ``indices`` on it."""
     rows = _sample(n, sample, seed + 1)
     return rows, tie_aware_recall(model, rows, sample_lists(model, rows, k), indices[rows])

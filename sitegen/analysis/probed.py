@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .neighbours import BLOCK_BYTES, GRID, Neighbours, exact, merge_block, top_k
-from .partitioned import MARGIN, _checked, _reference, n_clusters, search_vectors, tie_aware_recall
+from .partitioned import MARGIN, checked_sample, n_clusters, reference_sample, search_vectors, tie_aware_recall
 
 if TYPE_CHECKING:
     from ..models.base import Model
@@ -150,7 +150,7 @@ def probed(model: Model, n: int, k: int, *, min_recall: float = 0.99, sample: in
         Method ``"probed"`` with its measured recall, or the exact lists.
     """
     k = min(k, n - 1)
-    choose_rows, exact_lists = _reference(model, n, k, sample, seed)
+    choose_rows, exact_lists = reference_sample(model, n, k, sample, seed)
     count = n_clusters(n)
     probes = Probes.build(model, count, int(np.ceil(MOST_PROBES * count)), seed)
     step = None
@@ -170,7 +170,7 @@ def probed(model: Model, n: int, k: int, *, min_recall: float = 0.99, sample: in
     indices, distances = probes.lists(np.arange(n), step[0], k)
     hard = _farthest(distances, step[1])
     _exact_rows(model, hard, k, indices, distances)
-    check_rows, measured = _checked(model, n, k, sample, seed, indices)
+    check_rows, measured = checked_sample(model, n, k, sample, seed, indices)
     log.info("%s: probed search, %d clusters, probe reach %.2f, %d manga searched exactly, recall %.4f on %d other "
              "sampled manga", model.name, len(probes.members), step[0], len(hard), measured, len(check_rows))
     return Neighbours(model.name, indices, distances, "probed", measured)
