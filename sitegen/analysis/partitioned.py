@@ -145,11 +145,6 @@ class Partition:
         hubs, as ascending manga indices, so that ties keep catalogue order."""
         return np.union1d(np.union1d(self.points[nearest], self.members[c]), self.hubs)
 
-    def candidates(self, c: int, wanted: int) -> np.ndarray:
-        """Cluster ``c``'s members, the hubs, and the ``wanted`` points nearest to any of its
-        representatives, ascending."""
-        return self.joined(c, self.ranked([c], wanted)[0])
-
     def lists(self, rows: np.ndarray, cols: np.ndarray, width: int, exclude_self: bool) -> tuple[np.ndarray, np.ndarray]:
         """Top ``width`` of manga ``rows`` among ``cols`` (sorted), exactly ranked."""
         indices = np.empty((len(rows), width), dtype=np.int32)
@@ -309,7 +304,7 @@ def _choose_share(part: Partition, rows: np.ndarray, exact_lists: np.ndarray, k:
             indices[at], distances[at] = part.lists(queries[at], part.joined(c, ranked[c][:wanted]), width,
                                                     groups is None)
         if groups is not None:
-            indices = _members_lists(part, indices, distances, queries, groups, rows, k)
+            indices = _members_lists(part, indices, distances, queries, groups, k, rows)[0]
         got = tie_aware_recall(part.model, rows, exact_lists, indices)
         log.debug("%s: share %.3f, recall %.4f", part.model.name, share, got)
         if got >= min(1.0, min_recall + MARGIN):
@@ -326,12 +321,15 @@ def _labels(part: Partition, manga: np.ndarray) -> np.ndarray:
 
 
 def _members_lists(part: Partition, indices: np.ndarray, distances: np.ndarray, queries: np.ndarray,
-                   groups: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """The lists of manga ``rows`` from those of their tag sets' first manga ``queries``."""
+                   groups: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The lists of manga ``rows`` (every manga when None) from those of their tag sets' first
+    manga ``queries``, without the manga itself, k long."""
     if len(part.points) < len(groups):  # the lists hold tag sets: each stands for its members
         positions = np.where(indices >= 0, np.searchsorted(part.points, indices), -1).astype(np.int32)
-        return expand_groups(positions, distances, part.points, groups, k, sets=queries, rows=rows)[0]
-    return share_rows(indices, distances, np.searchsorted(queries, groups[rows]), k, owners=rows)[0]
+        return expand_groups(positions, distances, part.points, groups, k, sets=queries, rows=rows)
+    if rows is None:
+        return share_rows(indices, distances, np.searchsorted(queries, groups), k)
+    return share_rows(indices, distances, np.searchsorted(queries, groups[rows]), k, owners=rows)
 
 
 def _search_all(part: Partition, n: int, k: int, wanted: int, groups: np.ndarray | None,
@@ -359,7 +357,4 @@ def _search_all(part: Partition, n: int, k: int, wanted: int, groups: np.ndarray
             bar.update(len(run))
     if groups is None:
         return indices, distances
-    if len(part.points) < n:
-        positions = np.where(indices >= 0, np.searchsorted(queries, indices), -1).astype(np.int32)
-        return expand_groups(positions, distances, queries, groups, k)
-    return share_rows(indices, distances, np.searchsorted(queries, groups), k)
+    return _members_lists(part, indices, distances, queries, groups, k)

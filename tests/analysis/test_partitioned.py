@@ -82,7 +82,8 @@ def test_candidates_hold_the_cluster_the_hubs_and_the_nearest():
     members = part.clusters(model._keys(), 10, 0)
     assert sorted(np.concatenate(members).tolist()) == list(range(500))
     hubs = np.array([3, 499])
-    cols = part.Partition(model, members, hubs, 0, np.arange(500)).candidates(0, 50)
+    partition = part.Partition(model, members, hubs, 0, np.arange(500))
+    cols = partition.joined(0, partition.ranked([0], 50)[0])
     assert set(members[0]) | set(hubs) <= set(cols) and (np.diff(cols) > 0).all()
     assert len(cols) <= len(members[0]) + 2 + 50
 
@@ -125,5 +126,5 @@ def test_every_representative_brings_its_own_nearest_however_far():
     near[6:] = [[0.3 + 0.1 * i, 0] for i in range(6)]
     model = Fixed(near, "euclidean").fit()
     partition = part.Partition(model, [np.array([0, 1])], np.array([], dtype=np.int64), 0, np.arange(12))
-    cols = partition.candidates(0, 6)  # three each, itself included
+    cols = partition.joined(0, partition.ranked([0], 6)[0])  # three each, itself included
     assert {2, 3, 4, 5} <= set(cols.tolist())
