@@ -127,9 +127,8 @@ class Partition:
             sizes = np.array([len(r) for r in reps])
             for first, last in zip(np.cumsum(sizes) - sizes, np.cumsum(sizes)):
                 block = dist[first:last]
-                own = max(1, wanted // len(block)) - 1
-                edge = np.partition(block, own, axis=1)[:, own:own + 1]
-                nearest = (block - np.where(np.isfinite(edge), edge, 0)).min(axis=0)
+                edge = own_edges(block, max(1, wanted // len(block)))
+                nearest = (block - np.where(np.isfinite(edge), edge, 0)[:, None]).min(axis=0)
                 nearest[~np.isfinite(nearest)] = np.inf
                 out.append(smallest(nearest, wanted))
             del dist
@@ -160,12 +159,40 @@ class Partition:
         return indices, distances
 
 
+#: Entries of a row a sampled order statistic is read from, at least (:func:`own_edges`, :func:`smallest`).
+STRIDE_SAMPLE = 64
+
+
+def own_edges(block: np.ndarray, rank: int) -> np.ndarray:
+    """Each row's ``rank``-th smallest value, shape (rows,): exactly below ``2 * STRIDE_SAMPLE``,
+    past it read off every ``s``-th entry (``s = rank // STRIDE_SAMPLE``): an unbiased estimate,
+    typically within an eighth of the rank, for ``1/s`` of the full selection's work (at 1,000,000
+    manga, selecting over every point took 9 of a partitioned search's 80 s). It only sets how
+    far each representative reaches (:meth:`Partition.ranked`), so an estimate serves."""
+    stride = max(1, rank // STRIDE_SAMPLE)
+    sub = block[:, ::stride]
+    own = min(max(1, rank // stride), sub.shape[1]) - 1
+    return np.partition(sub, own, axis=1)[:, own]
+
+
 def smallest(values: np.ndarray, count: int) -> np.ndarray:
     """Positions of the ``count`` smallest ``values`` (no NaN), in (value, position) order.
 
     Which of several equal values at the edge are taken is fixed (the first), so that the
     ``c`` smallest are the first ``c`` of the ``count`` smallest for every ``c <= count``.
+    A bound read off a strided sample of ``values`` first narrows the selection to the values
+    at or below it, when they are enough: the same positions, a fraction of the work.
     """
+    stride = count // STRIDE_SAMPLE
+    if stride > 1 and count < len(values):
+        bound = own_edges(values[None, :], 2 * count)[0]  # about twice count values lie at or below it
+        below = np.flatnonzero(values <= bound)
+        if len(below) >= count:
+            return below[_smallest(values[below], count)]
+    return _smallest(values, count)
+
+
+def _smallest(values: np.ndarray, count: int) -> np.ndarray:
     if count < len(values):
         top = np.argpartition(values, count - 1)[:count]
         edge = values[top].max()

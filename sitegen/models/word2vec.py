@@ -22,6 +22,37 @@ def stable_hash(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
 
+#: Manga of every word kept in the training sample whatever its size, so that a rare tag or
+#: itemset is learned too (a tag used 5 times in 1,000,000 manga would mostly miss a 200,000 sample).
+RARE_KEEP = 20
+
+
+def training_rows(terms: sp.spmatrix, cap: int, seed: int) -> np.ndarray:
+    """The manga whose sentences train word2vec, ascending: all of them up to ``cap``; past it, a
+    seeded sample of ``cap`` and the first :data:`RARE_KEEP` manga of every word.
+
+    At 1,000,000 manga word2vec over tags and itemsets trained for 166 s. A fifth of the
+    sentences serves as well: at 110,000 synthetic manga, trained on 22,000, related-title
+    recall@20 was 0.48 (all: 0.47) and tag coherence 0.65 (0.66); with itemsets 0.51 (0.49)
+    and 0.69 (0.69), in a third of the time.
+
+    Parameters
+    ----------
+    terms : sparse matrix, shape (n_manga, n_words)
+    cap : int
+    seed : int
+    """
+    n = terms.shape[0]
+    if n <= cap:
+        return np.arange(n)
+    sample = np.random.default_rng([seed, 17]).choice(n, size=cap, replace=False)
+    by_word = sp.csc_matrix(terms)
+    by_word.sort_indices()
+    firsts = [by_word.indices[by_word.indptr[j]:min(by_word.indptr[j] + RARE_KEEP, by_word.indptr[j + 1])]
+              for j in range(by_word.shape[1])]
+    return np.unique(np.concatenate([sample, *firsts]).astype(np.int64))
+
+
 class Word2Vec(Model):
     """CBOW word2vec where each manga's tag set is one sentence.
 
@@ -46,13 +77,17 @@ class Word2Vec(Model):
     params = {
         "size": Param(16, "vector size (the write-up's 16, about the square root of the tag count)", at_least(1)),
         "epochs": Param(10, "training passes over the catalogue", at_least(1)),
+        "max_sentences": Param(200_000, "most manga whose tag sets train the vectors: past it, a seeded sample (and "
+                                        "the first manga of every rare word), since a few hundred words need no "
+                                        "more and training grows with the catalogue", at_least(1)),
     }
 
     def fit(self, catalogue: Catalogue) -> Self:
         from gensim.models import Word2Vec as GensimWord2Vec
 
         terms = self.terms(catalogue.matrix)
-        sentences = [[str(j) for j in terms.indices[terms.indptr[i] : terms.indptr[i + 1]]] for i in range(terms.shape[0])]
+        sentences = [[str(j) for j in terms.indices[terms.indptr[i] : terms.indptr[i + 1]]]
+                     for i in training_rows(terms, self.max_sentences, self.seed)]
         window = max(len(s) for s in sentences)
         w2v = GensimWord2Vec(
             sentences=sentences,

@@ -116,6 +116,28 @@ def test_smallest_takes_the_first_of_equal_values_at_the_edge():
         assert part.smallest(values, count).tolist() == part.smallest(values, 7)[:count].tolist()
 
 
+@pytest.mark.parametrize("count", [129, 500, 2000, 9000])
+def test_smallest_narrowed_by_a_sampled_bound_is_the_full_selection(count):
+    rng = np.random.default_rng(count)
+    values = np.round(rng.exponential(size=10_000), 2)  # many ties, at the edge too
+    values[rng.choice(10_000, 300, replace=False)] = np.inf
+    full = np.lexsort((np.arange(10_000), values))[:count]  # (value, position) order
+    assert part.smallest(values, count).tolist() == full.tolist()
+    sorted_values = np.sort(values)  # a sample from the low end only: the bound is too low, the fallback serves
+    assert part.smallest(sorted_values[::-1].copy(), count).tolist() == np.lexsort(
+        (np.arange(10_000), sorted_values[::-1]))[:count].tolist()
+
+
+def test_own_edges_are_exact_for_small_ranks_and_close_past_them():
+    block = np.random.default_rng(3).random((40, 50_000)).astype(np.float32)
+    assert np.array_equal(part.own_edges(block, 100), np.sort(block, axis=1)[:, 99])
+    rank = 5000
+    estimate = part.own_edges(block, rank)
+    ranks = (block < estimate[:, None]).sum(axis=1)
+    assert abs(ranks.mean() - rank) < 0.05 * rank  # unbiased,
+    assert (np.abs(ranks - rank) < 0.5 * rank).all()  # each within about an eighth (64 sampled below it)
+
+
 def test_every_representative_brings_its_own_nearest_however_far():
     # manga 0 and 1 are one cluster's representatives: 0 has many manga close by, 1 has its
     # nearest (4, 5) farther than all of 0's; both must be among the candidates

@@ -223,3 +223,20 @@ def test_clipped_scores_tie_at_distance_one_listed_by_catalogue_order(small):
     for i in short:
         tail = found.indices[i][found.distances[i] == 1]
         assert len(tail) and (np.diff(tail) > 0).all() and not linked[i, tail].any()
+
+
+def test_word2vec_trains_on_a_sample_past_its_cap_and_keeps_rare_words():
+    from sitegen.models.word2vec import RARE_KEEP, training_rows
+
+    rng = np.random.default_rng(0)
+    words = (rng.random((5000, 12)) < 0.3).astype(float)
+    words[:, 11] = 0
+    words[[17, 4000, 4999], 11] = 1  # a rare word: its three manga are kept whatever the sample
+    terms = sp.csr_matrix(words)
+    assert np.array_equal(training_rows(terms, 5000, seed=1), np.arange(5000))
+    rows = training_rows(terms, 300, seed=1)
+    assert 300 <= len(rows) <= 300 + 12 * RARE_KEEP
+    assert np.all(np.diff(rows) > 0)
+    assert {17, 4000, 4999} <= set(rows.tolist())
+    assert np.array_equal(rows, training_rows(terms, 300, seed=1))
+    assert not np.array_equal(rows, training_rows(terms, 300, seed=2))
