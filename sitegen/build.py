@@ -197,22 +197,35 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
     model's text vectors order them, when it is among the models (:mod:`.analysis.ties`).
     ``found(model, lists)`` is called as each model's lists are ready.
     """
-    found_lists = []
+    found_lists: list[Neighbours] = []
+    by_name = {m.name: m for m in models}
     nb = config.neighbours
     text = next((m.text_ for m in models if hasattr(m, "text_")), None)
     for model in models:
-        with timings.stage(f"neighbours {model.name}"):
-            lists = search(model, len(catalogue), nb.k + nb.spare, method=nb.method, exact_max=nb.exact_max,
-                           seed=config.seed, groups=catalogue.tag_groups if model.rows_by_tag_set else None,
-                           candidates=nb.candidates, min_recall=nb.min_recall, sample=nb.sample,
-                           without=catalogue.tagless if model.needs_tags else None)
-            if text is not None and model.ties_among_twins:
-                lists = break_ties(lists, catalogue.tag_groups, text)
-            found_lists.append(lists)
-            model.release_search_state()  # searched once: its distance-only state goes
+        lists = reused_lists(model, found_lists, by_name)
+        if lists is None:
+            with timings.stage(f"neighbours {model.name}"):
+                lists = search(model, len(catalogue), nb.k + nb.spare, method=nb.method, exact_max=nb.exact_max,
+                               seed=config.seed, groups=catalogue.tag_groups if model.rows_by_tag_set else None,
+                               candidates=nb.candidates, min_recall=nb.min_recall, sample=nb.sample,
+                               without=catalogue.tagless if model.needs_tags else None)
+                if text is not None and model.ties_among_twins:
+                    lists = break_ties(lists, catalogue.tag_groups, text)
+        found_lists.append(lists)
+        model.release_search_state()  # searched once: its distance-only state goes
         if found is not None:
             found(model, lists)
     return found_lists
+
+
+def reused_lists(model: Model, found: list[Neighbours], models: dict[str, Model]) -> Neighbours | None:
+    """``model``'s lists when a model already searched has its very distance (its lists, under its
+    name), else None."""
+    same = next((nb for nb in found if model.same_lists_as(models[nb.model])), None)
+    if same is None:
+        return None
+    log.info("%s: its distance is %s's, so are its lists (not searched again)", model.name, same.model)
+    return Neighbours(model.name, same.indices, same.distances, same.method, same.recall)
 
 
 def evaluate_models(catalogue: Catalogue, neighbours: list[Neighbours], config: BuildConfig) -> Evaluation:

@@ -210,6 +210,11 @@ class Model(ABC):
             return np.sqrt(np.maximum(d, 0, out=d), out=d)
         raise NotImplementedError(f"model {self.name!r} must override distances()")
 
+    def same_lists_as(self, other: Model) -> bool:
+        """True when this model's distance is fitted ``other``'s, exactly, so that its lists are
+        ``other``'s without a search of their own (a blend at weight 0 and its base)."""
+        return False
+
     def release_search_state(self) -> None:
         """Let go of what only :meth:`distances` needs, once the build has searched the model (at
         110,000 manga the custom models' query and key vectors are 100-150 MB each); the

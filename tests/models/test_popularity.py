@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from sitegen.analysis.measures import related_matrix
+from sitegen.analysis.neighbours import GRID
 from sitegen.analysis.search import search
 from sitegen.config import BuildConfig, replace
 from sitegen.errors import ConfigError
@@ -189,3 +190,27 @@ def test_bad_weights_are_refused(demo_catalogue):
         PopularityBlend(weight=-0.5)
     with pytest.raises(ConfigError, match=r"'models.lsi_popularity.weights': expected at least one value"):
         PopularityBlend(weights=())
+
+
+def test_at_weight_zero_the_build_shares_the_base_models_lists(demo_catalogue, caplog):
+    from sitegen.build import reused_lists
+
+    config = replace(BuildConfig(seed=3), **{"models.lsi.rank": 9})
+    lsi = LSI.from_config(config).fit(demo_catalogue)
+    n = len(demo_catalogue)
+    searched = search(lsi, n, 6, method="exact", groups=demo_catalogue.tag_groups, without=demo_catalogue.tagless)
+    models = {"lsi": lsi}
+    at_zero = PopularityBlend(base=LSI.from_config(config), weight=0.0, seed=3).fit(demo_catalogue)
+    with caplog.at_level("INFO"):
+        shared = reused_lists(at_zero, [searched], models)
+    assert shared is not None and shared.model == "lsi_popularity" and "not searched again" in caplog.text
+    own = search(at_zero, n, 6, method="exact", groups=demo_catalogue.tag_groups, without=demo_catalogue.tagless)
+    assert np.array_equal(shared.indices, own.indices)  # what its own search would have found,
+    finite = np.isfinite(own.distances)  # (the manga without tags have empty lists)
+    assert np.array_equal(finite, np.isfinite(shared.distances))
+    assert np.abs(shared.distances[finite] - own.distances[finite]).max() <= 1 / GRID  # other products may round apart
+    # another weight, or a base with other hyperparameters, is searched
+    assert reused_lists(PopularityBlend(base=LSI.from_config(config), weight=0.1, seed=3).fit(demo_catalogue),
+                        [searched], models) is None
+    assert reused_lists(PopularityBlend(base=LSI(rank=5, seed=3), weight=0.0, seed=3).fit(demo_catalogue),
+                        [searched], models) is None
