@@ -189,20 +189,22 @@ def fit_models(catalogue: Catalogue, config: BuildConfig, timings: Timings) -> l
 
 
 def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConfig, timings: Timings,
-                    found: Callable[[Model, Neighbours], None] | None = None) -> list[Neighbours]:
+                    found: Callable[[Model, Neighbours, str | None], None] | None = None) -> list[Neighbours]:
     """Top-k neighbours of every manga under every model, and ``neighbours.spare`` more for the filters.
 
     For models whose rows depend on the tag set alone, manga with the same tags share one
     computed row (a third of the catalogue has a twin). Where twins tie, the description-aware
     model's text vectors order them, when it is among the models (:mod:`.analysis.ties`).
-    ``found(model, lists)`` is called as each model's lists are ready.
+    ``found(model, lists, same)`` is called as each model's lists are ready; ``same`` names the
+    model whose lists they are when the model's distance is one searched already, else None.
     """
     found_lists: list[Neighbours] = []
     by_name = {m.name: m for m in models}
     nb = config.neighbours
     text = next((m.text_ for m in models if hasattr(m, "text_")), None)
     for model in models:
-        lists = reused_lists(model, found_lists, by_name)
+        same = same_distance(model, found_lists, by_name)
+        lists = None if same is None else dataclasses.replace(same, model=model.name)
         if lists is None:
             with timings.stage(f"neighbours {model.name}"):
                 lists = search(model, len(catalogue), nb.k + nb.spare, method=nb.method, exact_max=nb.exact_max,
@@ -214,18 +216,17 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
         found_lists.append(lists)
         model.release_search_state()  # searched once: its distance-only state goes
         if found is not None:
-            found(model, lists)
+            found(model, lists, None if same is None else same.model)
     return found_lists
 
 
-def reused_lists(model: Model, found: list[Neighbours], models: dict[str, Model]) -> Neighbours | None:
-    """``model``'s lists when a model already searched has its very distance (its lists, under its
-    name), else None."""
+def same_distance(model: Model, found: list[Neighbours], models: dict[str, Model]) -> Neighbours | None:
+    """The lists of a model already searched whose distance is ``model``'s very own, else None:
+    they are ``model``'s lists, and its maps are that model's maps."""
     same = next((nb for nb in found if model.same_lists_as(models[nb.model])), None)
-    if same is None:
-        return None
-    log.info("%s: its distance is %s's, so are its lists (not searched again)", model.name, same.model)
-    return Neighbours(model.name, same.indices, same.distances, same.method, same.recall)
+    if same is not None:
+        log.info("%s: its distance is %s's, so are its lists and maps (not searched again)", model.name, same.model)
+    return same
 
 
 def evaluate_models(catalogue: Catalogue, neighbours: list[Neighbours], config: BuildConfig) -> Evaluation:
@@ -266,15 +267,29 @@ def feed_data(catalogue: Catalogue, models: list[Model], config: BuildConfig) ->
 
 
 def queue_map(maps: Backlog, model: Model, found: Neighbours, catalogue: Catalogue, config: BuildConfig,
-              umap: bool | None = None, key: str | None = None) -> None:
+              umap: bool | None = None, key: str | None = None, same: str | None = None) -> None:
     """Queue ``model``'s maps and their labels (catalogue order) under ``key`` (the model's name),
     UMAP if ``config`` wants it for this model (or as ``umap`` says); the job keeps the neighbour
-    graph only, not the lists."""
-    wanted = not config.projection.umap_models or model.name in config.projection.umap_models
-    umap = config.projection.method == "umap" and (wanted if umap is None else umap)
+    graph only, not the lists. A model with the distance of model ``same`` has its maps, renamed
+    (and without UMAP's when ``config`` wants none for it)."""
+    def umap_for(name: str) -> bool:
+        return config.projection.method == "umap" and (not config.projection.umap_models
+                                                       or name in config.projection.umap_models)
+
+    umap = umap_for(model.name) if umap is None else config.projection.method == "umap" and umap
+    if same is not None and (umap_for(same) or not umap):
+        maps.add(key or model.name, renamed_maps, maps, same, model.name, umap)
+        return
     inputs = map_inputs(model, found, mapped_count(len(catalogue), config.projection.size), config.projection,
                         catalogue.tag_groups, umap)
     maps.add(key or model.name, labelled_maps, model, inputs, catalogue, config)
+
+
+def renamed_maps(maps: Backlog, same: str, name: str, umap: bool) -> list[Projection]:
+    """Model ``same``'s maps as model ``name``'s (laid out once: the same vectors and lists), its
+    UMAP map only if ``umap``."""
+    return [dataclasses.replace(p, model=name, labels=list(p.labels)) for p in maps.result(same)
+            if umap or p.method != "umap"]
 
 
 def labelled_maps(model: Model, inputs: MapInputs, catalogue: Catalogue, config: BuildConfig) -> list[Projection]:
@@ -336,7 +351,7 @@ def build(config: BuildConfig) -> BuildReport:
     # (sitegen.backlog), while the build goes on; the maps' files are written last.
     with Backlog("maps") as maps:
         neighbours = find_neighbours(models, catalogue, config, timings,
-                                     found=lambda model, lists: queue_map(maps, model, lists, catalogue, config))
+                                     found=lambda model, lists, same: queue_map(maps, model, lists, catalogue, config, same=same))
         with timings.stage("evaluation"):
             evaluation = evaluate_models(catalogue, neighbours, config)
         default = evaluation.selection.default if evaluation.selection is not None else None

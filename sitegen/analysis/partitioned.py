@@ -78,9 +78,15 @@ def search_vectors(model: Model) -> np.ndarray:
 
 
 def clusters(vectors: np.ndarray, count: int, seed: int) -> list[np.ndarray]:
-    """Mini-batch k-means (scikit-learn) fitted on a sample; the non-empty clusters' members, sorted."""
+    """Mini-batch k-means (scikit-learn) fitted on a sample; the non-empty clusters' members, sorted.
+
+    In float64: given float32, scikit-learn's k-means++ start computes its distances in small
+    upcast chunks (clustering a Laplacian model's 59,527 tag sets of 110,000 manga: 14 s, in
+    float64 5.7 s).
+    """
     from sklearn.cluster import MiniBatchKMeans
 
+    vectors = np.asarray(vectors, dtype=np.float64)
     n = len(vectors)
     fit_rows = np.sort(np.random.default_rng(seed).choice(n, size=min(n, 50 * count), replace=False))
     km = MiniBatchKMeans(n_clusters=count, batch_size=4096, n_init=1, max_iter=50, random_state=seed)

@@ -78,14 +78,9 @@ class Probes:
         members = np.split(np.argsort(labels, kind="stable"), np.cumsum(np.bincount(labels, minlength=count))[:-1])
         return cls(model, vectors, centroids, min(most, count), members)
 
-    def nearest(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The ``most`` clusters nearest to each of manga ``rows``, nearest first,
-        and their centroids' cosines: shapes (len(rows), most), int64 and float32."""
-        block = self.vectors[rows] @ self.centroids.T
-        top = np.argpartition(-block, self.most - 1, axis=1)[:, :self.most]
-        ranked = np.take_along_axis(top, np.argsort(-np.take_along_axis(block, top, axis=1), axis=1, kind="stable"),
-                                    axis=1)
-        return ranked.astype(np.int64), np.take_along_axis(block, ranked, axis=1)
+    def cosines(self, rows: np.ndarray) -> np.ndarray:
+        """Cosines of manga ``rows`` with every centroid, shape (len(rows), count), float32."""
+        return self.vectors[rows] @ self.centroids.T
 
     def _merge(self, rows: np.ndarray, at: np.ndarray, clusters: np.ndarray, best_i: np.ndarray,
                best_d: np.ndarray) -> None:
@@ -118,17 +113,31 @@ class Probes:
         return indices, distances
 
     def _block_lists(self, rows: np.ndarray, reach: float, k: int) -> tuple[np.ndarray, np.ndarray]:
-        n = len(self.vectors)
-        order, sims = self.nearest(rows)
+        n, count = len(self.vectors), len(self.members)
+        sims = self.cosines(rows)
+        first = max(1, int(np.ceil(FIRST_PROBES * count)))
+        # the first-th and most-th largest cosine of each row: thresholds, not a sort of the clusters
+        edges = np.partition(sims, [count - self.most, count - first], axis=1)[:, [count - first, count - self.most]]
+        near = _capped(sims >= edges[:, :1], sims, first)
         best_i = np.full((len(rows), k), n, dtype=np.int64)
         best_d = np.full((len(rows), k), np.inf)
-        first = max(1, int(np.ceil(FIRST_PROBES * len(self.members))))
-        self._merge(rows, np.repeat(np.arange(len(rows)), first), order[:, :first].ravel(), best_i, best_d)
-        floor = 1 - best_d[:, -1:] / GRID - reach
-        lists, ranks = np.nonzero(sims[:, first:] >= floor.astype(np.float32))
-        self._merge(rows, lists, order[lists, first + ranks], best_i, best_d)
+        self._merge(rows, *np.nonzero(near), best_i, best_d)
+        floor = np.maximum(1 - best_d[:, -1:] / GRID - reach, edges[:, 1:]).astype(np.float32)
+        self._merge(rows, *np.nonzero(_capped(~near & (sims >= floor), sims, self.most - first)), best_i, best_d)
         best_i[best_i >= n] = -1
         return best_i.astype(np.int32), (best_d / GRID).astype(np.float32)
+
+
+def _capped(mask: np.ndarray, sims: np.ndarray, cap: int) -> np.ndarray:
+    """``mask`` with at most ``cap`` entries a row, the largest ``sims``: where cosines tie at an
+    edge (a manga with no words at all is as near to every centroid), the edge would let in more."""
+    over = np.flatnonzero(mask.sum(axis=1) > cap)
+    if over.size:
+        kept = np.where(mask[over], sims[over], -np.inf)
+        top = np.argpartition(-kept, cap - 1, axis=1)[:, :cap] if cap > 0 else np.zeros((over.size, 0), dtype=np.int64)
+        mask[over] = False
+        mask[over[:, None], top] = True
+    return mask
 
 
 def _exact_rows(model: Model, rows: np.ndarray, k: int, indices: np.ndarray, distances: np.ndarray) -> None:

@@ -94,3 +94,12 @@ def test_lists_made_a_few_manga_at_a_time_are_the_same(monkeypatch):
     assert np.array_equal(whole[0], blocked[0])
     # products of other shapes may round a distance to the neighbouring step of the tie grid
     assert np.abs(whole[1] - blocked[1]).max() <= 1 / GRID
+
+
+def test_a_manga_as_near_to_every_cluster_probes_no_more_than_its_share():
+    sims = np.array([[0.0, 0.0, 0.0, 0.0, 0.0, 0.0],  # as near to every centroid: all tie
+                     [0.9, 0.1, 0.8, 0.2, 0.3, 0.7]], dtype=np.float32)
+    capped = part._capped(sims >= np.float32(0.0), sims, 2)
+    assert capped.sum(axis=1).tolist() == [2, 2]
+    assert np.flatnonzero(capped[1]).tolist() == [0, 2]  # the largest two of a row that is over
+    assert part._capped(sims > 0.75, sims, 2).sum() == 2  # rows within the cap are left as they are

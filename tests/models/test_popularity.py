@@ -193,7 +193,7 @@ def test_bad_weights_are_refused(demo_catalogue):
 
 
 def test_at_weight_zero_the_build_shares_the_base_models_lists(demo_catalogue, caplog):
-    from sitegen.build import reused_lists
+    from sitegen.build import same_distance
 
     config = replace(BuildConfig(seed=3), **{"models.lsi.rank": 9})
     lsi = LSI.from_config(config).fit(demo_catalogue)
@@ -202,15 +202,15 @@ def test_at_weight_zero_the_build_shares_the_base_models_lists(demo_catalogue, c
     models = {"lsi": lsi}
     at_zero = PopularityBlend(base=LSI.from_config(config), weight=0.0, seed=3).fit(demo_catalogue)
     with caplog.at_level("INFO"):
-        shared = reused_lists(at_zero, [searched], models)
-    assert shared is not None and shared.model == "lsi_popularity" and "not searched again" in caplog.text
+        shared = same_distance(at_zero, [searched], models)
+    assert shared is searched and "not searched again" in caplog.text
     own = search(at_zero, n, 6, method="exact", groups=demo_catalogue.tag_groups, without=demo_catalogue.tagless)
     assert np.array_equal(shared.indices, own.indices)  # what its own search would have found,
     finite = np.isfinite(own.distances)  # (the manga without tags have empty lists)
     assert np.array_equal(finite, np.isfinite(shared.distances))
     assert np.abs(shared.distances[finite] - own.distances[finite]).max() <= 1 / GRID  # other products may round apart
     # another weight, or a base with other hyperparameters, is searched
-    assert reused_lists(PopularityBlend(base=LSI.from_config(config), weight=0.1, seed=3).fit(demo_catalogue),
-                        [searched], models) is None
-    assert reused_lists(PopularityBlend(base=LSI(rank=5, seed=3), weight=0.0, seed=3).fit(demo_catalogue),
-                        [searched], models) is None
+    assert same_distance(PopularityBlend(base=LSI.from_config(config), weight=0.1, seed=3).fit(demo_catalogue),
+                         [searched], models) is None
+    assert same_distance(PopularityBlend(base=LSI(rank=5, seed=3), weight=0.0, seed=3).fit(demo_catalogue),
+                         [searched], models) is None
