@@ -231,3 +231,35 @@ def test_past_exact_max_the_lists_are_searched_partitioned_and_say_their_recall(
     assert models["lsi"]["search"] == "partitioned"
     text = "".join(parse(tmp_path / "site/comparison.html").text)
     assert f"partitioned search, recall {models['lsi']['recall']:.3f} against exact lists" in text
+
+
+def test_a_model_with_another_models_distance_shares_its_lists_and_maps(tmp_path, caplog):
+    # the popularity blend at weight 0 is LSI: searched and laid out once
+    config = replace(BuildConfig(seed=4), **{
+        "catalogue.demo_size": 300, "site.out": tmp_path / "_site", "models.names": ("lsi", "lsi_popularity"),
+        "models.lsi_popularity.weight": 0.0})
+    with caplog.at_level("INFO"):
+        report = build(config)
+    assert "lsi_popularity: its distance is lsi's" in caplog.text
+    assert "neighbours lsi_popularity" not in report.stages
+    assert "map lsi:" in caplog.text and "map lsi_popularity:" not in caplog.text  # no layout of its own
+    site = tmp_path / "_site"
+    data = json.loads((site / "data/projections.json").read_text(encoding="utf-8"))
+    maps = {m["name"]: m["maps"] for m in data["models"]}
+    for method in ("pca", "umap"):
+        lsi, blend = (unpack_map((site / contract.FILES["map"].name(maps[name][method]["file"])).read_bytes())
+                      for name in ("lsi", "lsi_popularity"))
+        assert np.array_equal(lsi, blend)
+    index = json.loads((site / "data/catalogue.json").read_text(encoding="utf-8"))
+    assert [m["name"] for m in index["models"]] == ["lsi", "lsi_popularity"]
+
+
+def test_a_twin_model_wanting_a_umap_map_its_twin_has_not_gets_its_own(tmp_path, caplog):
+    config = replace(BuildConfig(seed=4), **{
+        "catalogue.demo_size": 300, "site.out": tmp_path / "_site", "models.names": ("lsi", "lsi_popularity"),
+        "models.lsi_popularity.weight": 0.0, "projection.umap_models": ("lsi_popularity",)})
+    with caplog.at_level("INFO"):
+        build(config)
+    assert "map lsi_popularity: umap" in caplog.text  # laid out for itself: LSI's job has no UMAP map
+    data = json.loads((tmp_path / "_site/data/projections.json").read_text(encoding="utf-8"))
+    assert {m["name"]: set(m["maps"]) for m in data["models"]}["lsi_popularity"] == {"pca", "umap"}
