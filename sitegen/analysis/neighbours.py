@@ -54,7 +54,7 @@ class Neighbours:
 
 
 @numba.njit(inline="always", cache=True, nogil=True)
-def _keep(best_d, best_i, filled, d, j):  # pragma: no cover - compiled
+def keep(best_d, best_i, filled, d, j):  # pragma: no cover - compiled
     """Put (``d``, ``j``) into the running list ``best_d``, ``best_i`` (sorted by distance, then
     index; ``filled`` entries, at most its length), unless the list is full and it does not come
     before the last; returns how many entries the list holds then."""
@@ -87,7 +87,7 @@ def _topk_block(dist, rows, k, grid, out_idx, out_dist):  # pragma: no cover - c
             d = np.floor(np.float64(raw) * grid + 0.5)
             if d != d:  # NaN sorts last
                 d = np.inf
-            filled = _keep(best_d, best_i, filled, d, j)  # j only grows: a tie never displaces
+            filled = keep(best_d, best_i, filled, d, j)  # j only grows: a tie never displaces
             if filled == k:
                 bound = (best_d[k - 1] + 0.5) / grid
         for p in range(k):
@@ -132,7 +132,7 @@ def _merge_block(dist, at, rows, cols, grid, best_i, best_d):  # pragma: no cove
                 d = np.inf
             # (distance, index) order: an equal distance displaces a larger index only, so the
             # lists do not depend on the order the blocks come in
-            _keep(bd, bi, k, d, j)
+            keep(bd, bi, k, d, j)
             bound = (bd[k - 1] + 0.5) / grid
 
 
@@ -180,7 +180,7 @@ def _merge_symmetric(dist, back, start, grid, self_out, best_i, best_d):  # prag
             d = np.floor(np.float64(raw) * grid + 0.5)
             if d != d:
                 d = np.inf
-            _keep(bd, bi, k, d, start + c)
+            keep(bd, bi, k, d, start + c)
             bound = (bd[k - 1] + 0.5) / grid
     # The lists of the manga past the block take its rows as columns, from ``back`` (d(j, i); the
     # block itself when the distance is symmetric). One task a tile of columns, so that each list
@@ -201,7 +201,7 @@ def _merge_symmetric(dist, back, start, grid, self_out, best_i, best_d):  # prag
                 if d != d:
                     d = np.inf
                 j = start + c
-                _keep(best_d[j], best_i[j], k, d, start + r)
+                keep(best_d[j], best_i[j], k, d, start + r)
                 bounds[c - c0] = (best_d[j, k - 1] + 0.5) / grid
 
 
@@ -219,7 +219,7 @@ def _expand_groups(group_pos, group_dist, starts, members, out_idx, out_dist):  
             d = np.float64(group_dist[r, p])
             for m in range(starts[g], min(starts[g + 1], starts[g] + width)):
                 # (distance, index) order, as the scan over every manga gives it
-                filled = _keep(best_d, best_i, filled, d, members[m])
+                filled = keep(best_d, best_i, filled, d, members[m])
         for p in range(width):
             out_idx[r, p] = best_i[p]
             out_dist[r, p] = best_d[p]

@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..analysis.blended import blend_scales, blended_top_k
 from ..analysis.measures import coherence_rows, related_matrix, related_recall, tag_bits
-from ..analysis.neighbours import top_k
 from ..params import Param, at_least, between, each
 from .base import Model
 from .lsi import LSI
@@ -108,30 +108,28 @@ class WeightChoice:
 
 
 def _sampled_tables(
-    rows: np.ndarray, distances: Callable[[np.ndarray], np.ndarray], blend: Callable[[np.ndarray, float], np.ndarray],
-    weights: Sequence[float], n: int, k: int,
+    rows: np.ndarray, parts: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], weights: Sequence[float],
+    n: int, k: int,
 ) -> np.ndarray:
     """Top-k lists of ``rows`` under each weight, shape (n_weights, n_rows, k), int32.
 
-    The base distances of a block are computed once and blended once per weight; the compiled
-    scan of :mod:`sitegen.analysis.neighbours` ranks them, so ties break exactly as in the real search.
+    The two distances of a block are computed once; one compiled scan ranks them under every
+    weight at once (:func:`~sitegen.analysis.blended.blended_top_k`), ties broken exactly as in
+    the real search.
     """
     out = np.empty((len(weights), rows.size, k), dtype=np.int32)
-    dist = np.empty((rows.size, k), dtype=np.float32)
+    alphas, betas = blend_scales(weights)
     step = max(1, BLOCK_BYTES // (4 * max(n, 1)))
     for start in range(0, rows.size, step):
         block = rows[start : start + step].astype(np.int64)
-        base = distances(block)
-        for w, weight in enumerate(weights):
-            scored = np.ascontiguousarray(blend(base, weight), dtype=np.float32)
-            top_k(scored, block, k, out[w, start : start + block.size], dist[start : start + block.size])
+        a, b = parts(block)
+        blended_top_k(a, b, alphas, betas, block, k, out[:, start : start + block.size])
     return out
 
 
 def choose_weight(
     catalogue: Catalogue,
-    distances: Callable[[np.ndarray], np.ndarray],
-    blend: Callable[[np.ndarray, float], np.ndarray],
+    parts: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
     weights: Sequence[float],
     *,
     k: int,
@@ -145,10 +143,10 @@ def choose_weight(
     Parameters
     ----------
     catalogue : Catalogue
-    distances : callable
-        ``distances(rows) -> (len(rows), n_manga)`` float32 base distances.
-    blend : callable
-        ``blend(base_block, weight) -> block`` of the same shape: the re-ranked distances.
+    parts : callable
+        ``parts(rows) -> (a, b)``: the two distances blended, float32, ``a`` of shape
+        (len(rows), n_manga) and ``b`` the same or (1, n_manga) (a term of the candidate alone);
+        weight ``w`` ranks by ``(1 - w) a + w b`` (:func:`~sitegen.analysis.blended.blend_scales`).
     weights : sequence of float
         Candidates; duplicates are dropped and they are tried in ascending order.
     k, sample, seed : int
@@ -170,7 +168,7 @@ def choose_weight(
     rec = np.sort(rng.choice(with_related, size=min(sample, with_related.size), replace=False))
     coh = np.sort(rng.choice(n, size=min(sample, n), replace=False))
     rows = np.union1d(rec, coh)
-    tables = _sampled_tables(rows, distances, blend, weights, n, k)
+    tables = _sampled_tables(rows, parts, weights, n, k)
     bits = tag_bits(catalogue.matrix)
     recalls = np.array([related_recall(related, rec, t[np.searchsorted(rows, rec)]) for t in tables])
     coherence = np.array([coherence_rows(bits, coh, t[np.searchsorted(rows, coh)]).mean() for t in tables])
@@ -264,7 +262,7 @@ class PopularityBlend(Model):
         self.penalty_ = (1.0 - self.popularity_).astype(np.float32)[None, :]  # (1, n_manga)
         if self.weight is None:
             self.choice_ = choose_weight(
-                catalogue, self.base_.distances, self._blend, self.weights, k=self.k or DEFAULT_K, sample=self.sample,
+                catalogue, self._parts, self.weights, k=self.k or DEFAULT_K, sample=self.sample,
                 seed=self.seed, max_coherence_loss=self.max_coherence_loss,
             )
             self.weight_ = self.choice_.weight
@@ -292,6 +290,11 @@ class PopularityBlend(Model):
         base = self.base_
         return (self.weight_ == 0 and type(other) is type(base) and other.get_params() == base.get_params()
                 and other.needs_tags == self.needs_tags and np.array_equal(other.embedding_, base.embedding_))
+
+    def _parts(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The base distances from ``rows`` and the candidates' penalty, shapes (n_rows, n_manga)
+        and (1, n_manga): what :func:`choose_weight` blends."""
+        return self.base_.distances(rows), self.penalty_
 
     def _keys(self) -> np.ndarray:
         return self.base_._keys()  # the vector form the partitioned search clusters

@@ -190,7 +190,7 @@ class TagsText(Model):
                                   svd_iter=self.svd_iter)
         lap("svd")
         if self.weight is None:
-            self.choice_ = choose_weight(catalogue, self._parts, self._blend, self.weights, k=self.k or DEFAULT_K,
+            self.choice_ = choose_weight(catalogue, self._parts, self.weights, k=self.k or DEFAULT_K,
                                          sample=self.sample, seed=self.seed, max_coherence_loss=self.max_coherence_loss)
             self.weight_ = self.choice_.weight
             log.info("text weight %s chosen by %s: %s", self.weight_, self.choice_.measure, self.choice_.reason)
@@ -204,20 +204,10 @@ class TagsText(Model):
         return self
 
     def _parts(self, rows: np.ndarray) -> np.ndarray:
-        """Tag and text cosine distances from ``rows``, shape (2, n_rows, n_manga), float32."""
+        """Tag and text cosine distances from ``rows``, shape (2, n_rows, n_manga), float32: the
+        blend of weight ``w`` ranks by ``(1 - w) * tag + w * text`` (:func:`choose_weight`)."""
         parts = np.empty((2, rows.size, self.tags_.shape[0]), dtype=np.float32)
         for p, vectors in enumerate((self.tags_, self.text_)):
             np.matmul(vectors[rows], vectors.T, out=parts[p])
             np.subtract(np.float32(1), parts[p], out=parts[p])
         return parts
-
-    @staticmethod
-    def _blend(parts: np.ndarray, weight: float) -> np.ndarray:
-        """``tag + w / (1 - w) * text`` of :meth:`_parts`' block: the blended distance
-        ``(1 - w) * tag + w * text`` divided by ``1 - w``, so the same ranking in one pass and no
-        temporary (text alone at ``w = 1``)."""
-        if weight >= 1:
-            return parts[1]
-        out = np.multiply(parts[1], np.float32(weight / (1 - weight)))
-        out += parts[0]
-        return out

@@ -124,14 +124,13 @@ def test_coherence_guard_and_one_standard_error_rule():
     base = TagCosine().fit(cat)
     penalty = (1 - popularity_scores(cat)).astype(np.float32)[None, :]
 
-    def blend(base, w):
-        return base * np.float32(1 - w) + np.float32(w) * penalty
+    def parts(rows):
+        return base.distances(rows), penalty
 
-    strict = choose_weight(cat, base.distances, blend, (0.7, 0.0, 0.3, 0.5), k=2, sample=500, seed=0,
-                           max_coherence_loss=0.0)
+    strict = choose_weight(cat, parts, (0.7, 0.0, 0.3, 0.5), k=2, sample=500, seed=0, max_coherence_loss=0.0)
     assert strict.weights == (0.0, 0.3, 0.5, 0.7)
     assert strict.coherence[1] < strict.coherence[0] and strict.weight == 0.0  # re-ranking costs coherence
-    loose = choose_weight(cat, base.distances, blend, (0.0, 0.5, 0.7), k=2, sample=500, seed=0, max_coherence_loss=1.0)
+    loose = choose_weight(cat, parts, (0.0, 0.5, 0.7), k=2, sample=500, seed=0, max_coherence_loss=1.0)
     assert loose.recall[1] == loose.recall[2] == 1.0
     assert loose.weight == 0.5  # ties go to the smaller weight
 
