@@ -225,7 +225,7 @@ def same_distance(model: Model, found: list[Neighbours], models: dict[str, Model
     they are ``model``'s lists, and its maps are that model's maps."""
     same = next((nb for nb in found if model.same_lists_as(models[nb.model])), None)
     if same is not None:
-        log.info("%s: its distance is %s's, so are its lists and maps (not searched again)", model.name, same.model)
+        log.info("%s: its distance is %s's, so are its lists (not searched again)", model.name, same.model)
     return same
 
 

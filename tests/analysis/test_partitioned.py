@@ -123,9 +123,18 @@ def test_smallest_narrowed_by_a_sampled_bound_is_the_full_selection(count):
     values[rng.choice(10_000, 300, replace=False)] = np.inf
     full = np.lexsort((np.arange(10_000), values))[:count]  # (value, position) order
     assert part.smallest(values, count).tolist() == full.tolist()
-    sorted_values = np.sort(values)  # a sample from the low end only: the bound is too low, the fallback serves
-    assert part.smallest(sorted_values[::-1].copy(), count).tolist() == np.lexsort(
-        (np.arange(10_000), sorted_values[::-1]))[:count].tolist()
+
+
+def test_smallest_falls_back_to_the_full_selection_when_the_sampled_bound_is_too_low(monkeypatch):
+    count = 500
+    values = 1 + np.random.default_rng(8).random(10_000)
+    stride = 2 * count // part.STRIDE_SAMPLE  # the entries the bound is read off hold the smallest values
+    values[::stride] = np.linspace(0, 0.5, len(values[::stride]))
+    sizes = []
+    full_selection = part._smallest
+    monkeypatch.setattr(part, "_smallest", lambda v, c: sizes.append(len(v)) or full_selection(v, c))
+    assert part.smallest(values, count).tolist() == np.lexsort((np.arange(10_000), values))[:count].tolist()
+    assert sizes == [10_000]  # too few values under the bound: the whole row was selected from
 
 
 def test_own_edges_are_exact_for_small_ranks_and_close_past_them():
