@@ -3,11 +3,11 @@
 Choosing a blend's weight (:func:`sitegen.models.popularity.choose_weight`) ranks a sample of
 manga against the whole catalogue under every candidate weight. Blending each block of
 distances once per weight and scanning it wrote and read the block again for every weight: at
-1,000,000 manga that step took 124 s of the description-aware model's fit (the popularity blend's
-whole fit, its weight chosen so too, took 115 s). Here each entry is read once, every weight's value made from it in registers, and each
-weight keeps its own running list, with the tie rule and grid of
-:func:`~sitegen.analysis.neighbours.top_k`; the values are the float32 ones
-``alpha * a + beta * b`` that the blocks held, so the lists are the same.
+1,000,000 manga that step took 124 s of the description-aware model's fit (the popularity
+blend's whole fit, its weight chosen so too, took 115 s). Here each entry is read once, every
+weight's value made from it in registers, and each weight keeps its own running list, with the
+tie rule and grid of :func:`~sitegen.analysis.neighbours.top_k`; the values are the float32
+ones ``alpha * a + beta * b`` that the blocks held, so the lists are the same.
 """
 
 from __future__ import annotations
