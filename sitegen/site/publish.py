@@ -110,21 +110,20 @@ def _write_catalogue(writer: SiteWriter, site: SiteConfig, inputs: SiteInputs, i
     layout = Layout(site.shard_size, site.compare_size, min(site.id_buckets, max(1, len(catalogue))))
     stored = neighbours[0].indices.shape[1] if neighbours else inputs.k  # k shown + spare
     default = selection.default if selection is not None else (infos[0].name if infos else "")
-    with TextWork(catalogue) as text:  # the title index and descriptions, made beside what needs neither
+    with TextWork(catalogue) as text:  # descriptions, then the title index, made beside what needs neither
         writer.write_data("columns", columns(catalogue))
         for number, bucket in id_buckets(catalogue, layout.id_buckets):
             writer.write_data("ids", bucket, number)
         for model, number, packed in neighbour_shards(neighbours, len(catalogue), site.compare_size, model_scales,
                                                       skip=default):
             writer.write_made(contract.FILES["neighbours"].name(number, model), compress, packed)
-        parts = text.result()
-    titles = parts.titles
+        at = next((p for p, nb in enumerate(neighbours) if nb.model == default), None)
+        for number, shard in shards(catalogue, site.shard_size, neighbours, None if at is None else neighbours[at],
+                                    None if at is None else model_scales[at], descriptions=text.descriptions()):
+            writer.write_data("shard", shard, number)  # while the helper makes the title index
+        titles = text.titles()
     writer.write_data("catalogue", catalogue_index(catalogue, infos, layout, stored, model_scales, show=inputs.k,
                                                    selection=selection, titles=titles.header()))
     writer.write_data("titles_top", titles.top)
     for number, fragment in enumerate(titles.fragments):
         writer.write_data("titles", fragment, number)
-    at = next((p for p, nb in enumerate(neighbours) if nb.model == default), None)
-    for number, shard in shards(catalogue, site.shard_size, neighbours, None if at is None else neighbours[at],
-                                None if at is None else model_scales[at], descriptions=parts.descriptions):
-        writer.write_data("shard", shard, number)

@@ -1,14 +1,16 @@
 """The site's two pieces of pure-Python text work, done in a helper process while the build
-writes the rest: the title search index (:func:`~sitegen.site.titles.title_index`) and every
-description as safe HTML (:func:`~sitegen.site.descriptions.sanitize_description`).
+writes the rest: every description as safe HTML
+(:func:`~sitegen.site.descriptions.sanitize_description`), then the title search index
+(:func:`~sitegen.site.titles.title_index`).
 
-Why a process: at 110,000 manga they take about 14 s and 8 s of one core, and by the time the
+Why a process: at 110,000 manga they take about 8 s and 14 s of one core, and by the time the
 site is written the maps, which ran beside the search on the other core, are done; a thread would
 wait on the interpreter lock. The helper is spawned (not forked: the build has threads of its own),
-gets only what it reads (names, years, follows; descriptions), and sends the results back; the
-main process meanwhile writes the files that need neither (list columns, id buckets, the models'
-list files). The result is the same as computing both in the main process, which is what happens
-when a process cannot be started (logged).
+gets only what it reads (descriptions; names, years, follows), and sends each result back as it is
+done: the descriptions first, which the pick shards need, so that the main process makes the
+shards while the helper makes the title index, and before that writes the files that need neither
+(list columns, id buckets, the models' list files). The result is the same as computing both in
+the main process, which is what happens when a process cannot be started (logged).
 """
 
 from __future__ import annotations
@@ -66,12 +68,16 @@ class TextParts:
 SIZES = ("KEY_LETTERS", "STOP_SHARE", "STOP_MIN", "PER_FRAGMENT", "MAX_BUCKETS", "TOP")
 
 
-def _work(names: _Names, descriptions: Sequence[str], sizes: dict[str, float]) -> tuple[TextParts, int]:
-    """Both pieces, and this process's peak resident bytes (:func:`_peak_bytes`)."""
+def _descriptions(descriptions: Sequence[str]) -> list[str]:
+    return [sanitize_description(d) for d in descriptions]
+
+
+def _titles(names: _Names, sizes: dict[str, float]) -> tuple[TitleIndex, int]:
+    """The title index, and this process's peak resident bytes (:func:`_peak_bytes`): the
+    helper's last piece of work, so the peak covers both."""
     for name, value in sizes.items():
         setattr(titles, name, value)
-    parts = TextParts(title_index(names), [sanitize_description(d) for d in descriptions])  # type: ignore[arg-type]
-    return parts, _peak_bytes()
+    return title_index(names), _peak_bytes()  # type: ignore[arg-type]
 
 
 def _peak_bytes() -> int:
@@ -85,33 +91,47 @@ def _peak_bytes() -> int:
 
 
 class TextWork:
-    """:class:`TextParts` of a catalogue, started in a helper process; :meth:`result` waits for them."""
+    """A catalogue's safe descriptions and title index, started in a helper process;
+    :meth:`descriptions` and :meth:`titles` wait for each."""
 
     def __init__(self, catalogue: Catalogue) -> None:
         names = _Names([_Named(m.title, tuple(m.alt_titles), m.year, m.follows) for m in catalogue.manga],
                        np.asarray(catalogue.follows_order))
-        descriptions = [m.description for m in catalogue.manga]
+        self._descriptions_in = [m.description for m in catalogue.manga]
+        self._titles_in = (names, {name: getattr(titles, name) for name in SIZES})
         self._pool: ProcessPoolExecutor | None = None
-        self._future: Future | None = None
-        self._args = (names, descriptions, {name: getattr(titles, name) for name in SIZES})
+        self._futures: tuple[Future, Future] | None = None
         try:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-            self._future = self._pool.submit(_work, *self._args)
+            # one worker takes them in this order: the descriptions come back first
+            self._futures = (self._pool.submit(_descriptions, self._descriptions_in),
+                             self._pool.submit(_titles, *self._titles_in))
         except OSError as err:  # no processes here (a sandbox): the same work, in this process
             log.warning("the site's text work runs in the build process: no helper process (%s)", err)
             self.close()
-        #: The helper's peak resident bytes, once :meth:`result` has returned (0 when inline).
+        #: The helper's peak resident bytes, once :meth:`titles` has returned (0 when inline).
         self.helper_peak = 0
 
-    def result(self) -> TextParts:
-        """The parts (waits for the helper; its errors are raised here)."""
-        if self._future is None:
-            parts, _ = _work(*self._args)
-            return parts
-        parts, self.helper_peak = self._future.result()
+    def descriptions(self) -> list[str]:
+        """Every manga's description as safe HTML, in catalogue order (waits for the helper; its
+        errors are raised here)."""
+        if self._futures is None:
+            return _descriptions(self._descriptions_in)
+        return self._futures[0].result()
+
+    def titles(self) -> TitleIndex:
+        """The title index (waits for the helper; its errors are raised here)."""
+        if self._futures is None:
+            return _titles(*self._titles_in)[0]
+        index, self.helper_peak = self._futures[1].result()
         log.info("title index and descriptions made beside the site's other files (helper peak %.0f MiB)",
                  self.helper_peak / 2**20)
-        return parts
+        return index
+
+    def result(self) -> TextParts:
+        """Both parts."""
+        descriptions = self.descriptions()
+        return TextParts(self.titles(), descriptions)
 
     def close(self) -> None:
         """Stop the helper (waiting for it, or dropping work not started)."""

@@ -30,6 +30,16 @@ def test_the_helper_makes_what_the_build_would(demo_catalogue):
     assert any("<p>" in d for d in parts.descriptions)
 
 
+def test_descriptions_come_back_on_their_own_before_the_title_index(demo_catalogue):
+    # the build makes the pick shards from the descriptions while the helper makes the title index
+    with TextWork(demo_catalogue) as work:
+        descriptions = work.descriptions()
+        assert work.helper_peak == 0  # reported with the title index, the helper's last piece
+        index = work.titles()
+        assert work.helper_peak > 0
+    assert (index, descriptions) == expected(demo_catalogue)
+
+
 def test_the_helper_sizes_the_index_as_the_build_process_does(demo_catalogue, monkeypatch):
     # a fresh import in the helper would not see sizes set here (tests set them)
     from sitegen.site import titles
