@@ -81,3 +81,25 @@ def same_series(series: np.ndarray, row: int, listed: Sequence[np.ndarray]) -> l
     every = np.unique(np.concatenate([np.asarray(x) for x in listed])) if listed else np.empty(0, dtype=np.int64)
     every = every[(every >= 0) & (every != row)]
     return every[series[every] == series[row]].tolist()
+
+
+def same_series_block(series: np.ndarray, start: int, listed: Sequence[np.ndarray]) -> list[list[int]]:
+    """:func:`same_series` for the manga ``start, start + 1, ...``, one row of ``listed`` each.
+
+    One pass over the block of lists instead of one call a manga: at 1,000,000 manga and 12
+    models, a call a manga cost minutes of the site's writing (most rows find nothing).
+
+    Parameters
+    ----------
+    series : ndarray, shape (n_manga,), from :func:`series_ids`
+    start : int
+    listed : sequence of ndarray of int, each shape (rows, width)
+        Each model's lists of those manga (negative = none); at least one.
+    """
+    stacked = np.concatenate([np.asarray(x) for x in listed], axis=1)
+    rows = np.arange(start, start + stacked.shape[0])
+    hit = (stacked >= 0) & (stacked != rows[:, None]) & (series[np.maximum(stacked, 0)] == series[rows][:, None])
+    out: list[list[int]] = [[] for _ in rows]
+    for r in np.flatnonzero(hit.any(axis=1)).tolist():
+        out[r] = np.unique(stacked[r][hit[r]]).tolist()
+    return out

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..analysis.neighbours import Neighbours
-from ..analysis.series import direct_relations, same_series, series_ids
+from ..analysis.series import direct_relations, same_series_block, series_ids
 from ..sources.catalogue import CONTENT_RATINGS, Catalogue
 from .contract import versioned
 from .descriptions import sanitize_description
@@ -176,15 +176,34 @@ def _headers(catalogue: Catalogue, facets: Facets) -> dict[str, list[Any]]:
     }
 
 
-def _lists(default: Neighbours, scale: Scale, start: int, stop: int) -> dict[str, list[str]]:
-    """The default model's lists of manga ``[start, stop)``, each as two base64 texts: the indices
-    (3 bytes each, little-endian) and the distance bytes, the empty places (always last) left out.
-    Packed so, a pick shard's lists take 10 kB instead of 19 kB of JSON numbers."""
-    idx = default.indices[start:stop]
-    q = quantize(default.distances[start:stop], idx, scale)
-    counts = ((idx >= 0) & (q != NONE)).sum(axis=1)
-    return {"list": [base64.b64encode(w[:c].tobytes()).decode() for w, c in zip(index_bytes(idx), counts)],
-            "dist": [base64.b64encode(r[:c].tobytes()).decode() for r, c in zip(q, counts)]}
+#: Manga whose default lists are packed at once for the pick shards (:func:`_packed_lists`).
+LIST_BLOCK = 32768
+
+
+def _packed_lists(default: Neighbours, scale: Scale, n: int, block: int) -> Iterator[tuple[int, list[str], list[str]]]:
+    """The default model's lists, each as two base64 texts: the indices (3 bytes each,
+    little-endian) and the distance bytes, the empty places (always last) left out; yields
+    ``(start, lists, distances)`` for blocks of ``block`` manga (packing a shard's 32 at a time
+    cost more in numpy's calls than in the work). Packed so, a pick shard's lists take 10 kB
+    instead of 19 kB of JSON numbers."""
+    for start in range(0, n, block):
+        idx = default.indices[start:start + block]
+        q = quantize(default.distances[start:start + block], idx, scale)
+        counts = ((idx >= 0) & (q != NONE)).sum(axis=1).tolist()
+        encode = base64.b64encode
+        yield (start, [encode(w[:c].tobytes()).decode() for w, c in zip(index_bytes(idx), counts)],
+               [encode(r[:c].tobytes()).decode() for r, c in zip(q, counts)])
+
+
+def _lists(packed: Iterator[tuple[int, list[str], list[str]]] | None, held: list[Any], start: int,
+           stop: int) -> dict[str, list[str]]:
+    """Manga ``[start, stop)``'s slice of :func:`_packed_lists` (``held``: the block in hand)."""
+    if packed is None:
+        return {"list": [], "dist": []}
+    while not held or held[0] + len(held[1]) < stop:
+        held[:] = next(packed)
+    first = held[0]
+    return {"list": held[1][start - first:stop - first], "dist": held[2][start - first:stop - first]}
 
 
 def unpack_list(indices: str, distances: str) -> tuple[list[int], list[int]]:
@@ -200,7 +219,7 @@ def _near(headers: dict[str, list[Any]], start: int, stop: int, named: set[int])
 
 
 def _take(column: list[Any], rows: list[int]) -> list[Any]:
-    return [column[j] for j in rows]
+    return list(map(column.__getitem__, rows))
 
 
 def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbours] = (),
@@ -228,13 +247,15 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
     n = len(catalogue)
     related, series, works = direct_relations(catalogue), series_ids(catalogue), people_works(catalogue)
     headers = _headers(catalogue, Facets.of(catalogue))
+    block = shard_size * max(1, LIST_BLOCK // shard_size)  # a shard never straddles two blocks
+    packed = _packed_lists(default, scale, n, block) if default is not None and scale is not None else None
+    held: list[Any] = []
     for number, start in enumerate(range(0, n, shard_size)):
         stop = min(n, start + shard_size)
-        lists: dict[str, list[Any]] = {"list": [], "dist": []}
         named: set[int] = set()
-        if default is not None and scale is not None:
-            lists = _lists(default, scale, start, stop)
-            listed = default.indices[start:stop]
+        lists = _lists(packed, held, start, stop)
+        if packed is not None:
+            listed = default.indices[start:stop]  # type: ignore[union-attr]
             named.update(listed[listed >= 0].tolist())
         by = [_by(catalogue, works, i) for i in range(start, stop)]
         named.update(j for i in range(start, stop) for j, _ in related[i])
@@ -245,7 +266,8 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
             "desc": (descriptions[start:stop] if descriptions is not None
                      else [sanitize_description(m.description) for m in catalogue.manga[start:stop]]),
             "rel": [[list(pair) for pair in related[i]] for i in range(start, stop)],
-            "same": [same_series(series, i, [nb.indices[i] for nb in neighbours]) for i in range(start, stop)],
+            "same": (same_series_block(series, start, [nb.indices[start:stop] for nb in neighbours]) if neighbours
+                     else [[] for _ in range(start, stop)]),
             "by": by,
             **lists,
             "near": _near(headers, start, stop, named),

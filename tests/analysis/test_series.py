@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sitegen.analysis.series import direct_relations, relation_label, same_series, series_ids
+from sitegen.analysis.series import direct_relations, relation_label, same_series, same_series_block, series_ids
 from sitegen.sources.catalogue import Manga, Relation, build_catalogue
 from sitegen.sources.vocabulary import VOCABULARY
 
@@ -45,3 +45,14 @@ def test_same_series_only_among_listed_neighbours():
     series = np.array([0, 0, 0, 1, 1])
     assert same_series(series, 0, [np.array([1, 3, -1]), np.array([4, 2, 0])]) == [1, 2]
     assert same_series(series, 3, []) == []
+
+
+def test_same_series_of_a_block_is_that_of_each_manga():
+    rng = np.random.default_rng(5)
+    series = rng.integers(0, 6, size=60)
+    start = 20
+    listed = [rng.integers(-1, 60, size=(15, 7)) for _ in range(3)]
+    listed[0][2, 0] = start + 2  # the manga itself is never its own series-mate
+    block = same_series_block(series, start, listed)
+    assert block == [same_series(series, start + r, [x[r] for x in listed]) for r in range(15)]
+    assert any(block) and not all(block)

@@ -104,6 +104,26 @@ def test_pick_shards_carry_the_default_models_list(demo_catalogue):
     assert len(first["list"]) == len(first["dist"]) == len(first["id"]) == 64
 
 
+def test_pick_shards_lists_are_packed_in_blocks_a_shard_never_straddles(demo_catalogue, monkeypatch):
+    import sitegen.site.data as data
+
+    n = len(demo_catalogue)
+    rng = np.random.default_rng(2)
+    idx = rng.integers(-1, n, size=(n, 6)).astype(np.int32)
+    dist = np.sort(rng.random((n, 6)).astype(np.float32), axis=1)
+    idx = np.sort(idx, axis=1)[:, ::-1].copy()  # the empty places (-1) last
+    dist[idx < 0] = np.inf
+    nb = Neighbours("m", idx, dist)
+    (scale,) = scales([dist])
+    whole = [s for _, s in shards(demo_catalogue, 7, [nb], nb, scale)]
+    monkeypatch.setattr(data, "LIST_BLOCK", 10)  # blocks of 7 manga: 7 does not divide 10
+    blocked = [s for _, s in shards(demo_catalogue, 7, [nb], nb, scale)]
+    assert blocked == whole
+    lists = [unpack_list(a, b) for s in whole for a, b in zip(s["list"], s["dist"])]
+    assert len(lists) == n
+    assert all(got == [j for j in row if j >= 0] for (got, _), row in zip(lists, idx.tolist()))
+
+
 def test_packed_shards_round_trip_lists_and_gaps():
     idx = np.array([[5, 2, -1], [0, 16_000_000, 7]], dtype=np.int64)
     dist = np.array([[0.1, 0.25, np.inf], [0.0, 0.5, 2.0]], dtype=np.float32)
