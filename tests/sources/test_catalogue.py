@@ -44,6 +44,23 @@ def test_bad_lines_are_skipped_counted_and_reported(tmp_path):
     }
 
 
+def test_a_tag_seen_before_is_checked_again_when_it_comes_otherwise(tmp_path):
+    # a known tag whose record repeats it exactly is not read twice; any other form is read and judged
+    first = manga_object("First")
+    tag = first["attributes"]["tags"][0]
+    broken = []
+    for damage in ({"name": {}}, {"name": "Action"}, {"group": "nonsense"}):
+        other = manga_object(f"Damaged {len(broken)}")
+        other["attributes"]["tags"] = [{**tag, "attributes": {**tag["attributes"], **damage}}]
+        broken.append(json.dumps(other))
+    again = manga_object("Again")
+    again["attributes"]["tags"] = [json.loads(json.dumps(tag))]
+    catalogue, report = load_catalogue(write_lines(tmp_path / "c.jsonl", [json.dumps(first), *broken, json.dumps(again)]))
+    assert [m.title for m in catalogue.manga] == ["First", "Again"]
+    assert report.skipped == {"malformed tag": 3}
+    assert catalogue.manga[1].tag_ids == (tag["id"],)
+
+
 def test_unknown_fields_are_ignored_and_gzip_is_read(tmp_path):
     obj = manga_object("Extra Fields", follows=3)
     obj["attributes"]["somethingNew"] = {"deep": [1, 2]}
