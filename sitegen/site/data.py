@@ -129,7 +129,7 @@ def catalogue_index(catalogue: Catalogue, models: Sequence[ModelInfo], layout: L
 COLUMNS = ("title", "year", "tags", "rating", "lang", "status", "demo")
 
 
-def columns(catalogue: Catalogue) -> dict[str, Any]:
+def columns(catalogue: Catalogue, headers: dict[str, list[Any]] | None = None) -> dict[str, Any]:
     """What a list shows and filters by, for every manga: parallel lists in index order, for the
     pages whose lists name any manga (Compare, Maps, the Feed); a pick's shard carries its own.
 
@@ -137,9 +137,9 @@ def columns(catalogue: Catalogue) -> dict[str, Any]:
     :data:`~sitegen.sources.catalogue.CONTENT_RATINGS`), and ``lang``, ``status``, ``demo`` coded
     by the catalogue index's ``facets`` (-1 unknown): the pick shards' header fields of the same
     names. No ids and no alternative titles: a page needs those only for the manga it shows in
-    full, and they are in its pick shard.
+    full, and they are in its pick shard. ``headers``: :func:`header_fields`, when made already.
     """
-    headers = _headers(catalogue, Facets.of(catalogue))
+    headers = headers if headers is not None else header_fields(catalogue)
     return versioned("columns", {key: headers[key] for key in COLUMNS})
 
 
@@ -160,8 +160,10 @@ def id_buckets(catalogue: Catalogue, buckets: int) -> Iterator[tuple[int, dict[s
         yield number, versioned("ids", {"ids": ids, "index": index})
 
 
-def _headers(catalogue: Catalogue, facets: Facets) -> dict[str, list[Any]]:
-    """Every manga's header fields (see :func:`shards`), once: a shard takes its slice."""
+def header_fields(catalogue: Catalogue) -> dict[str, list[Any]]:
+    """Every manga's header fields (see :func:`shards`), once: a shard takes its slice, the list
+    columns (:func:`columns`) some of them whole."""
+    facets = Facets.of(catalogue)
     cr_code = {c: i for i, c in enumerate(CONTENT_RATINGS)}  # the loader admits no other rating
     manga = catalogue.manga
     codes = {name: facets.codes(name) for name in ("lang", "status", "demo")}
@@ -224,7 +226,8 @@ def _take(column: list[Any], rows: list[int]) -> list[Any]:
 
 def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbours] = (),
            default: Neighbours | None = None, scale: Scale | None = None,
-           descriptions: Sequence[str] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+           descriptions: Sequence[str] | None = None,
+           headers: dict[str, list[Any]] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """Everything one pick shows but the other models' lists, for manga ``[start, start + shard_size)``.
 
     Yields
@@ -242,11 +245,11 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
         :data:`COLUMNS`) of every other manga those lists, relations and people name, so that a
         pick needs no other file (:mod:`sitegen.site.numbering` keeps them few).
         ``descriptions``, when given, are every manga's already sanitized
-        (:mod:`sitegen.site.textwork`).
+        (:mod:`sitegen.site.textwork`). ``headers``: :func:`header_fields`, when made already.
     """
     n = len(catalogue)
     related, series, works = direct_relations(catalogue), series_ids(catalogue), people_works(catalogue)
-    headers = _headers(catalogue, Facets.of(catalogue))
+    headers = headers if headers is not None else header_fields(catalogue)
     block = shard_size * max(1, LIST_BLOCK // shard_size)  # a shard never straddles two blocks
     packed = _packed_lists(default, scale, n, block) if default is not None and scale is not None else None
     held: list[Any] = []

@@ -14,6 +14,7 @@ from .data import (
     ModelInfo,
     catalogue_index,
     columns,
+    header_fields,
     id_buckets,
     model_details,
     neighbour_shards,
@@ -111,7 +112,8 @@ def _write_catalogue(writer: SiteWriter, site: SiteConfig, inputs: SiteInputs, i
     stored = neighbours[0].indices.shape[1] if neighbours else inputs.k  # k shown + spare
     default = selection.default if selection is not None else (infos[0].name if infos else "")
     with TextWork(catalogue) as text:  # descriptions, then the title index, made beside what needs neither
-        writer.write_data("columns", columns(catalogue))
+        headers = header_fields(catalogue)
+        writer.write_data("columns", columns(catalogue, headers))
         for number, bucket in id_buckets(catalogue, layout.id_buckets):
             writer.write_data("ids", bucket, number)
         for model, number, packed in neighbour_shards(neighbours, len(catalogue), site.compare_size, model_scales,
@@ -119,7 +121,8 @@ def _write_catalogue(writer: SiteWriter, site: SiteConfig, inputs: SiteInputs, i
             writer.write_made(contract.FILES["neighbours"].name(number, model), compress, packed)
         at = next((p for p, nb in enumerate(neighbours) if nb.model == default), None)
         for number, shard in shards(catalogue, site.shard_size, neighbours, None if at is None else neighbours[at],
-                                    None if at is None else model_scales[at], descriptions=text.descriptions()):
+                                    None if at is None else model_scales[at], descriptions=text.descriptions(),
+                                    headers=headers):
             writer.write_data("shard", shard, number)  # while the helper makes the title index
         titles = text.titles()
     writer.write_data("catalogue", catalogue_index(catalogue, infos, layout, stored, model_scales, show=inputs.k,
