@@ -270,11 +270,23 @@ def assemble(
     """
     k = int(labels.max(initial=-1)) + 1
     h = (labels[:, None] == np.arange(k)[None, :]).astype(np.float64)
-    alone = (labels < 0).astype(np.float64)[:, None]
-    return (
-        np.hstack([queries, lead[:, None] * h, h, far * h, far * alone]).astype(np.float32),
-        np.hstack([keys, h, trail[:, None] * h, 1.0 - h, np.ones_like(alone)]).astype(np.float32),
-    )
+    alone = (labels < 0).astype(np.float64)
+    n, r = queries.shape
+    # Filled column by column, each block cast as it is written: stacking in float64 first held
+    # two more (n, r) copies at the fit's peak (the Laplacian fits' largest step).
+    q = np.empty((n, r + 3 * k + 1), dtype=np.float32)
+    q[:, :r] = queries
+    q[:, r:r + k] = lead[:, None] * h
+    q[:, r + k:r + 2 * k] = h
+    q[:, r + 2 * k:r + 3 * k] = far * h
+    q[:, -1] = far * alone
+    key = np.empty((n, r + 3 * k + 1), dtype=np.float32)
+    key[:, :r] = keys
+    key[:, r:r + k] = h
+    key[:, r + k:r + 2 * k] = trail[:, None] * h
+    key[:, r + 2 * k:r + 3 * k] = 1.0 - h
+    key[:, -1] = 1.0
+    return q, key
 
 
 class _CommuteModel(QueryKeyModel):
@@ -359,7 +371,8 @@ class LaplacianEuclidean(_CommuteModel):
         half = (p - per_row(self.lower_, labels, 0.0) / 2) / row_scale
         unit = f.vectors / np.sqrt(row_scale)[:, None]
         # 2 theta F_i . F_j = -2 L+_ij; lead and trail carry L+_ii and L+_jj
-        return assemble(2.0 * unit * f.weights, unit, half, half, labels, self.far_)
+        # unit * (2 theta) is 2.0 * unit * theta to the bit (a power of two), with one (n, r) array fewer
+        return assemble(unit * (2.0 * f.weights), unit, half, half, labels, self.far_)
 
 
 class LaplacianCosine(_CommuteModel):
