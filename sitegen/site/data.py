@@ -182,30 +182,17 @@ def header_fields(catalogue: Catalogue) -> dict[str, list[Any]]:
 LIST_BLOCK = 32768
 
 
-def _packed_lists(default: Neighbours, scale: Scale, n: int, block: int) -> Iterator[tuple[int, list[str], list[str]]]:
-    """The default model's lists, each as two base64 texts: the indices (3 bytes each,
-    little-endian) and the distance bytes, the empty places (always last) left out; yields
-    ``(start, lists, distances)`` for blocks of ``block`` manga (packing a shard's 32 at a time
-    cost more in numpy's calls than in the work). Packed so, a pick shard's lists take 10 kB
-    instead of 19 kB of JSON numbers."""
-    for start in range(0, n, block):
-        idx = default.indices[start:start + block]
-        q = quantize(default.distances[start:start + block], idx, scale)
-        counts = ((idx >= 0) & (q != NONE)).sum(axis=1).tolist()
-        encode = base64.b64encode
-        yield (start, [encode(w[:c].tobytes()).decode() for w, c in zip(index_bytes(idx), counts)],
-               [encode(r[:c].tobytes()).decode() for r, c in zip(q, counts)])
-
-
-def _lists(packed: Iterator[tuple[int, list[str], list[str]]] | None, held: list[Any], start: int,
-           stop: int) -> dict[str, list[str]]:
-    """Manga ``[start, stop)``'s slice of :func:`_packed_lists` (``held``: the block in hand)."""
-    if packed is None:
-        return {"list": [], "dist": []}
-    while not held or held[0] + len(held[1]) < stop:
-        held[:] = next(packed)
-    first = held[0]
-    return {"list": held[1][start - first:stop - first], "dist": held[2][start - first:stop - first]}
+def _packed_lists(default: Neighbours, scale: Scale, start: int, stop: int) -> tuple[list[str], list[str]]:
+    """The default model's lists of manga ``[start, stop)``, each as two base64 texts: the indices
+    (3 bytes each, little-endian) and the distance bytes, the empty places (always last) left out.
+    Packed so, a pick shard's lists take 10 kB instead of 19 kB of JSON numbers. Called for blocks
+    of :data:`LIST_BLOCK` manga: a shard's 32 at a time cost more in numpy's calls than in the work."""
+    idx = default.indices[start:stop]
+    q = quantize(default.distances[start:stop], idx, scale)
+    counts = ((idx >= 0) & (q != NONE)).sum(axis=1).tolist()
+    encode = base64.b64encode
+    return ([encode(w[:c].tobytes()).decode() for w, c in zip(index_bytes(idx), counts)],
+            [encode(r[:c].tobytes()).decode() for r, c in zip(q, counts)])
 
 
 def unpack_list(indices: str, distances: str) -> tuple[list[int], list[int]]:
@@ -251,14 +238,17 @@ def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbour
     related, series, works = direct_relations(catalogue), series_ids(catalogue), people_works(catalogue)
     headers = headers if headers is not None else header_fields(catalogue)
     block = shard_size * max(1, LIST_BLOCK // shard_size)  # a shard never straddles two blocks
-    packed = _packed_lists(default, scale, n, block) if default is not None and scale is not None else None
-    held: list[Any] = []
+    packed: tuple[list[str], list[str]] = ([], [])
     for number, start in enumerate(range(0, n, shard_size)):
         stop = min(n, start + shard_size)
         named: set[int] = set()
-        lists = _lists(packed, held, start, stop)
-        if packed is not None:
-            listed = default.indices[start:stop]  # type: ignore[union-attr]
+        lists: dict[str, list[Any]] = {"list": [], "dist": []}
+        if default is not None and scale is not None:
+            if start % block == 0:
+                packed = _packed_lists(default, scale, start, start + block)
+            at = start % block
+            lists = {"list": packed[0][at:at + stop - start], "dist": packed[1][at:at + stop - start]}
+            listed = default.indices[start:stop]
             named.update(listed[listed >= 0].tolist())
         by = [_by(catalogue, works, i) for i in range(start, stop)]
         named.update(j for i in range(start, stop) for j, _ in related[i])

@@ -55,14 +55,6 @@ class _Names:
         return len(self.manga)
 
 
-@dataclass(frozen=True)
-class TextParts:
-    """The title index and each manga's description as safe HTML, in catalogue order."""
-
-    titles: TitleIndex
-    descriptions: list[str]
-
-
 #: The title index's sizes, sent from the build process: a fresh import in the helper would not
 #: see a value set there (tests set them).
 SIZES = ("KEY_LETTERS", "STOP_SHARE", "STOP_MIN", "PER_FRAGMENT", "MAX_BUCKETS", "TOP")
@@ -127,11 +119,6 @@ class TextWork:
         log.info("title index and descriptions made beside the site's other files (helper peak %.0f MiB)",
                  self.helper_peak / 2**20)
         return index
-
-    def result(self) -> TextParts:
-        """Both parts."""
-        descriptions = self.descriptions()
-        return TextParts(self.titles(), descriptions)
 
     def close(self) -> None:
         """Stop the helper (waiting for it, or dropping work not started)."""

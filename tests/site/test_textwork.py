@@ -15,13 +15,18 @@ from sitegen.site.textwork import TextWork
 from sitegen.site.titles import title_index
 
 
+def both(work):
+    descriptions = work.descriptions()
+    return SimpleNamespace(titles=work.titles(), descriptions=descriptions)
+
+
 def expected(catalogue):
     return title_index(catalogue), [sanitize_description(m.description) for m in catalogue.manga]
 
 
 def test_the_helper_makes_what_the_build_would(demo_catalogue):
     with TextWork(demo_catalogue) as work:
-        parts = work.result()
+        parts = both(work)
         # it ran in a process of its own, which reports its own memory, not the build's
         assert 0 < work.helper_peak < 1024 * 2**20
     titles, descriptions = expected(demo_catalogue)
@@ -48,7 +53,7 @@ def test_the_helper_sizes_the_index_as_the_build_process_does(demo_catalogue, mo
     monkeypatch.setattr(titles, "TOP", 5)
     monkeypatch.setattr(titles, "STOP_MIN", 3)
     with TextWork(demo_catalogue) as work:
-        parts = work.result()
+        parts = both(work)
     assert len(parts.titles.top["manga"]) == 5 and parts.titles.stop
     assert parts.titles == title_index(demo_catalogue)  # the patched sizes, in this process
 
@@ -59,7 +64,7 @@ def test_without_a_helper_process_the_work_is_done_here(demo_catalogue, monkeypa
 
     monkeypatch.setattr(textwork, "ProcessPoolExecutor", refuse)
     with caplog.at_level(logging.WARNING), TextWork(demo_catalogue) as work:
-        parts = work.result()
+        parts = both(work)
         assert work.helper_peak == 0
     assert "no helper process" in caplog.text
     assert (parts.titles, parts.descriptions) == expected(demo_catalogue)
@@ -70,4 +75,4 @@ def test_an_error_in_the_helper_reaches_the_build(demo_catalogue):
     manga = [replace(demo_catalogue.manga[0], description=12345)]
     broken = SimpleNamespace(manga=manga, follows_order=np.arange(1))
     with TextWork(broken) as work, pytest.raises(TypeError):
-        work.result()
+        both(work)
