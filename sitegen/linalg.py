@@ -15,7 +15,12 @@ def fixed_signs(vectors: np.ndarray) -> np.ndarray:
     ----------
     vectors : ndarray, shape (n, d)
     """
+    return vectors * sign_flips(vectors)
+
+
+def sign_flips(vectors: np.ndarray) -> np.ndarray:
+    """The signs :func:`fixed_signs` multiplies the columns of ``vectors`` by, shape (d,)."""
     pivots = np.argmax(np.abs(vectors), axis=0)
     signs = np.sign(vectors[pivots, np.arange(vectors.shape[1])])
     signs[signs == 0] = 1
-    return vectors * signs
+    return signs

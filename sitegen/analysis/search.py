@@ -26,6 +26,12 @@ class _Without:
         self._out = np.zeros(model.embedding_.shape[0], dtype=bool)
         self._out[without] = True
 
+    @property
+    def excluded_(self) -> np.ndarray:
+        """Boolean mask of the manga taken out, shape (n,): searches that do not go through
+        :meth:`distances` (:mod:`.sparse_scan`) leave them out by it."""
+        return self._out
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._model, name)
 

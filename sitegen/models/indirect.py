@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, NamedTuple
 import numba
 import numpy as np
 import scipy.linalg as la
+import scipy.sparse as sp
 
 from ..linalg import fixed_signs
 from ..params import Param, between
 from .network import QueryKeyModel, degrees, self_positions, tag_matrix, top_eigenpairs
+from .sparse_keys import SparseKeys
 
 if TYPE_CHECKING:
     from typing import Self
-
-    import scipy.sparse as sp
 
     from ..sources.catalogue import Catalogue
 
@@ -156,13 +156,27 @@ def deconvolution_factors(b: sp.spmatrix, beta: float) -> tuple[np.ndarray, floa
     values, _ = top_eigenpairs(b, d, 1)
     lam_max = float(values[0]) if len(values) else 0.0
     alpha = nd_scale(lam_max, -float(d.max(initial=0.0)), beta)
+    e, factor = _deconvolution_core(dense, d, alpha, beta)
+    q = la.solve_triangular(factor, (dense / e[:, None]).T, lower=True).T
+    return q, alpha, lam_max
+
+
+def _deconvolution_core(dense: np.ndarray, d: np.ndarray, alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray]:
+    """``e = 1 - alpha d`` and the lower Cholesky factor ``L`` of ``I / alpha + B^T E^-1 B``."""
     e = 1.0 - alpha * d
     if (e <= 0).any():  # impossible for beta < 1; a guard against misuse, not a code path
         raise ValueError(f"beta={beta} leaves I + G indefinite")
     core = np.eye(dense.shape[1]) / alpha + dense.T @ (dense / e[:, None])
-    factor = la.cholesky(core, lower=True)
-    q = la.solve_triangular(factor, (dense / e[:, None]).T, lower=True).T
-    return q, alpha, lam_max
+    return e, la.cholesky(core, lower=True)
+
+
+def deconvolution_sparse_keys(b: sp.spmatrix, alpha: float, beta: float, keys: np.ndarray) -> SparseKeys:
+    """:class:`SparseKeys` of the deconvolution's keys ``[q, 1]``: ``q = (B / e) L^-T`` with ``L``
+    as in :func:`deconvolution_factors` (for the ``alpha`` it chose)."""
+    dense = b.toarray()
+    e, factor = _deconvolution_core(dense, np.einsum("ij,ij->i", dense, dense), alpha, beta)
+    transform = la.solve_triangular(factor, np.eye(len(factor)), lower=True).T
+    return SparseKeys.from_parts(sp.csr_matrix(b).multiply(1.0 / e[:, None]), transform, keys[:, -1:])
 
 
 def _null_basis(ks: np.ndarray) -> np.ndarray:
@@ -249,8 +263,10 @@ class Deconvolution(QueryKeyModel):
         between(0, 1, open_low=True, open_high=True))}
 
     def fit(self, catalogue: Catalogue) -> Self:
-        q, self.scale_, self.lam_max_ = deconvolution_factors(tag_matrix(catalogue), self.beta)
+        b = tag_matrix(catalogue)
+        q, self.scale_, self.lam_max_ = deconvolution_factors(b, self.beta)
         self.queries_, self.keys_, self.top_score_ = score_pair(q, q)
+        self.sparse_keys_ = deconvolution_sparse_keys(b, self.scale_, self.beta, self.keys_)
         self.embedding_ = q.astype(np.float32)
         log.info(
             "deconvolution: alpha=%.4g (lambda_max=%.6g), top score %.4g",

@@ -54,9 +54,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..linalg import fixed_signs
+from ..linalg import sign_flips
 from .indirect import max_offdiagonal
 from .network import QueryKeyModel, degrees, laplacian_factors, tag_matrix
+from .sparse_keys import SparseKeys
 
 if TYPE_CHECKING:
     from typing import Self
@@ -97,6 +98,10 @@ class CommuteFactors:
         Component of each linked manga, ``0 .. k - 1``; -1 for isolated manga.
     condition : float
         Condition number of ``W`` (1 when there is no link at all).
+    rows : sparse matrix, shape (n, m + k)
+        ``[C, Z] / e`` on linked manga, zero rows for isolated ones: ``vectors = rows @ transform``
+        (to rounding), sparse as the tag matrix is (:class:`~sitegen.models.sparse_keys.SparseKeys`).
+    transform : ndarray, shape (m + k, r)
     """
 
     vectors: np.ndarray
@@ -105,6 +110,8 @@ class CommuteFactors:
     linked: np.ndarray
     labels: np.ndarray
     condition: float
+    rows: sp.csr_matrix
+    transform: np.ndarray
 
     @property
     def components(self) -> int:
@@ -168,18 +175,28 @@ def null_vectors(deg: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def orthonormal_basis(u: np.ndarray, rtol: float = 1e-7) -> np.ndarray:
     """Orthonormal basis of the column span of a tall ``u``, shape (n, r'), ``r' <= r``.
 
+    See :func:`basis_and_transform`, which also returns ``t`` with ``basis = u @ t``.
+    """
+    return basis_and_transform(u, rtol)[0]
+
+
+def basis_and_transform(u: np.ndarray, rtol: float = 1e-7) -> tuple[np.ndarray, np.ndarray]:
+    """Orthonormal basis of the column span of a tall ``u``, shape (n, r'), ``r' <= r``, and
+    ``t``, shape (r, r'), with ``basis = u @ t`` (to rounding).
+
     From the ``r x r`` Gram matrix, twice: ``u^T u = V s^2 V^T`` gives ``u V / s``, and a second
     pass on that basis removes the error the squared condition number left (as CholeskyQR2
     does). Directions with ``s < rtol * s_max`` are dropped: they are below the Gram matrix's
     rounding, and ``u`` moves nothing along them. Eight times faster than Householder QR on
     64k x 80, which spends its time forming ``Q``.
     """
-    basis = u
+    basis, t = u, np.eye(u.shape[1])
     for _ in range(2):
         vals, vecs = np.linalg.eigh(basis.T @ basis)
         keep = vals > rtol**2 * vals[-1]
-        basis = basis @ (vecs[:, keep] / np.sqrt(vals[keep]))
-    return basis
+        step = vecs[:, keep] / np.sqrt(vals[keep])
+        basis, t = basis @ step, t @ step
+    return basis, t
 
 
 def commute_factors(b: sp.spmatrix) -> CommuteFactors:
@@ -210,10 +227,11 @@ def commute_factors(b: sp.spmatrix) -> CommuteFactors:
     z = null_vectors(deg, labels)
     rows = np.flatnonzero(linked)
     if not len(rows):
-        return CommuteFactors(np.zeros((n, 0)), np.zeros(0), np.zeros(n), linked, labels, 1.0)
+        return CommuteFactors(np.zeros((n, 0)), np.zeros(0), np.zeros(n), linked, labels, 1.0,
+                              sp.csr_matrix((n, c.shape[1] + z.shape[1])), np.zeros((c.shape[1] + z.shape[1], 0)))
     scale = 1.0 / np.sqrt(e[rows])  # E^-1/2 on linked manga; e >= 1 there
     u = np.hstack([c[rows].toarray(), z[rows]]) * scale[:, None]
-    q = orthonormal_basis(u)
+    q, to_q = basis_and_transform(u)
     r = q.T @ u  # u = Q R up to the dropped directions, which u does not reach
     signs = np.r_[-np.ones(c.shape[1]), np.ones(z.shape[1])]
     w = np.eye(q.shape[1]) + (r * signs) @ r.T
@@ -230,14 +248,21 @@ def commute_factors(b: sp.spmatrix) -> CommuteFactors:
     theta_core = (v * (1.0 - 1.0 / omega)) @ v.T + t @ t.T
     theta, p = np.linalg.eigh(0.5 * (theta_core + theta_core.T))
     vectors = np.zeros((n, len(theta)))
-    vectors[rows] = fixed_signs((q @ p) * scale[:, None])
+    unsigned = (q @ p) * scale[:, None]
+    signs = sign_flips(unsigned)
+    vectors[rows] = unsigned * signs
+    # F = E^-1/2 u T P (signs) with u = E^-1/2 [C Z]: F = ([C Z] / e) (T P signs)
+    inv_e = np.zeros(n)
+    inv_e[rows] = 1.0 / e[rows]
+    sparse_rows = sp.diags(inv_e) @ sp.hstack([c, sp.csr_matrix(z)], format="csr")
     diagonal = np.zeros(n)
     diagonal[rows] = 1.0 / e[rows] - np.einsum("ij,j,ij->i", vectors[rows], theta, vectors[rows])
     log.info(
         "laplacian: %d component(s), %d isolated manga, rank %d, core condition %.3g",
         z.shape[1], n - len(rows), len(theta), condition,
     )
-    return CommuteFactors(vectors, theta, diagonal, linked, labels, condition)
+    return CommuteFactors(vectors, theta, diagonal, linked, labels, condition, sp.csr_matrix(sparse_rows),
+                          (to_q @ p) * signs)
 
 
 def component_maxima(queries: np.ndarray, keys: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -313,13 +338,16 @@ class _CommuteModel(QueryKeyModel):
     scale_: np.ndarray
     far_: float
 
-    def _pair(self, f: CommuteFactors) -> tuple[np.ndarray, np.ndarray]:
-        """Set ``lower_``, ``scale_``, ``far_``; return float32 queries and keys."""
+    def _pair(self, f: CommuteFactors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Set ``lower_``, ``scale_``, ``far_``; return float32 queries and keys, and the factor
+        of each manga's key: its first ``r`` entries are ``f.vectors`` rows times it, shape (n,)."""
         raise NotImplementedError
 
     def fit(self, catalogue: Catalogue) -> Self:
         self.factors_ = f = commute_factors(tag_matrix(catalogue))
-        self.queries_, self.keys_ = self._pair(f)
+        self.queries_, self.keys_, key_scale = self._pair(f)
+        r = f.vectors.shape[1]
+        self.sparse_keys_ = SparseKeys.from_parts(sp.diags(key_scale) @ f.rows, f.transform, self.keys_[:, r:])
         keep = f.weights < 0
         coords = f.vectors[:, keep] * np.sqrt(-f.weights[keep])
         if not keep.any():  # no link anywhere: one zero column
@@ -372,7 +400,7 @@ class LaplacianEuclidean(_CommuteModel):
         unit = f.vectors / np.sqrt(row_scale)[:, None]
         # 2 theta F_i . F_j = -2 L+_ij; lead and trail carry L+_ii and L+_jj
         # unit * (2 theta) is 2.0 * unit * theta to the bit (a power of two), with one (n, r) array fewer
-        return assemble(unit * (2.0 * f.weights), unit, half, half, labels, self.far_)
+        return (*assemble(unit * (2.0 * f.weights), unit, half, half, labels, self.far_), 1.0 / np.sqrt(row_scale))
 
 
 class LaplacianCosine(_CommuteModel):
@@ -415,4 +443,5 @@ class LaplacianCosine(_CommuteModel):
         unit = unit / np.sqrt(row_scale)[:, None]
         lead = (1.0 - per_row(self.lower_, labels, 0.0)) / row_scale
         # theta U_i . U_j / s = -cos / s; the lead completes (1 - cos - lower) / s
-        return assemble(unit * f.weights, unit, lead, np.zeros(len(labels)), labels, self.far_)
+        keys = assemble(unit * f.weights, unit, lead, np.zeros(len(labels)), labels, self.far_)
+        return (*keys, inv / np.sqrt(row_scale))

@@ -29,6 +29,7 @@ import scipy.sparse as sp
 from ..linalg import fixed_signs
 from ..params import Param, at_least
 from .base import Model
+from .sparse_keys import SparseKeys
 
 if TYPE_CHECKING:
     from typing import Self
@@ -119,6 +120,18 @@ def euclidean_pair(
         np.hstack([-2.0 * queries, sq[:, None], ones]).astype(np.float32),
         np.hstack([keys, ones, sq[:, None]]).astype(np.float32),
     )
+
+
+def row_sparse_keys(c: np.ndarray, delta: np.ndarray, sq: np.ndarray, keys: np.ndarray, *,
+                    cosine: bool) -> SparseKeys:
+    """The keys of :func:`cosine_pair` or :func:`euclidean_pair` over :func:`row_products` as
+    :class:`SparseKeys`: ``[c_j, delta_j c_j]`` (scaled by ``1 / |x_j|`` for cosine), then the
+    augmented columns as they are."""
+    scale = np.divide(1.0, np.sqrt(sq), out=np.zeros_like(sq), where=sq > 0) if cosine else np.ones(len(sq))
+    cs = sp.csr_matrix(c)
+    scaled = sp.hstack([cs.multiply(scale[:, None]), cs.multiply((delta * scale)[:, None])], format="csr")
+    m = cs.shape[1]
+    return SparseKeys.from_parts(scaled, np.eye(2 * m), keys[:, 2 * m:])
 
 
 def gram_coordinates(c: np.ndarray) -> np.ndarray:
@@ -311,11 +324,14 @@ class QueryKeyModel(Model):
 
     queries_: np.ndarray
     keys_: np.ndarray
+    #: ``keys_`` as a sparse matrix times a small basis, when the model has them: the exact search
+    #: then makes its distances from them (:mod:`sitegen.analysis.sparse_scan`).
+    sparse_keys_: SparseKeys | None = None
 
     def release_search_state(self) -> None:
         super().release_search_state()
-        self.__dict__.pop("queries_", None)
-        self.__dict__.pop("keys_", None)
+        for name in ("queries_", "keys_", "sparse_keys_"):
+            self.__dict__.pop(name, None)
 
     def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
         if "queries_" not in self.__dict__:
@@ -364,7 +380,9 @@ class _RowModel(QueryKeyModel):
     def fit(self, catalogue: Catalogue) -> Self:
         c, sigma, delta = self._factors(tag_matrix(catalogue))
         augment = euclidean_pair if self.finish == "sqrt" else cosine_pair
-        self.queries_, self.keys_ = augment(*row_products(c, sigma, delta))
+        queries, keys, sq = row_products(c, sigma, delta)
+        self.queries_, self.keys_ = augment(queries, keys, sq)
+        self.sparse_keys_ = row_sparse_keys(c, delta, sq, self.keys_, cosine=augment is cosine_pair)
         # the map shows the rank-m part C C^T; the diagonal only matters to exact distances
         self.embedding_ = gram_coordinates(c)
         return self

@@ -126,8 +126,11 @@ def assert_same_neighbours(a, b, *, steps: float = 1.0) -> None:
     for r in range(a.indices.shape[0]):
         da, db = a.distances[r].astype(np.float64), b.distances[r].astype(np.float64)
         edge = max(da[-1], db[-1]) - band  # past this, a tie may cross the list's end
+        # what one search lists clearly inside, the other lists too (a manga one step inside the
+        # edge in one may be one step past it in the other, and still listed by both)
         sure_a, sure_b = set(a.indices[r][da < edge]), set(b.indices[r][db < edge])
-        assert sure_a == sure_b, f"row {r}: {sorted(sure_a ^ sure_b)} listed by one search only"
+        missing = (sure_a - set(b.indices[r])) | (sure_b - set(a.indices[r]))
+        assert not missing, f"row {r}: {sorted(missing)} listed by one search only"
         for p in range(len(da)):
             if a.indices[r, p] != b.indices[r, p]:
                 j = b.indices[r, p]

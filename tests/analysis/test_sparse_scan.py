@@ -1,0 +1,110 @@
+"""The exact search over sparse keys finds the lists of the dense product, blocks and ties included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sitegen.analysis import sparse_scan
+from sitegen.analysis.neighbours import GRID, Neighbours, exact
+from sitegen.analysis.search import search
+from sitegen.models import REGISTRY
+from sitegen.models.network import QueryKeyModel
+from sitegen.models.sparse_keys import SparseKeys
+from support.helpers import assert_same_neighbours
+
+SPARSE = ("adjacency_cosine", "deconvolution", "laplacian_cosine", "laplacian_euclidean")
+
+
+class Dense:
+    """A model searched through its dense product whatever keys it has."""
+
+    sparse_keys_ = None
+
+    def __init__(self, model):
+        self._model = model
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
+class Integers(QueryKeyModel):
+    """Queries and keys of small integers: both products are exact, so the lists must be equal."""
+
+    name = "integers"
+    label = "Integers"
+    summary = "integer queries and keys"
+    symmetric_distance = True
+
+    def __init__(self, tags, finish):
+        super().__init__(seed=0)
+        self.tags = tags
+        self.finish = finish
+
+    def fit(self, catalogue=None):
+        rng = np.random.default_rng(5)
+        n, m = self.tags.shape
+        mix = rng.integers(-2, 3, size=(m, m)).astype(np.float64)
+        mix = mix + mix.T  # a symmetric form: q_i . k_j = b_i M b_j
+        scale = rng.integers(1, 3, size=n).astype(np.float64)
+        rows = sp.csr_matrix(self.tags * scale[:, None])
+        self.keys_ = np.hstack([rows.toarray(), np.ones((n, 1))]).astype(np.float32)
+        self.queries_ = np.hstack([rows.toarray() @ mix / 64, np.full((n, 1), 0.5)]).astype(np.float32)
+        self.sparse_keys_ = SparseKeys.from_parts(rows, np.eye(m), np.ones((n, 1)))
+        self.embedding_ = self.keys_
+        return self
+
+
+def test_every_network_model_with_a_symmetric_product_has_sparse_keys(demo_catalogue):
+    have = {name for name, cls in REGISTRY.items()
+            if sparse_scan.sparse_keys(cls(seed=0).fit(demo_catalogue)) is not None}
+    assert have == set(SPARSE)
+
+
+@pytest.mark.parametrize("finish", ["none", "cap1", "sqrt"])
+@pytest.mark.parametrize("block", [1024, 7])  # one block; many, each merged into the later manga's lists
+def test_exact_products_give_identical_lists(finish, block, monkeypatch):
+    monkeypatch.setattr(sparse_scan, "BLOCK_ROWS", block)
+    rng = np.random.default_rng(1)
+    tags = (rng.random((300, 9)) < 0.3).astype(np.float64)
+    tags[::17] = tags[3]  # twins: ties everywhere
+    model = Integers(tags, finish).fit()
+    sparse = exact(model, 300, 12, progress=False)
+    dense = exact(Dense(model), 300, 12, progress=False)
+    assert sparse.method == dense.method == "exact"
+    assert np.array_equal(sparse.indices, dense.indices)
+    assert np.array_equal(sparse.distances, dense.distances)
+    assert not (sparse.indices == np.arange(300)[:, None]).any()
+
+
+@pytest.mark.parametrize("name", SPARSE)
+def test_network_models_get_the_lists_of_their_dense_product(name, demo_catalogue, monkeypatch):
+    monkeypatch.setattr(sparse_scan, "BLOCK_ROWS", 64)
+    model = REGISTRY[name](seed=0).fit(demo_catalogue)
+    n, groups = len(demo_catalogue), demo_catalogue.tag_groups
+    for g in (None, groups):
+        assert_same_neighbours(exact(model, n, 15, groups=g, progress=False),
+                               exact(Dense(model), n, 15, groups=g, progress=False))
+    # manga left out are neither listed nor given a list, as the dense search leaves them out
+    without = np.arange(0, n, 9)
+    found = [search(m, n, 15, method="exact", groups=groups, without=without) for m in (model, Dense(model))]
+    assert (found[0].indices[without] == -1).all() and not np.isin(found[0].indices, without).any()
+    kept = np.setdiff1d(np.arange(n), without)
+    assert_same_neighbours(*(Neighbours(f.model, f.indices[kept], np.where(np.isinf(f.distances), 2, f.distances)[kept],
+                                        f.method) for f in found))
+
+
+@pytest.mark.parametrize("name", SPARSE)
+def test_sparse_keys_are_the_keys(name, demo_catalogue):
+    model = REGISTRY[name](seed=0).fit(demo_catalogue)
+    keys = model.sparse_keys_
+    assert keys.data.dtype == np.float32 and keys.basis.dtype == np.float32
+    assert (keys.data != 0).all()  # explicit zeros dropped: they would cost a multiply-add each
+    product = keys.matrix().astype(np.float64) @ keys.basis.astype(np.float64)
+    assert np.allclose(product, model.keys_, rtol=1e-5, atol=1e-6 * np.abs(model.keys_).max())
+    # the distances they give are the model's, to float32 rounding
+    rows = np.arange(0, len(demo_catalogue), 11)
+    made = (keys.matrix() @ keys.project(model.queries_[rows])).T
+    dense = model.queries_[rows] @ model.keys_.T
+    assert np.abs(made - dense).max() < 4 / GRID
