@@ -24,7 +24,7 @@ from .analysis.neighbours import Neighbours
 from .analysis.projections import MapInputs, Projection, lay_out, map_inputs, mapped_count
 from .analysis.search import search
 from .analysis.selection import select_models
-from .analysis.sparse_scan import sparse_keys
+from .analysis.sparse_scan import sparse_product
 from .analysis.tagmap import tag_maps
 from .analysis.ties import break_ties
 from .backlog import Backlog
@@ -209,7 +209,7 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
         if lists is None:
             with timings.stage(f"neighbours {model.name}"):
                 lists = search(model, len(catalogue), nb.k + nb.spare, method=nb.method,
-                               exact_max=nb.sparse_exact_max if sparse_keys(model) is not None else nb.exact_max,
+                               exact_max=nb.sparse_exact_max if sparse_product(model) is not None else nb.exact_max,
                                seed=config.seed, groups=catalogue.tag_groups if model.rows_by_tag_set else None,
                                candidates=nb.candidates, min_recall=nb.min_recall, sample=nb.sample,
                                without=catalogue.tagless if model.needs_tags else None)

@@ -349,11 +349,11 @@ def _scan_symmetric(model: Model, queries: np.ndarray, twins: bool, width: int, 
                     progress: bool) -> tuple[np.ndarray, np.ndarray]:
     """As :func:`_scan_rows` for a symmetric distance (or one of :meth:`~Model.distance_pair`),
     from the blocks on and above the diagonal."""
-    from .sparse_scan import scan_sparse, sparse_keys  # it builds on this module's keep
+    from .sparse_scan import scan_sparse, sparse_product  # it builds on this module's keep
 
-    keys = sparse_keys(model)
-    if keys is not None:  # the network models: distances made and ranked in one pass
-        return scan_sparse(model, keys, queries, twins, width, progress)
+    product = sparse_product(model)
+    if product is not None:  # the network models: distances made and ranked in one pass
+        return scan_sparse(model, product, queries, twins, width, progress)
     q = len(queries)
     paired = not model.symmetric
     block_bytes //= 2 if paired else 1  # a block each way

@@ -24,18 +24,25 @@ from .neighbours import GRID, keep
 
 if TYPE_CHECKING:
     from ..models.base import Model
-    from ..models.sparse_keys import SparseKeys
+    from ..models.sparse_keys import SparseProduct
 
 #: Manga per block: the block's projected queries (``M`` x this, float32) stay in L2.
 BLOCK_ROWS = 1024
 
 
-def sparse_keys(model: Model) -> SparseKeys | None:
-    """The model's :class:`SparseKeys` when the exact search can use them, else None."""
-    keys = getattr(model, "sparse_keys_", None)
-    if keys is None or not model.symmetric or getattr(model, "finish", "none") not in FINISH_CODES:
+#: The scan's code for a distance ``min(1 + c M_ij, 1)`` with ``M`` symmetric and ``c`` the row's
+#: own (global silencing: :attr:`~sitegen.models.base.Model.row_scaled_symmetric`).
+SCALED = 3
+
+
+def sparse_product(model: Model) -> SparseProduct | None:
+    """The model's distance as dense queries times :class:`SparseKeys` when the exact search can
+    use it (:meth:`~sitegen.models.network.QueryKeyModel.sparse_product`), else None."""
+    made = getattr(model, "sparse_product", None)
+    product = made() if made is not None else None
+    if product is None or getattr(model, "finish", "none") not in FINISH_CODES:
         return None
-    return keys
+    return product
 
 
 @numba.njit(cache=True, nogil=True)
@@ -59,10 +66,19 @@ def _column(xt, indptr, indices, data, m, acc):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _finish(acc, mode, row_add, any_out):  # pragma: no cover - compiled
+def _finish(acc, back, mode, row_scale, col_scale, row_add, any_out):  # pragma: no cover - compiled
     """The model's finish on ``acc`` (a loop each, so that each is a vector loop), then ``inf``
-    for the rows taken out."""
-    if mode == 1:
+    for the rows taken out. For :data:`SCALED`, ``acc`` becomes the distances from the block's
+    rows and ``back`` those from the column's manga; otherwise both ways are ``acc``."""
+    if mode == SCALED:
+        for r in range(acc.shape[0]):
+            back[r] = min(np.float32(1.0) + col_scale * acc[r], np.float32(1.0))
+        for r in range(acc.shape[0]):
+            acc[r] = min(np.float32(1.0) + row_scale[r] * acc[r], np.float32(1.0))
+        if any_out:
+            for r in range(acc.shape[0]):
+                back[r] += row_add[r]
+    elif mode == 1:
         for r in range(acc.shape[0]):
             acc[r] = min(acc[r], np.float32(1.0))
     elif mode == 2:
@@ -74,8 +90,8 @@ def _finish(acc, mode, row_add, any_out):  # pragma: no cover - compiled
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, self_out, grid, threads,
-                best_i, best_d):  # pragma: no cover - compiled
+def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, row_scale, col_scale, self_out, grid,
+                threads, best_i, best_d):  # pragma: no cover - compiled
     rows = xt.shape[1]
     q = len(points)
     width = q - start
@@ -96,13 +112,15 @@ def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, self_o
         start_bounds[r] = (best_d[start + r, k - 1] + 0.5) / grid
     for ch in numba.prange(chunks):
         acc = np.empty(rows, dtype=np.float32)
+        back = np.empty(rows, dtype=np.float32) if mode == SCALED else acc
         bi, bd = own_i[ch], own_d[ch]
         bounds = start_bounds.copy()
         for j in range(start + (width * ch) // chunks, start + (width * (ch + 1)) // chunks):
             if excluded[points[j]]:
                 continue
             _column(xt, indptr, indices, data, points[j], acc)
-            _finish(acc, mode, row_add, any_out)
+            _finish(acc, back, mode, row_scale[start:start + rows], col_scale[j] if mode == SCALED else np.float32(0),
+                    row_add, any_out)
             c = j - start
             for r0 in range(0, rows, 16):  # the block's own lists take every column from its first on
                 r1 = min(rows, r0 + 16)
@@ -125,11 +143,11 @@ def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, self_o
                 bound = (cb_d[k - 1] + 0.5) / grid
                 hit = False
                 for r in range(rows):
-                    hit |= not acc[r] > bound
+                    hit |= not back[r] > bound
                 if not hit:
                     continue
                 for r in range(rows):
-                    raw = acc[r]
+                    raw = back[r]
                     if raw > bound:
                         continue
                     d = np.floor(np.float64(raw) * grid + 0.5)
@@ -145,16 +163,18 @@ def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, self_o
                 keep(best_d[start + r], best_i[start + r], k, own_d[ch, r, p], own_i[ch, r, p])
 
 
-def scan_sparse(model: Model, keys: SparseKeys, queries: np.ndarray, twins: bool, width: int,
+def scan_sparse(model: Model, product: SparseProduct, queries: np.ndarray, twins: bool, width: int,
                 progress: bool) -> tuple[np.ndarray, np.ndarray]:
     """Top ``width`` of each query among all queries, exactly, from the model's sparse keys.
 
     Parameters
     ----------
     model : Model
-        A symmetric :class:`~sitegen.models.network.QueryKeyModel` (``queries_``, ``finish``);
-        manga it was told to leave out (``excluded_``, from the search's wrapper) are in no list.
-    keys : SparseKeys
+        A :class:`~sitegen.models.network.QueryKeyModel` whose distance is symmetric or row-scaled
+        symmetric (``finish``); manga it was told to leave out (``excluded_``, from the search's
+        wrapper) are in no list.
+    product : SparseProduct
+        From :func:`sparse_product`.
     queries : ndarray of int, shape (q,)
         The manga searched over, ascending (one per tag set when ``twins``).
     twins : bool
@@ -168,21 +188,24 @@ def scan_sparse(model: Model, keys: SparseKeys, queries: np.ndarray, twins: bool
     distances : ndarray of float32, shape (q, width)
     """
     q = len(queries)
+    keys = product.keys
     n = len(keys.indptr) - 1
     excluded = getattr(model, "excluded_", None)
     excluded = np.zeros(n, dtype=np.bool_) if excluded is None else np.asarray(excluded, dtype=np.bool_)
     points = np.asarray(queries, dtype=np.int64)
     best_i = np.full((q, width), q, dtype=np.int64)  # q: after every real position
     best_d = np.full((q, width), np.inf)
-    mode = FINISH_CODES[getattr(model, "finish", "none")]
+    mode = FINISH_CODES[getattr(model, "finish", "none")] if product.row_scale is None else SCALED
+    scale = (np.zeros(0, dtype=np.float32) if product.row_scale is None
+             else np.asarray(product.row_scale, dtype=np.float32)[points])
     # Every block's queries projected in one product: OpenBLAS's threads spin for a while after
     # each call, and a product per block left them spinning through the compiled scan, which
     # then ran no faster on two threads than on one (110,000 manga: 5.6 s against 3.4 s).
-    projected = keys.project(model.queries_[points])
+    projected = keys.project(product.queries[points])
     for start in tqdm(range(0, q, BLOCK_ROWS), desc=f"neighbours {model.name}", unit="block",
                       disable=None if progress else True, leave=False):
         xt = np.ascontiguousarray(projected[:, start:start + BLOCK_ROWS])
-        _scan_block(xt, keys.indptr, keys.indices, keys.data, points, start, excluded, mode, not twins, GRID,
-                    numba.get_num_threads(), best_i, best_d)
+        _scan_block(xt, keys.indptr, keys.indices, keys.data, points, start, excluded, mode, scale, scale,
+                    not twins, GRID, numba.get_num_threads(), best_i, best_d)
     best_i[best_i >= q] = -1
     return best_i.astype(np.int32), (best_d / GRID).astype(np.float32)

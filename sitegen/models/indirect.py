@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from ..linalg import fixed_signs
 from ..params import Param, between
 from .network import QueryKeyModel, degrees, self_positions, tag_matrix, top_eigenpairs
-from .sparse_keys import SparseKeys
+from .sparse_keys import SparseKeys, SparseProduct
 
 if TYPE_CHECKING:
     from typing import Self
@@ -197,6 +197,9 @@ class SilencingFactors(NamedTuple):
     #: ``M = base keys^T``, which is symmetric (``D^-1 U H U^T D^-1``, ``H`` symmetric).
     weights: np.ndarray
     base: np.ndarray
+    #: Each manga's tag count (its diagonal ``d_i``) and whether it has no link.
+    counts: np.ndarray
+    isolated: np.ndarray
 
 
 def silencing_factors(b: sp.spmatrix) -> SilencingFactors:
@@ -239,7 +242,7 @@ def silencing_factors(b: sp.spmatrix) -> SilencingFactors:
     keys[isolated] = 0.0
     if r:
         log.info("silencing: A is singular (null space of dimension %d), pseudo-inverse used", r)
-    return SilencingFactors(queries, keys, r, weight, base)
+    return SilencingFactors(queries, keys, r, weight, base, dd, isolated)
 
 
 class Deconvolution(QueryKeyModel):
@@ -302,7 +305,16 @@ class Silencing(QueryKeyModel):
             self.pair_base_ = factors.base.astype(np.float32)
             self.pair_scale_ = (-factors.weights / self.top_score_ if self.top_score_ > 0
                                 else np.zeros(len(b.indptr) - 1)).astype(np.float32)
+            # M's keys are the tag rows over the tag counts (zero for isolated manga)
+            scale = np.divide(1.0, factors.counts, out=np.zeros(len(factors.counts)), where=~factors.isolated)
+            self.sparse_keys_ = SparseKeys.from_parts(sp.diags(scale) @ b, np.eye(b.shape[1]),
+                                                      np.zeros((b.shape[0], 0)))
         return self
+
+    def sparse_product(self) -> SparseProduct | None:
+        if not self.row_scaled_symmetric or self.sparse_keys_ is None:
+            return None
+        return SparseProduct(self.pair_base_, self.sparse_keys_, self.pair_scale_)
 
     @property
     def row_scaled_symmetric(self) -> bool:

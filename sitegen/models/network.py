@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from ..linalg import fixed_signs
 from ..params import Param, at_least
 from .base import Model
-from .sparse_keys import SparseKeys
+from .sparse_keys import SparseKeys, SparseProduct
 
 if TYPE_CHECKING:
     from typing import Self
@@ -332,6 +332,14 @@ class QueryKeyModel(Model):
         super().release_search_state()
         for name in ("queries_", "keys_", "sparse_keys_"):
             self.__dict__.pop(name, None)
+
+    def sparse_product(self) -> SparseProduct | None:
+        """The distance block as ``queries_`` times :attr:`sparse_keys_`, for the exact search over
+        sparse keys (:mod:`sitegen.analysis.sparse_scan`); None without them or for a distance
+        that is not symmetric."""
+        if self.sparse_keys_ is None or not self.symmetric:
+            return None
+        return SparseProduct(self.queries_, self.sparse_keys_)
 
     def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
         if "queries_" not in self.__dict__:

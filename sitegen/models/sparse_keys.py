@@ -12,12 +12,25 @@ a sparse product with about 9 multiply-adds per pair instead of ``p``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
 #: ``finish`` of :class:`~sitegen.models.network.QueryKeyModel` as the compiled scan's code.
 FINISH_CODES = {"none": 0, "cap1": 1, "sqrt": 2}
+
+
+class SparseProduct(NamedTuple):
+    """A model's distance block as ``queries[rows] @ (keys as a matrix)[cols].T``, then its finish.
+
+    ``row_scale`` is None for a symmetric distance; for a row-scaled symmetric one it is ``c``,
+    shape (n,), and the distance from ``i`` to ``j`` is ``min(1 + c_i M_ij, 1)`` (global silencing).
+    """
+
+    queries: np.ndarray
+    keys: SparseKeys
+    row_scale: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

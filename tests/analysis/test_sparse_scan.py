@@ -14,13 +14,14 @@ from sitegen.models.network import QueryKeyModel
 from sitegen.models.sparse_keys import SparseKeys
 from support.helpers import assert_same_neighbours
 
-SPARSE = ("adjacency_cosine", "deconvolution", "laplacian_cosine", "laplacian_euclidean")
+SPARSE = ("adjacency_cosine", "deconvolution", "laplacian_cosine", "laplacian_euclidean", "silencing")
 
 
 class Dense:
     """A model searched through its dense product whatever keys it has."""
 
-    sparse_keys_ = None
+    def sparse_product(self):
+        return None
 
     def __init__(self, model):
         self._model = model
@@ -58,7 +59,7 @@ class Integers(QueryKeyModel):
 
 def test_every_network_model_with_a_symmetric_product_has_sparse_keys(demo_catalogue):
     have = {name for name, cls in REGISTRY.items()
-            if sparse_scan.sparse_keys(cls(seed=0).fit(demo_catalogue)) is not None}
+            if sparse_scan.sparse_product(cls(seed=0).fit(demo_catalogue)) is not None}
     assert have == set(SPARSE)
 
 
@@ -98,13 +99,17 @@ def test_network_models_get_the_lists_of_their_dense_product(name, demo_catalogu
 @pytest.mark.parametrize("name", SPARSE)
 def test_sparse_keys_are_the_keys(name, demo_catalogue):
     model = REGISTRY[name](seed=0).fit(demo_catalogue)
-    keys = model.sparse_keys_
+    queries, keys, row_scale = model.sparse_product()
+    assert (row_scale is not None) == model.row_scaled_symmetric
     assert keys.data.dtype == np.float32 and keys.basis.dtype == np.float32
     assert (keys.data != 0).all()  # explicit zeros dropped: they would cost a multiply-add each
+    # silencing's product leaves out the keys' last column (the 1 its distances add)
+    dense_keys = model.keys_[:, :keys.basis.shape[1]]
+    assert dense_keys.shape[1] >= model.keys_.shape[1] - 1
     product = keys.matrix().astype(np.float64) @ keys.basis.astype(np.float64)
-    assert np.allclose(product, model.keys_, rtol=1e-5, atol=1e-6 * np.abs(model.keys_).max())
+    assert np.allclose(product, dense_keys, rtol=1e-5, atol=1e-6 * np.abs(dense_keys).max())
     # the distances they give are the model's, to float32 rounding
     rows = np.arange(0, len(demo_catalogue), 11)
-    made = (keys.matrix() @ keys.project(model.queries_[rows])).T
-    dense = model.queries_[rows] @ model.keys_.T
+    made = (keys.matrix() @ keys.project(queries[rows])).T
+    dense = queries[rows] @ dense_keys.T
     assert np.abs(made - dense).max() < 4 / GRID
