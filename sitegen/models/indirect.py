@@ -156,25 +156,26 @@ def deconvolution_factors(b: sp.spmatrix, beta: float) -> tuple[np.ndarray, floa
     values, _ = top_eigenpairs(b, d, 1)
     lam_max = float(values[0]) if len(values) else 0.0
     alpha = nd_scale(lam_max, -float(d.max(initial=0.0)), beta)
-    e, factor = _deconvolution_core(dense, d, alpha, beta)
+    e, factor = _deconvolution_core(b, alpha, beta)
     q = la.solve_triangular(factor, (dense / e[:, None]).T, lower=True).T
     return q, alpha, lam_max
 
 
-def _deconvolution_core(dense: np.ndarray, d: np.ndarray, alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray]:
-    """``e = 1 - alpha d`` and the lower Cholesky factor ``L`` of ``I / alpha + B^T E^-1 B``."""
-    e = 1.0 - alpha * d
+def _deconvolution_core(b: sp.spmatrix, alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray]:
+    """``e = 1 - alpha d`` and the lower Cholesky factor ``L`` of ``I / alpha + B^T E^-1 B``
+    (sparse products: no dense copy of ``B``)."""
+    b = sp.csr_matrix(b)
+    e = 1.0 - alpha * np.asarray(b.multiply(b).sum(axis=1)).ravel()
     if (e <= 0).any():  # impossible for beta < 1; a guard against misuse, not a code path
         raise ValueError(f"beta={beta} leaves I + G indefinite")
-    core = np.eye(dense.shape[1]) / alpha + dense.T @ (dense / e[:, None])
+    core = np.eye(b.shape[1]) / alpha + (b.T @ sp.csr_matrix(b.multiply(1.0 / e[:, None]))).toarray()
     return e, la.cholesky(core, lower=True)
 
 
 def deconvolution_sparse_keys(b: sp.spmatrix, alpha: float, beta: float, keys: np.ndarray) -> SparseKeys:
     """:class:`SparseKeys` of the deconvolution's keys ``[q, 1]``: ``q = (B / e) L^-T`` with ``L``
     as in :func:`deconvolution_factors` (for the ``alpha`` it chose)."""
-    dense = b.toarray()
-    e, factor = _deconvolution_core(dense, np.einsum("ij,ij->i", dense, dense), alpha, beta)
+    e, factor = _deconvolution_core(b, alpha, beta)
     transform = la.solve_triangular(factor, np.eye(len(factor)), lower=True).T
     return SparseKeys.from_parts(sp.csr_matrix(b).multiply(1.0 / e[:, None]), transform, keys[:, -1:])
 
