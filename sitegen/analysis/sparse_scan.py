@@ -89,8 +89,52 @@ def _finish(acc, back, mode, row_scale, col_scale, row_add, any_out):  # pragma:
             acc[r] += row_add[r]
 
 
+@numba.njit(cache=True, nogil=True)
+def _into_rows(acc, j, c, self_out, grid, bounds, bd, bi):  # pragma: no cover - compiled
+    """Column ``j`` (``c`` past the block's first) into the block's rows' lists ``bd``, ``bi``,
+    bounded by ``bounds``; a row's own column is skipped when ``self_out``."""
+    k = bd.shape[1]
+    for r0 in range(0, acc.shape[0], 16):
+        r1 = min(acc.shape[0], r0 + 16)
+        hit = False
+        for r in range(r0, r1):  # one vector compare: almost every entry is out
+            hit |= not acc[r] > bounds[r]
+        if not hit:
+            continue
+        for r in range(r0, r1):
+            raw = acc[r]
+            if raw > bounds[r] or (self_out and c == r):
+                continue
+            d = np.floor(np.float64(raw) * grid + 0.5)
+            if d != d:  # NaN sorts last
+                d = np.inf
+            keep(bd[r], bi[r], k, d, j)
+            bounds[r] = min(bounds[r], (bd[r, k - 1] + 0.5) / grid)
+
+
+@numba.njit(cache=True, nogil=True)
+def _into_column(back, start, grid, cb_d, cb_i):  # pragma: no cover - compiled
+    """The block's rows (manga ``start`` on) into one later manga's list ``cb_d``, ``cb_i``."""
+    k = cb_d.shape[0]
+    bound = (cb_d[k - 1] + 0.5) / grid
+    hit = False
+    for r in range(back.shape[0]):
+        hit |= not back[r] > bound
+    if not hit:
+        return
+    for r in range(back.shape[0]):
+        raw = back[r]
+        if raw > bound:
+            continue
+        d = np.floor(np.float64(raw) * grid + 0.5)
+        if d != d:
+            d = np.inf
+        keep(cb_d, cb_i, k, d, start + r)
+        bound = (cb_d[k - 1] + 0.5) / grid
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, row_scale, col_scale, self_out, grid,
+def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, scale, self_out, grid,
                 threads, best_i, best_d):  # pragma: no cover - compiled
     rows = xt.shape[1]
     q = len(points)
@@ -103,58 +147,27 @@ def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, row_sc
     own_i = np.full((chunks, rows, k), q, dtype=np.int64)
     own_d = np.full((chunks, rows, k), np.inf)
     row_add = np.zeros(rows, dtype=np.float32)  # inf for a manga taken out: it lists nobody
-    any_out = False
     start_bounds = np.empty(rows)
     for r in range(rows):
         if excluded[points[start + r]]:
             row_add[r] = np.inf
-            any_out = True
         start_bounds[r] = (best_d[start + r, k - 1] + 0.5) / grid
+    any_out = bool((row_add != 0).any())
     for ch in numba.prange(chunks):
         acc = np.empty(rows, dtype=np.float32)
         back = np.empty(rows, dtype=np.float32) if mode == SCALED else acc
-        bi, bd = own_i[ch], own_d[ch]
         bounds = start_bounds.copy()
         for j in range(start + (width * ch) // chunks, start + (width * (ch + 1)) // chunks):
             if excluded[points[j]]:
                 continue
             _column(xt, indptr, indices, data, points[j], acc)
-            _finish(acc, back, mode, row_scale[start:start + rows], col_scale[j] if mode == SCALED else np.float32(0),
+            _finish(acc, back, mode, scale[start:start + rows], scale[j] if mode == SCALED else np.float32(0),
                     row_add, any_out)
-            c = j - start
-            for r0 in range(0, rows, 16):  # the block's own lists take every column from its first on
-                r1 = min(rows, r0 + 16)
-                hit = False
-                for r in range(r0, r1):  # one vector compare: almost every entry is out
-                    hit |= not acc[r] > bounds[r]
-                if not hit:
-                    continue
-                for r in range(r0, r1):
-                    raw = acc[r]
-                    if raw > bounds[r] or (self_out and c == r):
-                        continue
-                    d = np.floor(np.float64(raw) * grid + 0.5)
-                    if d != d:  # NaN sorts last
-                        d = np.inf
-                    keep(bd[r], bi[r], k, d, j)
-                    bounds[r] = min(bounds[r], (bd[r, k - 1] + 0.5) / grid)
-            if c >= rows:  # a manga past the block: its list takes the block's rows
-                cb_i, cb_d = best_i[j], best_d[j]
-                bound = (cb_d[k - 1] + 0.5) / grid
-                hit = False
-                for r in range(rows):
-                    hit |= not back[r] > bound
-                if not hit:
-                    continue
-                for r in range(rows):
-                    raw = back[r]
-                    if raw > bound:
-                        continue
-                    d = np.floor(np.float64(raw) * grid + 0.5)
-                    if d != d:
-                        d = np.inf
-                    keep(cb_d, cb_i, k, d, start + r)
-                    bound = (cb_d[k - 1] + 0.5) / grid
+            # the block's own lists take every column from its first on; a manga past the
+            # block takes the block's rows into its list
+            _into_rows(acc, j, j - start, self_out, grid, bounds, own_d[ch], own_i[ch])
+            if j - start >= rows:
+                _into_column(back, start, grid, best_d[j], best_i[j])
     for r in numba.prange(rows):
         for ch in range(chunks):
             for p in range(k):
@@ -205,7 +218,7 @@ def scan_sparse(model: Model, product: SparseProduct, queries: np.ndarray, twins
     for start in tqdm(range(0, q, BLOCK_ROWS), desc=f"neighbours {model.name}", unit="block",
                       disable=None if progress else True, leave=False):
         xt = np.ascontiguousarray(projected[:, start:start + BLOCK_ROWS])
-        _scan_block(xt, keys.indptr, keys.indices, keys.data, points, start, excluded, mode, scale, scale,
-                    not twins, GRID, numba.get_num_threads(), best_i, best_d)
+        _scan_block(xt, keys.indptr, keys.indices, keys.data, points, start, excluded, mode, scale, not twins, GRID,
+                    numba.get_num_threads(), best_i, best_d)
     best_i[best_i >= q] = -1
     return best_i.astype(np.int32), (best_d / GRID).astype(np.float32)
