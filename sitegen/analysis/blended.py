@@ -15,7 +15,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .neighbours import GRID, keep
+from .ranked import GRID, keep
 
 
 def blend_scales(weights: tuple[float, ...] | list[float]) -> tuple[np.ndarray, np.ndarray]:

@@ -24,9 +24,11 @@ from tqdm import tqdm
 if TYPE_CHECKING:
     from ..models.base import Model
 
+from .ranked import GRID, keep
+from .sparse_scan import scan_sparse, sparse_product
+
 log = logging.getLogger(__name__)
 
-GRID = float(2**17)
 BLOCK_BYTES = 256 * 2**20
 
 
@@ -51,24 +53,6 @@ class Neighbours:
     distances: np.ndarray
     method: str = "exact"
     recall: float | None = None
-
-
-@numba.njit(inline="always", cache=True, nogil=True)
-def keep(best_d, best_i, filled, d, j):  # pragma: no cover - compiled
-    """Put (``d``, ``j``) into the running list ``best_d``, ``best_i`` (sorted by distance, then
-    index; ``filled`` entries, at most its length), unless the list is full and it does not come
-    before the last; returns how many entries the list holds then."""
-    k = best_d.shape[0]
-    if filled == k and (d > best_d[k - 1] or (d == best_d[k - 1] and j >= best_i[k - 1])):
-        return filled
-    q = filled if filled < k else k - 1
-    while q > 0 and (best_d[q - 1] > d or (best_d[q - 1] == d and best_i[q - 1] > j)):
-        best_d[q] = best_d[q - 1]
-        best_i[q] = best_i[q - 1]
-        q -= 1
-    best_d[q] = d
-    best_i[q] = j
-    return filled if filled == k else filled + 1
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -349,8 +333,6 @@ def _scan_symmetric(model: Model, queries: np.ndarray, twins: bool, width: int, 
                     progress: bool) -> tuple[np.ndarray, np.ndarray]:
     """As :func:`_scan_rows` for a symmetric distance (or one of :meth:`~Model.distance_pair`),
     from the blocks on and above the diagonal."""
-    from .sparse_scan import scan_sparse, sparse_product  # it builds on this module's keep
-
     product = sparse_product(model)
     if product is not None:  # the network models: distances made and ranked in one pass
         return scan_sparse(model, product, queries, twins, width, progress)

@@ -19,12 +19,14 @@ import numba
 import numpy as np
 from tqdm import tqdm
 
-from ..models.sparse_keys import FINISH_CODES
-from .neighbours import GRID, keep
+from .ranked import GRID, keep
 
 if TYPE_CHECKING:
     from ..models.base import Model
     from ..models.sparse_keys import SparseProduct
+
+#: ``finish`` of :class:`~sitegen.models.network.QueryKeyModel` as the compiled scan's code.
+FINISH_CODES = {"none": 0, "cap1": 1, "sqrt": 2}
 
 #: Manga per block: the block's projected queries (``M`` x this, float32) stay in L2.
 BLOCK_ROWS = 1024

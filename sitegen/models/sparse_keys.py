@@ -17,9 +17,6 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-#: ``finish`` of :class:`~sitegen.models.network.QueryKeyModel` as the compiled scan's code.
-FINISH_CODES = {"none": 0, "cap1": 1, "sqrt": 2}
-
 
 class SparseProduct(NamedTuple):
     """A model's distance block as ``queries[rows] @ (keys as a matrix)[cols].T``, then its finish.
