@@ -108,9 +108,11 @@ class NeighbourConfig:
     method: str = _f("auto", "exact, partitioned, nndescent, or auto (exact up to exact_max manga, then partitioned)",
                       one_of("auto", "exact", "partitioned", "nndescent"))
     exact_max: int = _f(200_000, "largest catalogue searched exactly when method=auto", positive)
-    sparse_exact_max: int = _f(2_000_000, "largest catalogue searched exactly when method=auto by the network models, "
-                                          "whose sparse keys make the exact search several times cheaper (at 1,000,000 "
-                                          "manga it beats the partitioned search, which they fail or barely pass)",
+    sparse_exact_max: int = _f(2_000_000, "largest catalogue searched exactly when method=auto by the models with "
+                                          "sparse keys (the network models, LSI, word2vec, their itemset variants, "
+                                          "spectral), whose exact search costs a few multiply-adds a pair (at 1,000,000 "
+                                          "manga the network models' beats the partitioned search, which they fail or "
+                                          "barely pass)",
                                positive)
     candidates: float = _f(0.02, "share of the catalogue the partitioned search first tries as each manga's candidates",
                            between(0, 1, open_low=True))

@@ -1,9 +1,10 @@
 """Exact symmetric search over sparse keys: each pair's distance made and ranked in one pass.
 
 For a model whose keys are a sparse matrix times a small basis
-(:class:`~sitegen.models.sparse_keys.SparseKeys`: the network models), the distance between a
-block of manga and manga ``j`` is ``xt.T @ rows_j``: about 9 multiply-adds along the block per
-pair, against one dot product of 78 to 155 numbers in the dense product. The scan makes each
+(:class:`~sitegen.models.sparse_keys.SparseKeys`: the network models, and the cosine models whose
+vectors are a manga's term weights times term vectors), the distance between a block of manga
+and manga ``j`` is ``xt.T @ rows_j``: about 9 multiply-adds along the block per pair for a
+network model, against one dot product of 78 to 155 numbers in the dense product. The scan makes each
 later manga's distances to the block in a short vector held in cache and merges them at once
 into the block's lists and into that manga's own, so no block of distances is ever written out
 (the dense search writes every block to memory and reads it twice). Lists are kept in the

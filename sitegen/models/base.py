@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..params import Param
+from .sparse_keys import cosine_product
 
 if TYPE_CHECKING:
     from typing import Self
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
     from ..config import BuildConfig
     from ..sources.catalogue import Catalogue
+    from .sparse_keys import SparseProduct
 
 
 class Model(ABC):
@@ -210,6 +212,27 @@ class Model(ABC):
             return np.sqrt(np.maximum(d, 0, out=d), out=d)
         raise NotImplementedError(f"model {self.name!r} must override distances()")
 
+    def sparse_terms(self) -> tuple[sp.csr_matrix, np.ndarray] | None:
+        """``embedding_`` as ``rows @ basis``, sparse rows (shape (n_manga, n_terms)) times a small
+        dense basis (shape (n_terms, n_dims)), when the model keeps them until its search; else None.
+
+        A cosine model that gives them is searched exactly over sparse keys
+        (:meth:`sparse_product`, :mod:`sitegen.analysis.sparse_scan`): a manga's vector is its few
+        term weights times the basis, so a distance costs a few multiply-adds, not ``n_dims``.
+        """
+        return None
+
+    def sparse_product(self) -> SparseProduct | None:
+        """The model's distance as dense queries times sparse keys, for the exact search
+        (:func:`~sitegen.models.sparse_keys.cosine_product` of :meth:`sparse_terms` for a cosine
+        model), cached until :meth:`release_search_state`; None when the model has no such form."""
+        cached = self.__dict__.get("_sparse_cache")
+        if cached is None and self.metric == "cosine":
+            terms = self.sparse_terms()
+            if terms is not None:
+                cached = self._sparse_cache = cosine_product(*terms)
+        return cached
+
     def same_lists_as(self, other: Model) -> bool:
         """True when this model's distance is fitted ``other``'s, exactly, so that its lists are
         ``other``'s without a search of their own (a blend at weight 0 and its base)."""
@@ -220,7 +243,8 @@ class Model(ABC):
         110,000 manga the custom models' query and key vectors are 100-150 MB each); the
         vectors (``embedding_``) and what folding in needs stay. A subclass whose distances need
         more than ``embedding_`` releases that too; :meth:`distances` then raises."""
-        self.__dict__.pop("_keys_cache", None)
+        for name in ("_keys_cache", "_sparse_cache", "sparse_rows_"):
+            self.__dict__.pop(name, None)
 
     def _keys(self) -> np.ndarray:
         """``embedding_`` as float32, unit rows for cosine (zero rows stay zero), cached."""

@@ -64,8 +64,17 @@ class LSI(Model):
         keep = order[:rank]
         self.singular_values_ = np.sqrt(eigvals[keep])
         self.components_ = fixed_signs(eigvecs[:, keep])  # V_k, shape (n_tags, rank)
-        self.embedding_ = self._fold(b)
+        self.embedding_ = np.asarray(m @ self._basis(), dtype=np.float32)
+        self.sparse_rows_ = m  # until the search (sparse_terms)
         return self
+
+    def sparse_terms(self) -> tuple[sp.csr_matrix, np.ndarray] | None:
+        """The tf-idf rows and ``V_k S_k^-1``: ``embedding_`` is their product."""
+        rows = self.__dict__.get("sparse_rows_")
+        return None if rows is None else (rows, self._basis())
+
+    def _basis(self) -> np.ndarray:
+        return self.components_ / self.singular_values_
 
     def transform(self, tags: sp.spmatrix) -> np.ndarray:
         """Fold tag sets in: q_k = S_k^-1 V_k^T q, with q the tf-idf row of each tag set.
@@ -76,5 +85,4 @@ class LSI(Model):
         return self._fold(self.terms(tags))
 
     def _fold(self, terms: sp.spmatrix) -> np.ndarray:
-        q = tfidf(terms, self.idf_)
-        return np.asarray(q @ self.components_ / self.singular_values_, dtype=np.float32)
+        return np.asarray(tfidf(terms, self.idf_) @ self._basis(), dtype=np.float32)

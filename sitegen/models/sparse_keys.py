@@ -1,4 +1,4 @@
-"""Keys as a sparse matrix times a small basis: the network models' keys, cheap to multiply.
+"""Keys as a sparse matrix times a small basis: the network models' and the tag models' keys, cheap to multiply.
 
 A network model's key for manga ``j`` is a few numbers of that manga times its row of the tag
 matrix, through an ``m x p`` matrix shared by every manga, plus a few columns of its own (the
@@ -7,6 +7,10 @@ entries per manga as it has tags (4.8 in the synthetic catalogue, against ``p`` 
 dense key columns). A distance block then costs ``queries @ basis.T`` (rows x ``M``, small) and
 a sparse product with about 9 multiply-adds per pair instead of ``p``
 (:mod:`sitegen.analysis.sparse_scan` does it inside the exact search).
+
+The tag models compared by cosine (LSI, word2vec and their itemset variants) have the same form:
+a manga's vector is its sparse row of tag (and itemset) weights times the model's small matrix
+of term vectors (:func:`cosine_product`).
 """
 
 from __future__ import annotations
@@ -79,3 +83,31 @@ class SparseKeys:
         """``(queries @ basis.T).T``, shape (M, len(queries)), float32 and C-contiguous: each
         column of ``rows`` becomes a row the scan adds along."""
         return np.ascontiguousarray((np.asarray(queries, dtype=np.float32) @ self.basis.T).T)
+
+
+def cosine_product(rows: sp.spmatrix, basis: np.ndarray) -> SparseProduct:
+    """The cosine distance between the vectors ``rows @ basis`` as a sparse product.
+
+    With ``u_j`` the unit vector of manga ``j`` (zero for a zero vector), ``1 - u_i . u_j`` is
+    ``[-u_i, 1] . [u_j, 1]``: the queries are dense, the keys ``[rows_j / |v_j|, 1]`` through
+    ``basis`` (and the constant column through an identity row).
+
+    Parameters
+    ----------
+    rows : sparse matrix, shape (n, M)
+    basis : ndarray, shape (M, p)
+
+    Returns
+    -------
+    SparseProduct
+        Queries of shape (n, p + 1), float32; keys with ``M + 1`` columns of rows.
+    """
+    rows = sp.csr_matrix(rows, dtype=np.float64)
+    basis = np.asarray(basis, dtype=np.float64)
+    vectors = np.asarray(rows @ basis)
+    norms = np.linalg.norm(vectors, axis=1)
+    inverse = 1.0 / np.where(norms > 0, norms, 1.0)
+    ones = np.ones((rows.shape[0], 1))
+    keys = SparseKeys.from_parts(sp.diags(inverse) @ rows, basis, ones)
+    queries = np.hstack([vectors * -inverse[:, None], ones]).astype(np.float32)
+    return SparseProduct(queries, keys)

@@ -108,15 +108,27 @@ class Word2Vec(Model):
         for j in range(n_terms):
             if str(j) in w2v.wv:
                 self.tag_vectors_[j] = w2v.wv[str(j)]
-        self.embedding_ = self._mean(terms)
+        weights = self._weights(terms)
+        self.embedding_ = np.asarray(weights @ self.tag_vectors_, dtype=np.float32)
+        self.sparse_rows_ = weights  # until the search (sparse_terms)
         return self
+
+    def sparse_terms(self) -> tuple[sp.csr_matrix, np.ndarray] | None:
+        """Each manga's term weights (1 / its number of terms) and the term vectors: ``embedding_``
+        is their product."""
+        rows = self.__dict__.get("sparse_rows_")
+        return None if rows is None else (rows, self.tag_vectors_)
 
     def transform(self, tags: sp.spmatrix) -> np.ndarray:
         """Mean term vector of each tag set, shape (n_queries, size)."""
         return self._mean(self.terms(tags))
 
     def _mean(self, tags: sp.spmatrix) -> np.ndarray:
+        return np.asarray(self._weights(tags) @ self.tag_vectors_, dtype=np.float32)
+
+    @staticmethod
+    def _weights(tags: sp.spmatrix) -> sp.csr_matrix:
+        """Each row's terms weighted 1 / its number of terms (the mean's weights)."""
         tags = sp.csr_matrix(tags, dtype=np.float64)
         counts = np.asarray(tags.sum(axis=1)).ravel()
-        mean = sp.diags(1.0 / np.where(counts > 0, counts, 1.0)) @ tags
-        return np.asarray(mean @ self.tag_vectors_, dtype=np.float32)
+        return sp.csr_matrix(sp.diags(1.0 / np.where(counts > 0, counts, 1.0)) @ tags)

@@ -14,7 +14,11 @@ from sitegen.models.network import QueryKeyModel
 from sitegen.models.sparse_keys import SparseKeys
 from support.helpers import assert_same_neighbours
 
-SPARSE = ("adjacency_cosine", "deconvolution", "laplacian_cosine", "laplacian_euclidean", "silencing")
+NETWORK = ("adjacency_cosine", "deconvolution", "laplacian_cosine", "laplacian_euclidean", "silencing")
+#: Cosine models whose vectors are sparse term weights times a small matrix of term vectors, and
+#: the spectral embedding, whose few numbers a manga go through an identity basis.
+TERMS = ("lsi", "word2vec", "lsi_itemsets", "word2vec_itemsets", "spectral")
+SPARSE = NETWORK + TERMS
 
 
 class Dense:
@@ -57,7 +61,7 @@ class Integers(QueryKeyModel):
         return self
 
 
-def test_every_network_model_with_a_symmetric_product_has_sparse_keys(demo_catalogue):
+def test_the_network_and_term_models_have_sparse_keys(demo_catalogue):
     have = {name for name, cls in REGISTRY.items()
             if sparse_scan.sparse_product(cls(seed=0).fit(demo_catalogue)) is not None}
     assert have == set(SPARSE)
@@ -80,7 +84,7 @@ def test_exact_products_give_identical_lists(finish, block, monkeypatch):
 
 
 @pytest.mark.parametrize("name", SPARSE)
-def test_network_models_get_the_lists_of_their_dense_product(name, demo_catalogue, monkeypatch):
+def test_sparse_models_get_the_lists_of_their_dense_product(name, demo_catalogue, monkeypatch):
     monkeypatch.setattr(sparse_scan, "BLOCK_ROWS", 64)
     model = REGISTRY[name](seed=0).fit(demo_catalogue)
     n, groups = len(demo_catalogue), demo_catalogue.tag_groups
@@ -103,9 +107,12 @@ def test_sparse_keys_are_the_keys(name, demo_catalogue):
     assert (row_scale is not None) == model.row_scaled_symmetric
     assert keys.data.dtype == np.float32 and keys.basis.dtype == np.float32
     assert (keys.data != 0).all()  # explicit zeros dropped: they would cost a multiply-add each
-    # silencing's product leaves out the keys' last column (the 1 its distances add)
-    dense_keys = model.keys_[:, :keys.basis.shape[1]]
-    assert dense_keys.shape[1] >= model.keys_.shape[1] - 1
+    if name in NETWORK:
+        # silencing's product leaves out the keys' last column (the 1 its distances add)
+        dense_keys = model.keys_[:, :keys.basis.shape[1]]
+        assert dense_keys.shape[1] >= model.keys_.shape[1] - 1
+    else:  # a cosine distance: unit vectors and a constant column, 1 - u_i . u_j
+        dense_keys = np.hstack([model._keys(), np.ones((len(demo_catalogue), 1), dtype=np.float32)])
     product = keys.matrix().astype(np.float64) @ keys.basis.astype(np.float64)
     assert np.allclose(product, dense_keys, rtol=1e-5, atol=1e-6 * np.abs(dense_keys).max())
     # the distances they give are the model's, to float32 rounding
@@ -113,3 +120,11 @@ def test_sparse_keys_are_the_keys(name, demo_catalogue):
     made = (keys.matrix() @ keys.project(queries[rows])).T
     dense = queries[rows] @ dense_keys.T
     assert np.abs(made - dense).max() < 4 / GRID
+
+
+def test_search_state_lets_the_term_rows_go(demo_catalogue):
+    model = REGISTRY["lsi"](seed=0).fit(demo_catalogue)
+    assert model.sparse_product() is model.sparse_product()  # made once
+    model.release_search_state()
+    assert model.sparse_product() is None and "sparse_rows_" not in vars(model)
+    assert model.transform(demo_catalogue.matrix[:3]).shape == (3, model.embedding_.shape[1])  # folding in stays
