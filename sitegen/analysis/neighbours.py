@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..models.base import Model
 
 from .ranked import GRID, keep
-from .sparse_scan import scan_sparse, sparse_product
+from .sparse_scan import scan_sparse, scan_sparse_rows, sparse_product
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +303,11 @@ def _shared_rows(model: Model, n: int, k: int, groups: np.ndarray, block_bytes: 
     alone, so twins are not equally far): each distinct row against every manga, k + 1 long, then
     every member of a tag set takes its set's list without itself."""
     queries = np.unique(groups)
-    indices, distances = _scan_rows(model, queries, True, min(k + 1, n), block_bytes, progress, all_columns=True)
+    product = sparse_product(model)
+    if product is not None and product.col_add is not None:
+        indices, distances = scan_sparse_rows(model, product, queries, min(k + 1, n), progress)
+    else:
+        indices, distances = _scan_rows(model, queries, True, min(k + 1, n), block_bytes, progress, all_columns=True)
     indices, distances = share_rows(indices, distances, np.searchsorted(queries, groups), k)
     return Neighbours(model.name, indices, distances, "exact")
 

@@ -179,6 +179,69 @@ def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, scale,
                 keep(best_d[start + r], best_i[start + r], k, own_d[ch, r, p], own_i[ch, r, p])
 
 
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _scan_rows_block(xt, indptr, indices, data, col_add, row_out, excluded, grid, threads, best_i,
+                     best_d):  # pragma: no cover - compiled
+    rows = xt.shape[1]
+    n = len(indptr) - 1
+    k = best_i.shape[1]
+    chunks = min(max(1, n // 256), threads)
+    own_i = np.full((chunks, rows, k), n, dtype=np.int64)  # one writer per list, as in _scan_block
+    own_d = np.full((chunks, rows, k), np.inf)
+    for ch in numba.prange(chunks):
+        acc = np.empty(rows, dtype=np.float32)
+        bounds = np.full(rows, np.inf)
+        for j in range((n * ch) // chunks, (n * (ch + 1)) // chunks):
+            if excluded[j]:
+                continue
+            _column(xt, indptr, indices, data, j, acc)
+            add = col_add[j]
+            for r in range(rows):
+                acc[r] = (acc[r] + add) + row_out[r]
+            _into_rows(acc, j, -1, False, grid, bounds, own_d[ch], own_i[ch])
+    for r in numba.prange(rows):
+        for ch in range(chunks):
+            for p in range(k):
+                if own_i[ch, r, p] == n:
+                    break
+                keep(best_d[r], best_i[r], k, own_d[ch, r, p], own_i[ch, r, p])
+
+
+def scan_sparse_rows(model: Model, product: SparseProduct, queries: np.ndarray, width: int,
+                     progress: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``width`` of each query among every manga, exactly, for a distance with a term of the
+    listed manga (``product.col_add``: the popularity blend), which is not symmetric.
+
+    Each query's own column is kept (at its distance to a twin, as a row shared by a tag set
+    needs); manga taken out (``excluded_``) are in no list and their lists are empty.
+
+    Returns
+    -------
+    indices : ndarray of int32, shape (q, width)
+        Manga indices, -1 where short.
+    distances : ndarray of float32, shape (q, width)
+    """
+    keys = product.keys
+    n = len(keys.indptr) - 1
+    excluded = getattr(model, "excluded_", None)
+    excluded = np.zeros(n, dtype=np.bool_) if excluded is None else np.asarray(excluded, dtype=np.bool_)
+    points = np.asarray(queries, dtype=np.int64)
+    col_add = np.asarray(product.col_add, dtype=np.float32)
+    q = len(points)
+    best_i = np.full((q, width), n, dtype=np.int64)
+    best_d = np.full((q, width), np.inf)
+    projected = keys.project(product.queries[points])  # one product: see scan_sparse
+    for start in tqdm(range(0, q, BLOCK_ROWS), desc=f"neighbours {model.name}", unit="block",
+                      disable=None if progress else True, leave=False):
+        stop = min(q, start + BLOCK_ROWS)
+        row_out = np.where(excluded[points[start:stop]], np.float32(np.inf), np.float32(0))
+        _scan_rows_block(np.ascontiguousarray(projected[:, start:stop]), keys.indptr, keys.indices, keys.data,
+                         col_add, row_out, excluded, GRID, numba.get_num_threads(), best_i[start:stop],
+                         best_d[start:stop])
+    best_i[best_i >= n] = -1
+    return best_i.astype(np.int32), (best_d / GRID).astype(np.float32)
+
+
 def scan_sparse(model: Model, product: SparseProduct, queries: np.ndarray, twins: bool, width: int,
                 progress: bool) -> tuple[np.ndarray, np.ndarray]:
     """Top ``width`` of each query among all queries, exactly, from the model's sparse keys.
@@ -203,6 +266,8 @@ def scan_sparse(model: Model, product: SparseProduct, queries: np.ndarray, twins
         Positions in ``queries``, -1 where short.
     distances : ndarray of float32, shape (q, width)
     """
+    if not product.halves:
+        raise ValueError(f"model {model.name!r}: a distance with a term of the listed manga is not symmetric")
     q = len(queries)
     keys = product.keys
     n = len(keys.indptr) - 1

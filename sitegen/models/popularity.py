@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
     from ..config import BuildConfig
     from ..sources.catalogue import Catalogue
+    from .sparse_keys import SparseProduct
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +299,16 @@ class PopularityBlend(Model):
 
     def _keys(self) -> np.ndarray:
         return self.base_._keys()  # the vector form the partitioned search clusters
+
+    def sparse_product(self) -> SparseProduct | None:
+        """The base's sparse product plus the candidate's penalty, ``w / (1 - w) * (1 - p_j)``, as
+        a term of the listed manga (float32, as :meth:`distances` adds it); None at weight 0 (the
+        base's own lists serve) or when the base has none."""
+        base = self.base_.sparse_product()
+        if base is None or self.weight_ == 0:
+            return None
+        add = np.float32(self.weight_ / (1.0 - self.weight_)) * self.penalty_[0]
+        return base._replace(col_add=add.astype(np.float32))
 
     def release_search_state(self) -> None:
         super().release_search_state()

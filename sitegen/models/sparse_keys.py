@@ -27,11 +27,20 @@ class SparseProduct(NamedTuple):
 
     ``row_scale`` is None for a symmetric distance; for a row-scaled symmetric one it is ``c``,
     shape (n,), and the distance from ``i`` to ``j`` is ``min(1 + c_i M_ij, 1)`` (global silencing).
+    ``col_add``, shape (n,) float32, is a term of the listed manga alone added to the product (the
+    popularity blend's): the distance is then not symmetric, and every query is compared with every
+    manga (:func:`sitegen.analysis.sparse_scan.scan_sparse_rows`).
     """
 
     queries: np.ndarray
     keys: SparseKeys
     row_scale: np.ndarray | None = None
+    col_add: np.ndarray | None = None
+
+    @property
+    def halves(self) -> bool:
+        """True when one product serves both ends of a pair, so the exact search makes half the pairs."""
+        return self.col_add is None
 
 
 @dataclass(frozen=True)

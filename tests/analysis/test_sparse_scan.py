@@ -103,7 +103,8 @@ def test_sparse_models_get_the_lists_of_their_dense_product(name, demo_catalogue
 @pytest.mark.parametrize("name", SPARSE)
 def test_sparse_keys_are_the_keys(name, demo_catalogue):
     model = REGISTRY[name](seed=0).fit(demo_catalogue)
-    queries, keys, row_scale = model.sparse_product()
+    queries, keys, row_scale, col_add = model.sparse_product()
+    assert col_add is None
     assert (row_scale is not None) == model.row_scaled_symmetric
     assert keys.data.dtype == np.float32 and keys.basis.dtype == np.float32
     assert (keys.data != 0).all()  # explicit zeros dropped: they would cost a multiply-add each
@@ -128,3 +129,28 @@ def test_search_state_lets_the_term_rows_go(demo_catalogue):
     model.release_search_state()
     assert model.sparse_product() is None and "sparse_rows_" not in vars(model)
     assert model.transform(demo_catalogue.matrix[:3]).shape == (3, model.embedding_.shape[1])  # folding in stays
+
+
+def test_the_popularity_blend_is_searched_over_its_base_keys(demo_catalogue, monkeypatch):
+    monkeypatch.setattr(sparse_scan, "BLOCK_ROWS", 64)
+    model = REGISTRY["lsi_popularity"](seed=0, weight=0.1).fit(demo_catalogue)
+    product = model.sparse_product()
+    assert product is not None and not product.halves  # a term of the listed manga: every pair is made
+    n, groups = len(demo_catalogue), demo_catalogue.tag_groups
+    sparse = exact(model, n, 15, groups=groups, progress=False)
+    assert_same_neighbours(sparse, exact(Dense(model), n, 15, groups=groups, progress=False))
+    assert not (sparse.indices == np.arange(n)[:, None]).any()
+    # popularity moves the lists: they are not LSI's
+    assert (sparse.indices != exact(model.base_, n, 15, groups=groups, progress=False).indices).any()
+    without = np.arange(0, n, 9)
+    found = [search(m, n, 15, method="exact", groups=groups, without=without) for m in (model, Dense(model))]
+    assert (found[0].indices[without] == -1).all() and not np.isin(found[0].indices, without).any()
+    kept = np.setdiff1d(np.arange(n), without)
+    assert_same_neighbours(*(Neighbours(f.model, f.indices[kept], np.where(np.isinf(f.distances), 2, f.distances)[kept],
+                                        f.method) for f in found))
+    with pytest.raises(ValueError, match="not symmetric"):
+        sparse_scan.scan_sparse(model, product, np.arange(n), False, 5, False)
+
+
+def test_the_popularity_blend_at_weight_0_has_no_product_of_its_own(demo_catalogue):
+    assert REGISTRY["lsi_popularity"](seed=0, weight=0.0).fit(demo_catalogue).sparse_product() is None
