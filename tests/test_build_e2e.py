@@ -220,7 +220,7 @@ def test_build_writes_the_maps_and_their_page(site):
 def test_past_exact_max_the_lists_are_searched_partitioned_and_say_their_recall(tmp_path):
     config = replace(BuildConfig(seed=3), **{
         "catalogue.demo_size": 1500, "site.out": tmp_path / "site", "neighbours.exact_max": 1000,
-        "neighbours.sample": 300, "models.names": ("lsi", "adjacency_cosine"),
+        "neighbours.sparse_exact_max": 1000, "neighbours.sample": 300, "models.names": ("lsi", "adjacency_cosine"),
         "projection.method": "pca", "projection.size": 200})
     build(config)
     models = {m["name"]: m for m in json.loads((tmp_path / "site/data/models.json").read_text("utf-8"))["models"]}
