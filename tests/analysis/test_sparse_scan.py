@@ -83,6 +83,16 @@ def test_exact_products_give_identical_lists(finish, block, monkeypatch):
     assert not (sparse.indices == np.arange(300)[:, None]).any()
 
 
+def assert_leaves_out_as_dense(model, n, groups):
+    """Manga left out are neither listed nor given a list, as the dense search leaves them out."""
+    without = np.arange(0, n, 9)
+    found = [search(m, n, 15, method="exact", groups=groups, without=without) for m in (model, Dense(model))]
+    assert (found[0].indices[without] == -1).all() and not np.isin(found[0].indices, without).any()
+    kept = np.setdiff1d(np.arange(n), without)
+    assert_same_neighbours(*(Neighbours(f.model, f.indices[kept], np.where(np.isinf(f.distances), 2, f.distances)[kept],
+                                        f.method) for f in found))
+
+
 @pytest.mark.parametrize("name", SPARSE)
 def test_sparse_models_get_the_lists_of_their_dense_product(name, demo_catalogue, monkeypatch):
     monkeypatch.setattr(sparse_scan, "BLOCK_ROWS", 64)
@@ -91,13 +101,7 @@ def test_sparse_models_get_the_lists_of_their_dense_product(name, demo_catalogue
     for g in (None, groups):
         assert_same_neighbours(exact(model, n, 15, groups=g, progress=False),
                                exact(Dense(model), n, 15, groups=g, progress=False))
-    # manga left out are neither listed nor given a list, as the dense search leaves them out
-    without = np.arange(0, n, 9)
-    found = [search(m, n, 15, method="exact", groups=groups, without=without) for m in (model, Dense(model))]
-    assert (found[0].indices[without] == -1).all() and not np.isin(found[0].indices, without).any()
-    kept = np.setdiff1d(np.arange(n), without)
-    assert_same_neighbours(*(Neighbours(f.model, f.indices[kept], np.where(np.isinf(f.distances), 2, f.distances)[kept],
-                                        f.method) for f in found))
+    assert_leaves_out_as_dense(model, n, groups)
 
 
 @pytest.mark.parametrize("name", SPARSE)
@@ -142,12 +146,7 @@ def test_the_popularity_blend_is_searched_over_its_base_keys(demo_catalogue, mon
     assert not (sparse.indices == np.arange(n)[:, None]).any()
     # popularity moves the lists: they are not LSI's
     assert (sparse.indices != exact(model.base_, n, 15, groups=groups, progress=False).indices).any()
-    without = np.arange(0, n, 9)
-    found = [search(m, n, 15, method="exact", groups=groups, without=without) for m in (model, Dense(model))]
-    assert (found[0].indices[without] == -1).all() and not np.isin(found[0].indices, without).any()
-    kept = np.setdiff1d(np.arange(n), without)
-    assert_same_neighbours(*(Neighbours(f.model, f.indices[kept], np.where(np.isinf(f.distances), 2, f.distances)[kept],
-                                        f.method) for f in found))
+    assert_leaves_out_as_dense(model, n, groups)
     with pytest.raises(ValueError, match="not symmetric"):
         sparse_scan.scan_sparse(model, product, np.arange(n), False, 5, False)
 
