@@ -40,10 +40,17 @@ from .site.render import check_extra_dir, check_output
 from .sources import synthetic
 from .sources.catalogue import Catalogue, LoadReport, build_catalogue, load_catalogue, parse_lines
 from .sources.mangadex import FetchReport, feed_path, load_feed, refresh
-from .sources.pool import available_cores
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def resident_bytes() -> int:

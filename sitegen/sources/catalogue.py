@@ -28,7 +28,6 @@ import scipy.sparse as sp
 
 from ..errors import CatalogueError
 from .fields import clean_text, display_title, language_map, localized_paragraphs, number, other_titles, plain_name
-from .pool import available_cores, ordered_map
 from .vocabulary import GROUPS, Tag
 
 log = logging.getLogger(__name__)
@@ -377,16 +376,8 @@ def decode_line(line: str) -> Any:
         raise BadRecord("number too long") from None
 
 
-#: Lines a worker parses at once (:func:`parse_lines`): 10,000 lines are about 1.5 s of parsing.
-BATCH_LINES = 10_000
-
-
-def parse_lines(lines: Iterable[str], workers: int = 1) -> tuple[list[Manga], dict[str, Tag], LoadReport]:
+def parse_lines(lines: Iterable[str]) -> tuple[list[Manga], dict[str, Tag], LoadReport]:
     """Parse JSON lines into manga, skipping and counting bad ones; the last copy of an id wins.
-
-    The lines go :data:`BATCH_LINES` at a time to ``workers`` processes
-    (:func:`~sitegen.sources.pool.ordered_map`) when there are more than one; the batches are
-    merged in order, so the result is the same whatever the number of workers.
 
     Returns
     -------
@@ -400,44 +391,19 @@ def parse_lines(lines: Iterable[str], workers: int = 1) -> tuple[list[Manga], di
     by_id: dict[str, Manga] = {}
     skipped: Counter[str] = Counter()
     count = 0
-    for parsed, tags, bad, read in ordered_map(parse_batch, _batches(lines, BATCH_LINES), workers):
-        count += read
-        skipped.update(bad)
-        for tag_id, tag in tags.items():
-            vocabulary.setdefault(tag_id, tag)  # the first reading wins, as in one pass
-        for manga in parsed:
-            if manga.id in by_id:
-                skipped["duplicate id"] += 1
-            by_id[manga.id] = manga
-    report = LoadReport(lines=count, loaded=len(by_id), skipped=dict(sorted(skipped.items())))
-    return list(by_id.values()), vocabulary, report
-
-
-def parse_batch(lines: list[str]) -> tuple[list[Manga], dict[str, Tag], Counter[str], int]:
-    """One batch of lines: its manga in line order (duplicates kept), the tags first read in it,
-    the bad lines by reason, and how many lines it had."""
-    vocabulary: dict[str, Tag] = {}
-    parsed: list[Manga] = []
-    skipped: Counter[str] = Counter()
-    for line in lines:
+    for count, line in enumerate(lines, 1):  # noqa: B007 - after the loop, count is the lines read
         if not line.strip():
             continue
         try:
-            parsed.append(parse_manga(decode_line(line), vocabulary))
+            manga = parse_manga(decode_line(line), vocabulary)
         except BadRecord as bad:
             skipped[bad.reason] += 1
-    return parsed, vocabulary, skipped, len(lines)
-
-
-def _batches(lines: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+            continue
+        if manga.id in by_id:
+            skipped["duplicate id"] += 1
+        by_id[manga.id] = manga
+    report = LoadReport(lines=count, loaded=len(by_id), skipped=dict(sorted(skipped.items())))
+    return list(by_id.values()), vocabulary, report
 
 
 def tie_break(manga: Manga) -> tuple[int, str]:
@@ -466,7 +432,7 @@ def load_catalogue(path: Path) -> tuple[Catalogue, LoadReport]:
     CatalogueError
         When the file is missing, unreadable, or has no usable manga.
     """
-    manga, vocabulary, report = parse_lines(read_lines(path), workers=available_cores())
+    manga, vocabulary, report = parse_lines(read_lines(path))
     for reason, n in report.skipped.items():
         log.warning("skipped %d line(s) of %s: %s", n, path, reason)
     tagless = sum(not m.tag_ids for m in manga)

@@ -382,22 +382,3 @@ def test_fuzzed_lines_are_loaded_or_counted_never_raised():
         assert set(m.tag_ids) <= set(vocabulary)
     for line in optional:  # a broken optional field drops the field, never the manga
         assert parse_lines([line])[2].loaded == 1, line[:300]
-
-
-def test_parsing_in_worker_processes_gives_what_one_pass_gives(monkeypatch):
-    # batches of 3 lines: duplicates, bad lines and a tag's first reading fall in different batches
-    monkeypatch.setattr(catalogue_module, "BATCH_LINES", 3)
-    first = manga_object("First", follows=5)
-    renamed = manga_object("Renamed Tag", follows=4)
-    tag = renamed["attributes"]["tags"][0]
-    tag["attributes"] = {**tag["attributes"], "name": {"en": "Another Name"}}  # the first reading wins
-    again = manga_object("First Again", manga_id=first["id"], follows=9)  # the last copy of an id wins
-    lines = [json.dumps(first), "{not json", "", json.dumps(renamed), json.dumps(manga_object("Other", follows=1)),
-             "[1]", json.dumps(again), json.dumps(manga_object("Last", follows=2))]
-    serial = parse_lines(lines, workers=1)
-    parallel = parse_lines(lines, workers=2)
-    assert parallel == serial
-    manga, vocabulary, report = parallel
-    assert [m.title for m in manga] == ["First Again", "Renamed Tag", "Other", "Last"]
-    assert vocabulary[tag["id"]].name != "Another Name"
-    assert report.lines == 8 and report.skipped == {"duplicate id": 1, "not JSON": 1, "not an object": 1}
