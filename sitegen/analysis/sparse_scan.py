@@ -137,6 +137,19 @@ def _into_column(back, start, grid, cb_d, cb_i):  # pragma: no cover - compiled
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
+def _merge_chunks(own_i, own_d, empty, best_i, best_d):  # pragma: no cover - compiled
+    """Each chunk's lists of the block's rows (``own_*``, shape (chunks, rows, k); ``empty``
+    where short) into the rows' running lists ``best_*``."""
+    k = best_i.shape[1]
+    for r in numba.prange(own_i.shape[1]):
+        for ch in range(own_i.shape[0]):
+            for p in range(k):
+                if own_i[ch, r, p] == empty:
+                    break
+                keep(best_d[r], best_i[r], k, own_d[ch, r, p], own_i[ch, r, p])
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
 def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, scale, self_out, grid,
                 threads, best_i, best_d):  # pragma: no cover - compiled
     rows = xt.shape[1]
@@ -171,12 +184,7 @@ def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, scale,
             _into_rows(acc, j, j - start, self_out, grid, bounds, own_d[ch], own_i[ch])
             if j - start >= rows:
                 _into_column(back, start, grid, best_d[j], best_i[j])
-    for r in numba.prange(rows):
-        for ch in range(chunks):
-            for p in range(k):
-                if own_i[ch, r, p] == q:
-                    break
-                keep(best_d[start + r], best_i[start + r], k, own_d[ch, r, p], own_i[ch, r, p])
+    _merge_chunks(own_i, own_d, q, best_i[start:start + rows], best_d[start:start + rows])
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -199,12 +207,13 @@ def _scan_rows_block(xt, indptr, indices, data, col_add, row_out, excluded, grid
             for r in range(rows):
                 acc[r] = (acc[r] + add) + row_out[r]
             _into_rows(acc, j, -1, False, grid, bounds, own_d[ch], own_i[ch])
-    for r in numba.prange(rows):
-        for ch in range(chunks):
-            for p in range(k):
-                if own_i[ch, r, p] == n:
-                    break
-                keep(best_d[r], best_i[r], k, own_d[ch, r, p], own_i[ch, r, p])
+    _merge_chunks(own_i, own_d, n, best_i, best_d)
+
+
+def _excluded(model: Model, n: int) -> np.ndarray:
+    """The manga the search was told to leave out (``excluded_``, from its wrapper), as a mask of shape (n,)."""
+    excluded = getattr(model, "excluded_", None)
+    return np.zeros(n, dtype=np.bool_) if excluded is None else np.asarray(excluded, dtype=np.bool_)
 
 
 def scan_sparse_rows(model: Model, product: SparseProduct, queries: np.ndarray, width: int,
@@ -223,8 +232,7 @@ def scan_sparse_rows(model: Model, product: SparseProduct, queries: np.ndarray, 
     """
     keys = product.keys
     n = len(keys.indptr) - 1
-    excluded = getattr(model, "excluded_", None)
-    excluded = np.zeros(n, dtype=np.bool_) if excluded is None else np.asarray(excluded, dtype=np.bool_)
+    excluded = _excluded(model, n)
     points = np.asarray(queries, dtype=np.int64)
     col_add = np.asarray(product.col_add, dtype=np.float32)
     q = len(points)
@@ -271,8 +279,7 @@ def scan_sparse(model: Model, product: SparseProduct, queries: np.ndarray, twins
     q = len(queries)
     keys = product.keys
     n = len(keys.indptr) - 1
-    excluded = getattr(model, "excluded_", None)
-    excluded = np.zeros(n, dtype=np.bool_) if excluded is None else np.asarray(excluded, dtype=np.bool_)
+    excluded = _excluded(model, n)
     points = np.asarray(queries, dtype=np.int64)
     best_i = np.full((q, width), q, dtype=np.int64)  # q: after every real position
     best_d = np.full((q, width), np.inf)
