@@ -39,6 +39,38 @@ def _members(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # half the time at 110,000 manga (4.4 -> 2.2 s for LSI), 99.995% of lists the same, the rest
 # swapping two manga whose similarities differ in float32 rounding only.
 @numba.njit(cache=True, nogil=True, fastmath=True)
+def _similarity(text, a, b):  # pragma: no cover - compiled
+    acc = np.float32(0.0)
+    for x in range(text.shape[1]):
+        acc += text[a, x] * text[b, x]
+    return acc
+
+
+@numba.njit(cache=True, nogil=True)
+def _best_of_run(sim, idx, count, want):  # pragma: no cover - compiled
+    """Move the ``want`` best of the first ``count`` of ``idx`` (and ``sim`` with them) to the
+    front, in order: highest similarity first, then lowest index. Returns how many there are.
+
+    One pass that inserts into the kept front: a run of twins is often far longer than the list
+    still has room for (every pick of a 500-strong tag set ranks the other 499), and sorting all of
+    it, for every pick, took most of the time.
+    """
+    kept = 0
+    for a in range(count):
+        s, j = sim[a], idx[a]
+        if kept == want and (sim[kept - 1] > s or (sim[kept - 1] == s and idx[kept - 1] < j)):
+            continue
+        if kept < want:
+            kept += 1
+        b = kept - 1
+        while b > 0 and (sim[b - 1] < s or (sim[b - 1] == s and idx[b - 1] > j)):
+            sim[b], idx[b] = sim[b - 1], idx[b - 1]
+            b -= 1
+        sim[b], idx[b] = s, j
+    return kept
+
+
+@numba.njit(cache=True, nogil=True)
 def _order_group(rep_idx, rep_dist, picks, groups, order, start_of, size_of, text, width, cap,
                  out_idx, out_dist):  # pragma: no cover - compiled
     """Re-list every pick of a tag set from the whole groups of its representative's list
@@ -61,33 +93,27 @@ def _order_group(rep_idx, rep_dist, picks, groups, order, start_of, size_of, tex
             cdist[total + q] = rep_dist[p]
         total += take
     sim = np.empty(total, dtype=np.float32)
+    idx = np.empty(total, dtype=np.int64)
     for r in range(picks.size):
         m = picks[r]
-        for c in range(total):
-            acc = np.float32(0.0)
-            for x in range(text.shape[1]):
-                acc += text[m, x] * text[cand[c], x]
-            sim[c] = acc
         filled = 0
         c = 0
         # candidates come in list order, so their distances never fall: sort each run of equal
-        # distance by similarity (higher first), then index, and take runs until the list is full
+        # distance by similarity (higher first), then index, and take runs until the list is full;
+        # a run of one needs no similarity, and runs past a full list are never compared
         while c < total and filled < width:
-            e = c
+            e = c + 1
             while e < total and cdist[e] == cdist[c]:
                 e += 1
-            run = cand[c:e]
-            keys = np.argsort(run)  # index order first, so the stable sort below keeps it for equal sims
-            run = run[keys]
-            rs = sim[c:e][keys]
-            by_sim = np.argsort(-rs, kind="mergesort")
-            for q in range(by_sim.size):
-                j = run[by_sim[q]]
-                if j == m or filled >= width:
-                    continue
-                out_idx[m, filled] = j
-                out_dist[m, filled] = cdist[c]
-                filled += 1
+            for q in range(e - c):
+                idx[q] = cand[c + q]
+                sim[q] = _similarity(text, m, idx[q]) if e - c > 1 else 0
+            # one more than the room left: the pick itself may be in the run
+            for q in range(_best_of_run(sim, idx, e - c, width - filled + 1)):
+                if idx[q] != m and filled < width:
+                    out_idx[m, filled] = idx[q]
+                    out_dist[m, filled] = cdist[c]
+                    filled += 1
             c = e
         for q in range(filled, width):
             out_idx[m, q] = -1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sitegen.analysis.neighbours import Neighbours
 from sitegen.analysis.search import search
 from sitegen.analysis.ties import break_ties
 from sitegen.models import REGISTRY
@@ -53,3 +54,42 @@ def test_equal_distances_follow_the_description(demo_catalogue, text):
             assert (np.diff(sims) <= 1e-6).all() or np.array_equal(run, np.sort(run))
             changed += not np.array_equal(run, a[found.distances[i] == d])
     assert changed > 0  # the demo's twins do get reordered
+
+
+def _brute_force(found, groups, group_dist, text, width):
+    """Each manga's list as break_ties should make it: the whole tag sets of its tag set's first
+    manga's list, by distance, then text similarity (highest first), then index."""
+    n = groups.size
+    out = np.full((n, width), -1)
+    for i in range(n):
+        listed = np.unique(groups[found.indices[groups[i]]])
+        others = np.array([j for j in range(n) if j != i and groups[j] in listed])
+        d = group_dist[groups[i], groups[others]]
+        sims = (text[others] @ text[i]).astype(np.float64)
+        out[i] = others[np.lexsort((others, -sims, d))][:width]
+    return out
+
+
+def test_long_runs_of_twins_keep_their_most_similar():
+    """Tag sets with far more twins than a list has room for: the room left goes to the twins
+    whose text is most like the pick's, whatever their index (the run is cut, not sorted whole)."""
+    rng = np.random.default_rng(5)
+    n, width = 240, 8
+    groups = np.maximum.accumulate(np.where(np.arange(n) % 9 == 0, np.arange(n), 0))  # runs of 9 twins
+    groups[100:180] = 100  # and one of 80
+    group_dist = np.round(rng.random((n, n)), 1)  # a coarse grid: runs of several tag sets tie too
+    group_dist = np.minimum(group_dist, group_dist.T)
+    np.fill_diagonal(group_dist, 0.0)
+    text = rng.standard_normal((n, 16)).astype(np.float32)
+    text /= np.linalg.norm(text, axis=1, keepdims=True)
+    # the search's lists: by distance, ties by index
+    indices = np.empty((n, width + 2), dtype=np.int32)
+    distances = np.empty((n, width + 2), dtype=np.float32)
+    for i in range(n):
+        others = np.array([j for j in range(n) if j != i])
+        d = group_dist[groups[i], groups[others]]
+        order = np.lexsort((others, d))[: width + 2]
+        indices[i], distances[i] = others[order], d[order]
+    found = Neighbours("lsi", indices, distances)
+    broken = break_ties(found, groups, text)
+    np.testing.assert_array_equal(broken.indices[:, :width], _brute_force(found, groups, group_dist, text, width))
