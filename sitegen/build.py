@@ -203,7 +203,9 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
     by_name = {m.name: m for m in models}
     nb = config.neighbours
     text = next((m.text_ for m in models if hasattr(m, "text_")), None)
-    for model in models:
+    # Models that tell twins apart first: their maps are the largest (every manga a point, not
+    # every tag set), and a map queued last is laid out while the rest of the build waits for it.
+    for model in sorted(models, key=lambda m: bool(m.rows_by_tag_set)):
         same = same_distance(model, found_lists, by_name)
         lists = None if same is None else dataclasses.replace(same, model=model.name)
         if lists is None:
@@ -220,7 +222,8 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
         model.release_search_state()  # searched once: its distance-only state goes
         if found is not None:
             found(model, lists, None if same is None else same.model)
-    return found_lists
+    by_model = {lists.model: lists for lists in found_lists}
+    return [by_model[m.name] for m in models]
 
 
 def same_distance(model: Model, found: list[Neighbours], models: dict[str, Model]) -> Neighbours | None:
