@@ -45,7 +45,6 @@ from .measures import (
     expected_null_jaccard,
     gini,
     in_degree,
-    indicator,
     json_safe,
     monte_carlo_p,
     null_neighbours,
@@ -53,7 +52,7 @@ from .measures import (
     random_others,
     related_matrix,
     related_recall,
-    row_jaccard,
+    sorted_jaccard,
     tag_bits,
 )
 
@@ -246,15 +245,16 @@ def evaluate(
     started = time.perf_counter()
     n = len(catalogue)
     k = max(0, min([k, n - 1, *(nb.indices.shape[1] for nb in neighbours.values())]))
-    tables = {name: np.ascontiguousarray(nb.indices[:, :k]) for name, nb in neighbours.items()}
-    marks = {name: indicator(table, n) for name, table in tables.items()}
+    # every measure here takes a list as a set, so each row is sorted (a copy): pairs then
+    # compare by merging rows (sorted_jaccard)
+    tables = {name: np.sort(nb.indices[:, :k], axis=1) for name, nb in neighbours.items()}
     ctx = _context(catalogue, k, seed, permutations, sample)
     null_table = null_neighbours(n, k, seed)
     null = _measures(ctx, null_table)
     models = {name: _model_scores(ctx, _measures(ctx, table), null) for name, table in tables.items()}
     pairs = []
     for a, b in itertools.combinations(tables, 2):
-        jaccard = float(row_jaccard(marks[a], marks[b]).mean())
+        jaccard = float(sorted_jaccard(tables[a], tables[b]).mean())
         _, permuted, p_value = overlap_test(tables[a][ctx.rows], tables[b][ctx.rows], n, ctx.perms)
         pairs.append(PairScore(a, b, jaccard, permuted, p_value))
     null_summary = {key: null[key] for key in ("coherence", "coverage", "gini", "related_recall")}

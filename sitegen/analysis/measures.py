@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.stats import hypergeom
@@ -89,22 +90,50 @@ def indicator(table: np.ndarray, n: int) -> sp.csr_matrix:
     return out
 
 
-def row_jaccard(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
-    """Row-wise Jaccard index of two :func:`indicator` matrices (two empty rows count as 1).
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _sorted_jaccard(a, b, out):  # pragma: no cover - compiled
+    for i in numba.prange(a.shape[0]):
+        p, q, common, size_a, size_b = 0, 0, 0, 0, 0
+        while p < a.shape[1] and a[i, p] < 0:  # no neighbour sorts first
+            p += 1
+        while q < b.shape[1] and b[i, q] < 0:
+            q += 1
+        size_a, size_b = a.shape[1] - p, b.shape[1] - q
+        while p < a.shape[1] and q < b.shape[1]:
+            if a[i, p] == b[i, q]:
+                common += 1
+                p += 1
+                q += 1
+            elif a[i, p] < b[i, q]:
+                p += 1
+            else:
+                q += 1
+        union = size_a + size_b - common
+        out[i] = common / union if union > 0 else 1.0
+
+
+def sorted_jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise Jaccard index of two neighbour tables whose rows are sorted ascending (two empty
+    rows count as 1): one merge a row, no matrix of marks (at 1,000,000 manga those took 160 MB a
+    model, held for every model at once).
+
+    Parameters
+    ----------
+    a, b : ndarray of int, shape (n, k_a) and (n, k_b)
+        Each row ascending, its entries distinct; negative entries (no neighbour) are left out.
 
     Returns
     -------
-    ndarray, shape (n_rows,), float64
+    ndarray, shape (n,), float64
     """
-    common = np.asarray(a.multiply(b).sum(axis=1)).ravel()
-    union = np.diff(a.indptr) + np.diff(b.indptr) - common
-    return np.where(union > 0, common / np.maximum(union, 1), 1.0)
+    out = np.empty(a.shape[0], dtype=np.float64)
+    _sorted_jaccard(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
+    return out
 
 
 def list_jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise Jaccard index of two neighbour tables, shape (n, k_a) and (n, k_b) -> (n,)."""
-    n = int(max(a.max(initial=-1), b.max(initial=-1))) + 1
-    return row_jaccard(indicator(a, n), indicator(b, n))
+    return sorted_jaccard(np.sort(a, axis=1), np.sort(b, axis=1))
 
 
 def overlap_test(a: np.ndarray, b: np.ndarray, n: int, perms: np.ndarray) -> tuple[float, float, float]:

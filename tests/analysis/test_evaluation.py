@@ -58,6 +58,23 @@ def test_list_jaccard_identical_disjoint_and_partial():
     assert list_jaccard(a, b[:, ::-1]).tolist() == [0.0, 0.0, 0.5, 0.0]  # order does not matter
 
 
+def test_list_jaccard_matches_sets_on_random_tables():
+    """The merge of sorted rows against Python's sets, with short lists (-1 padding) and empty ones."""
+    rng = np.random.default_rng(3)
+    n, k = 300, 7
+    a = np.array([rng.choice(40, size=k, replace=False) for _ in range(n)])
+    b = np.array([rng.choice(40, size=k + 2, replace=False) for _ in range(n)])
+    a[rng.random((n, k)) < 0.2] = -1
+    b[rng.random((n, k + 2)) < 0.2] = -1
+    a[:5], b[3:8] = -1, -1
+    expected = []
+    for x, y in zip(a.tolist(), b.tolist()):
+        sx, sy = {v for v in x if v >= 0}, {v for v in y if v >= 0}
+        expected.append(len(sx & sy) / len(sx | sy) if sx | sy else 1.0)
+    np.testing.assert_allclose(list_jaccard(a, b), expected)
+    np.testing.assert_allclose(list_jaccard(b, a), expected)
+
+
 def test_null_model_is_k_distinct_others_and_seeded():
     for n, k in [(5000, 20), (12, 11), (40, 10)]:
         table = null_neighbours(n, k, seed=9)
