@@ -8,7 +8,7 @@ import pytest
 from sitegen.analysis.measures import coherence_rows, related_matrix, related_recall, tag_bits
 from sitegen.analysis.search import search
 from sitegen.models.lsi import LSI
-from sitegen.models.text import TagsText, word_matrix
+from sitegen.models.text import TagsText, tag_vectors, word_matrix
 from sitegen.models.text_features import description_tokens, plain_text, title_tokens, tokens
 
 
@@ -48,12 +48,14 @@ def fitted(demo_catalogue):
     return TagsText(seed=3, k=10, sample=600).fit(demo_catalogue)
 
 
-def test_blend_is_a_cosine_mix_of_tags_and_text(fitted):
+def test_blend_is_a_cosine_mix_of_tags_and_text(fitted, demo_catalogue):
     w = fitted.weight_
     x = fitted.embedding_
-    both = (np.linalg.norm(fitted.tags_, axis=1) > 0) & (np.linalg.norm(fitted.text_, axis=1) > 0)
+    tags = tag_vectors(demo_catalogue)
+    assert not hasattr(fitted, "tags_")  # let go after the fit: embedding_ holds them
+    both = (np.linalg.norm(tags, axis=1) > 0) & (np.linalg.norm(fitted.text_, axis=1) > 0)
     i, j = np.flatnonzero(both)[:2]
-    mix = (1 - w) * fitted.tags_[i] @ fitted.tags_[j] + w * fitted.text_[i] @ fitted.text_[j]
+    mix = (1 - w) * tags[i] @ tags[j] + w * fitted.text_[i] @ fitted.text_[j]
     assert x[i] @ x[j] == pytest.approx(mix, abs=1e-5)
 
 
