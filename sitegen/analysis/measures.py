@@ -93,7 +93,7 @@ def indicator(table: np.ndarray, n: int) -> sp.csr_matrix:
 @numba.njit(parallel=True, cache=True, nogil=True)
 def _sorted_jaccard(a, b, out):  # pragma: no cover - compiled
     for i in numba.prange(a.shape[0]):
-        p, q, common, size_a, size_b = 0, 0, 0, 0, 0
+        p, q, common = 0, 0, 0
         while p < a.shape[1] and a[i, p] < 0:  # no neighbour sorts first
             p += 1
         while q < b.shape[1] and b[i, q] < 0:
