@@ -202,6 +202,7 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
     found_lists: list[Neighbours] = []
     by_name = {m.name: m for m in models}
     nb = config.neighbours
+    # taken before any search: the text model lets its own reference go once it is searched
     text = next((m.text_ for m in models if hasattr(m, "text_")), None)
     # Models that tell twins apart first: their maps are the largest (every manga a point, not
     # every tag set), and a map queued last is laid out while the rest of the build waits for it.

@@ -93,3 +93,22 @@ def test_long_runs_of_twins_keep_their_most_similar():
     found = Neighbours("lsi", indices, distances)
     broken = break_ties(found, groups, text)
     np.testing.assert_array_equal(broken.indices[:, :width], _brute_force(found, groups, group_dist, text, width))
+
+
+def test_the_build_orders_ties_by_text_the_text_model_has_let_go(demo_catalogue):
+    """The text model drops its text vectors once searched (it is searched first), yet the tag
+    models searched after it still have their ties ordered by them."""
+    from sitegen.build import Timings, find_neighbours
+    from sitegen.config import BuildConfig, replace
+
+    config = replace(BuildConfig(seed=2), **{"models.names": ("lsi", "tags_text"), "neighbours.k": 10,
+                                             "neighbours.spare": 2, "models.tags_text.sample": 200})
+    models = [REGISTRY[name].from_config(config).fit(demo_catalogue) for name in config.models.names]
+    text = models[1].text_.copy()
+    lsi, _ = find_neighbours(models, demo_catalogue, config, Timings())
+    assert not hasattr(models[1], "text_")
+    plain = search(REGISTRY["lsi"].from_config(config).fit(demo_catalogue), len(demo_catalogue), 12, method="exact",
+                   groups=demo_catalogue.tag_groups, without=demo_catalogue.tagless)
+    expected = break_ties(plain, demo_catalogue.tag_groups, text)
+    assert not np.array_equal(expected.indices, plain.indices)  # ties there are to order
+    np.testing.assert_array_equal(lsi.indices, expected.indices)
