@@ -16,7 +16,8 @@ from scipy.sparse.csgraph import connected_components
 
 from sitegen.analysis.neighbours import exact
 from sitegen.models import REGISTRY
-from sitegen.models.laplacian import LaplacianCosine, LaplacianEuclidean, commute_factors
+from sitegen.models.commute import commute_factors
+from sitegen.models.laplacian import LaplacianCosine, LaplacianEuclidean
 from sitegen.sources import synthetic
 from sitegen.sources.catalogue import Catalogue, Manga, build_catalogue, parse_lines
 from sitegen.sources.vocabulary import Tag
