@@ -27,7 +27,8 @@ import scipy.sparse as sp
 
 from ..linalg import fixed_signs
 from ..params import Param, between
-from .network import QueryKeyModel, degrees, self_positions, tag_matrix, top_eigenpairs
+from .network import QueryKeyModel, degrees, self_positions, tag_matrix
+from .secular import top_eigenpairs
 from .sparse_keys import SparseKeys, SparseProduct
 
 if TYPE_CHECKING:

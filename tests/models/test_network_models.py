@@ -16,14 +16,8 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import eigsh
 
 from sitegen.analysis.neighbours import exact
-from sitegen.models.network import (
-    AdjacencyCosine,
-    SpectralEmbedding,
-    laplacian_factors,
-    pair_matrix,
-    row_products,
-    top_eigenpairs,
-)
+from sitegen.models.network import AdjacencyCosine, SpectralEmbedding, laplacian_factors, row_products
+from sitegen.models.secular import pair_matrix, top_eigenpairs
 from sitegen.sources.catalogue import Catalogue, Manga, build_catalogue
 from sitegen.sources.vocabulary import Tag
 from support import dense
