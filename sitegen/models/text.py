@@ -200,7 +200,8 @@ class TagsText(Model):
         w = np.float32(self.weight_)
         self.embedding_ = np.hstack([np.sqrt(1 - w) * self.tags_, np.sqrt(w) * self.text_]).astype(np.float32)
         # the tag vectors served the weight's choice only, and embedding_ holds them again (308 MB
-        # at 1,000,000 manga); the text vectors stay: the build orders the tag models' ties by them
+        # at 1,000,000 manga); the text vectors stay until the search (release_search_state): the
+        # build orders the tag models' ties by them
         del self.tags_
         lap("weight")
         log.info("%s fitted: %s", self.name, ", ".join(f"{k} {v:.1f} s" for k, v in self.timings_.items()))
