@@ -12,6 +12,8 @@ import scipy.sparse as sp
 
 from sitegen.analysis.labels import cluster_labels, naming_tags, sample_points
 from sitegen.analysis.projections import (
+    STEPS,
+    coincident,
     finish,
     mapped_count,
     neighbour_graph,
@@ -172,6 +174,17 @@ def test_normalise_and_finish_centre_scale_and_clean():
     out = finish(np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]]))
     assert np.abs(out).max() == 1.0 and not np.array_equal(out[0], out[1])
     assert not np.signbit(out[out == 0]).any()
+
+
+def test_coincident_points_are_those_in_one_step_of_the_site_files():
+    half_step = 1 / STEPS  # the map is 2 wide: a step is 2 / STEPS
+    coords = np.array([[0.0, 0.0], [0.5, -0.5], [0.0, 0.3 * half_step], [0.0, 3 * half_step],
+                       [0.5, -0.5], [-1.0, 1.0], [0.3 * half_step, 0.0], [1.0, -1.0]])
+    assert coincident(coords).tolist() == [0, 1, 0, 3, 1, 5, 0, 7]  # each point's first in its step
+    rng = np.random.default_rng(3)  # the same as telling rows apart, on many points
+    many = np.round(rng.uniform(-1, 1, size=(5000, 2)) * 40) / 40
+    _, first, inverse = np.unique(np.round((many + 1) / 2 * STEPS), axis=0, return_index=True, return_inverse=True)
+    assert np.array_equal(coincident(many), first[inverse.ravel()])
 
 
 def test_spread_twins_puts_a_sunflower_around_the_first():
