@@ -155,7 +155,7 @@ def load_source(config: BuildConfig) -> tuple[Catalogue, LoadReport]:
         return catalogue, report
     if source == "file":
         assert config.catalogue.path is not None
-        return load_catalogue(config.catalogue.path)
+        return load_catalogue(config.catalogue.path, workers=available_cores())
     return _load_snapshot(config)
 
 
@@ -169,7 +169,7 @@ def fetch_snapshot(config: BuildConfig) -> FetchReport:
 def _load_snapshot(config: BuildConfig) -> tuple[Catalogue, LoadReport]:
     fetched = fetch_snapshot(config)
     log.info("%s", fetched.summary())  # logged here, once: --fetch-only prints it instead
-    return load_catalogue(fetched.snapshot)
+    return load_catalogue(fetched.snapshot, workers=available_cores())
 
 
 def fit_models(catalogue: Catalogue, config: BuildConfig, timings: Timings) -> list[Model]:

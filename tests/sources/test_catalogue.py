@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import sitegen.sources.catalogue as catalogue_module
+import sitegen.sources.records as records_module
 from sitegen.errors import CatalogueError
 from sitegen.sources.catalogue import load_catalogue, parse_lines
 from support.helpers import SHARED, catalogue_of, manga_object
@@ -223,7 +224,7 @@ def test_an_unforeseen_failure_in_a_record_is_counted_not_raised(monkeypatch):
     def broken_cleaner(value):
         raise TypeError("a case the loader did not foresee")
 
-    monkeypatch.setattr(catalogue_module, "localized_paragraphs", broken_cleaner)
+    monkeypatch.setattr(records_module, "localized_paragraphs", broken_cleaner)
     manga, _, report = parse_lines([json.dumps(manga_object("Fine")), "{}"])
     assert manga == [] and report.skipped == {"unreadable record": 1, "no id": 1}
 
@@ -382,3 +383,59 @@ def test_fuzzed_lines_are_loaded_or_counted_never_raised():
         assert set(m.tag_ids) <= set(vocabulary)
     for line in optional:  # a broken optional field drops the field, never the manga
         assert parse_lines([line])[2].loaded == 1, line[:300]
+
+
+def parallel_case():
+    """Lines whose meaning depends on their order: copies of an id (the last wins), a tag named two
+    ways (the first accepted name wins, even from a record skipped for another reason), bad lines."""
+    lines = []
+    for i in range(12):
+        obj = manga_object(f"Title {i % 5}", follows=i, manga_id=str(uuid.UUID(int=i % 5 + 1)))
+        obj["relationships"] = [{"id": str(uuid.UUID(int=99)), "type": "manga", "related": "sequel"},
+                                {"id": str(uuid.UUID(int=50 + i)), "type": "author", "attributes": {"name": f"P{i}"}}]
+        lines.append(json.dumps(obj))
+    renamed = manga_object("Renamed", tags=("Comedy",))
+    renamed["attributes"]["tags"][0]["attributes"]["name"] = {"en": "Funny"}
+    broken = manga_object("Broken", tags=("Action", "Drama"))  # its first tag is read, then its second fails
+    broken["attributes"]["tags"][0]["attributes"]["name"] = {"en": "First Action"}
+    broken["attributes"]["tags"][1]["id"] = "not-a-uuid"
+    return [lines[0], "", "{oops", json.dumps(broken), *lines[1:6], json.dumps(renamed), "[]", *lines[6:],
+            json.dumps(manga_object("Late", tags=("Action", "Comedy")))]
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_file_parsed_by_several_processes_is_the_file_parsed_once(tmp_path, workers):
+    path = write_lines(tmp_path / "c.jsonl", parallel_case())
+    manga, vocabulary, report = catalogue_module.parse_file(path, workers, batch=2, min_bytes=0)
+    once = parse_lines(parallel_case())
+    assert manga == once[0] and report == once[2]
+    assert list(vocabulary.items()) == list(once[1].items())  # the same names, in the same order
+    assert report.skipped == {"duplicate id": 7, "malformed tag": 1, "not JSON": 1, "not an object": 1}
+    names = {t.name for t in vocabulary.values()}
+    assert {"First Action", "Comedy"} <= names and "Funny" not in names
+    assert [m.follows for m in manga[:5]] == [10, 11, 7, 8, 9] and manga[0].people[0].name == "P10"
+
+
+def test_a_parsing_process_that_dies_leaves_its_part_to_the_build(tmp_path, monkeypatch, caplog):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    class DeadPool:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, *args):
+            future = Future()
+            future.set_exception(BrokenProcessPool("killed"))
+            return future
+
+    monkeypatch.setattr(catalogue_module, "ProcessPoolExecutor", DeadPool)
+    path = write_lines(tmp_path / "c.jsonl", parallel_case())
+    assert catalogue_module.parse_file(path, 2, batch=2, min_bytes=0) == parse_lines(parallel_case())
+    assert "its part is parsed here instead" in caplog.text
