@@ -15,6 +15,7 @@ the reader zooms) is decided by the page, which knows the text's size.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import warnings
 from typing import Any
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 SAMPLE = 6000
 #: (level, smallest cluster as a share of the sample, HDBSCAN's cluster selection method).
 LEVELS = ((0, 1 / 60, "eom"), (1, 1 / 300, "leaf"))
+#: The first parameters of scikit-learn's ``tree_to_labels`` (private: checked before use).
+TREE_TO_LABELS = ("single_linkage_tree", "min_cluster_size", "cluster_selection_method")
 #: HDBSCAN's min_samples: how dense a core point's neighbourhood must be.
 MIN_SAMPLES = 5
 #: A naming tag is carried by at least this share of the cluster's manga ...
@@ -47,31 +50,57 @@ def sample_points(m: int, seed: int, size: int = SAMPLE) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(m, size, replace=False)).astype(np.int64)
 
 
-def clusters(coords: np.ndarray, sample: np.ndarray, min_share: float, method: str) -> np.ndarray:
-    """Every point's cluster at one level, shape (m,), int64; -1 for noise.
+def clusters(coords: np.ndarray, sample: np.ndarray, levels: tuple[tuple[float, str], ...]) -> list[np.ndarray]:
+    """Every point's cluster at each level, shape (m,) each, int64; -1 for noise.
 
     Parameters
     ----------
     coords : ndarray, shape (m, 2)
     sample : ndarray of int, shape (s,)
         The points HDBSCAN sees; the others take the cluster of their nearest sampled point.
-    min_share : float
-        Smallest cluster, as a share of the sample.
-    method : str
-        HDBSCAN's ``cluster_selection_method``: ``"eom"`` or ``"leaf"``.
+    levels : tuple of (min_share, method)
+        Smallest cluster, as a share of the sample, and HDBSCAN's ``cluster_selection_method``
+        (``"eom"`` or ``"leaf"``).
     """
+    points = coords[sample]
+    _, nearest = cKDTree(points).query(coords, k=1)
+    tree = None
+    out = []
+    for min_share, method in levels:
+        size = max(MIN_SAMPLES, int(round(min_share * len(sample))))
+        if len(sample) <= size:
+            out.append(np.full(len(coords), -1, dtype=np.int64))
+            continue
+        found, tree = _hdbscan(points, size, method, tree)
+        out.append(np.asarray(found, dtype=np.int64)[nearest])
+    return out
+
+
+def _tree_to_labels() -> Any:
+    """scikit-learn's private step from HDBSCAN's single-linkage tree to labels, or None when this
+    scikit-learn has no such function with these parameters (each level is then fitted whole)."""
+    try:
+        from sklearn.cluster._hdbscan._tree import tree_to_labels
+        parameters = tuple(inspect.signature(tree_to_labels).parameters)
+    except (ImportError, ValueError, TypeError):
+        return None
+    return tree_to_labels if parameters[:3] == TREE_TO_LABELS else None
+
+
+def _hdbscan(points: np.ndarray, size: int, method: str, tree: Any) -> tuple[np.ndarray, Any]:
+    """HDBSCAN's labels of ``points`` and its single-linkage tree. The tree depends on the points
+    and ``min_samples`` only, the same at every level, so a level after the first starts from the
+    tree (half of the labels' time: the minimum spanning tree is the costly step)."""
     from sklearn.cluster import HDBSCAN  # only when labels are made
 
-    points = coords[sample]
-    size = max(MIN_SAMPLES, int(round(min_share * len(sample))))
-    if len(sample) <= size:
-        return np.full(len(coords), -1, dtype=np.int64)
+    step = _tree_to_labels() if tree is not None else None
+    if step is not None:
+        return step(tree, size, method)[0], tree
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning)
-        found = HDBSCAN(min_cluster_size=size, min_samples=MIN_SAMPLES, cluster_selection_method=method,
-                        copy=True).fit(points).labels_
-    _, nearest = cKDTree(points).query(coords, k=1)
-    return np.asarray(found, dtype=np.int64)[nearest]
+        fitted = HDBSCAN(min_cluster_size=size, min_samples=MIN_SAMPLES, cluster_selection_method=method,
+                         copy=True).fit(points)
+    return fitted.labels_, getattr(fitted, "_single_linkage_tree_", None)
 
 
 def naming_tags(share: np.ndarray, base: np.ndarray) -> tuple[list[int], list[float]]:
@@ -126,8 +155,8 @@ def cluster_labels(coords: np.ndarray, tags: sp.csr_matrix, seed: int) -> list[d
     tags = sp.csr_matrix(tags, dtype=np.float64)
     base = np.asarray(tags.sum(axis=0)).ravel() / m
     out = []
-    for level, share, method in LEVELS:
-        found = clusters(coords, sample, share, method)
+    found_at = clusters(coords, sample, tuple((share, method) for _, share, method in LEVELS))
+    for (level, _, _), found in zip(LEVELS, found_at):
         points = np.flatnonzero(found >= 0)
         ids, cluster, sizes = np.unique(found[points], return_inverse=True, return_counts=True)
         # every cluster's tag counts in one product: (clusters, m) membership @ (m, n_tags)

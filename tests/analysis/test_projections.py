@@ -218,6 +218,22 @@ def test_labels_find_the_clusters_and_name_them_by_their_tag():
     assert json.loads(json_text(labels)) == labels
 
 
+def test_labels_from_one_tree_are_the_labels_of_a_fit_a_level(monkeypatch):
+    from sitegen.analysis import labels as module
+
+    coords, tags, _ = blobs(seed=2)
+    coords = np.vstack([coords, coords[:300] * 0.5 + 0.4])  # a fourth, looser group: leaves differ from the top
+    tags = sp.vstack([tags, tags[:300]]).tocsr()
+    sample = module.sample_points(len(coords), seed=3, size=900)
+    levels = ((1 / 60, "eom"), (1 / 300, "leaf"))
+    assert module._tree_to_labels() is not None  # this scikit-learn lets the second level reuse the tree
+    shared = module.clusters(coords, sample, levels)
+    assert len(np.unique(shared[1])) > len(np.unique(shared[0]))
+    monkeypatch.setattr(module, "_tree_to_labels", lambda: None)  # as with a scikit-learn without it
+    assert all(np.array_equal(a, b) for a, b in zip(module.clusters(coords, sample, levels), shared))
+    assert cluster_labels(coords, tags, seed=1)
+
+
 def test_naming_tags_need_share_and_lift():
     base = np.array([0.5, 0.25, 0.5])
     assert naming_tags(np.array([1.0, 0.5, 0.0]), base) == ([0, 1], [2.0, 2.0])  # tied lifts: by column
