@@ -164,7 +164,7 @@ class _Part:
     one pass over all the lines finds (:func:`_merge`)."""
 
     manga: dict[str, tuple[int, int, Manga]] = field(default_factory=dict)  # id -> (first line, last line, last copy)
-    tags: dict[str, tuple[int, Tag]] = field(default_factory=dict)  # id -> (line first accepted, tag)
+    tags: dict[str, tuple[int, int, Tag]] = field(default_factory=dict)  # id -> (line first accepted, order, tag)
     records: int = 0  # lines read as manga, copies included
     skipped: Counter[str] = field(default_factory=Counter)
     lines: int = 0
@@ -185,7 +185,7 @@ def _parse_part(lines: Iterable[str], part: int = 0, parts: int = 1, batch: int 
             out.skipped[bad.reason] += 1
             manga = None
         if len(vocabulary) > known:  # new tags, perhaps of a record skipped later on
-            out.tags.update((t, (count, vocabulary[t])) for t in list(vocabulary)[known:])
+            out.tags.update((t, (count, known + j, vocabulary[t])) for j, t in enumerate(list(vocabulary)[known:]))
         if manga is not None:
             out.records += 1
             first = out.manga.get(manga.id, (count,))[0]
@@ -197,22 +197,23 @@ def _merge(parts: list[_Part]) -> tuple[list[Manga], dict[str, Tag], LoadReport]
     """The parts as one pass over the lines: the last copy of an id wins, a tag is named as where
     it was first accepted, manga and tags in the order first seen."""
     manga: dict[str, tuple[int, int, Manga]] = {}
-    tags: dict[str, tuple[int, Tag]] = {}
+    tags: dict[str, tuple[int, int, Tag]] = {}
     for part in parts:
         for key, (first, last, record) in part.manga.items():
             had = manga.get(key)
             manga[key] = (first, last, record) if had is None else (
                 min(had[0], first), max(had[1], last), record if last > had[1] else had[2])
-        for key, (line, tag) in part.tags.items():
+        for key, (line, order, tag) in part.tags.items():
             if key not in tags or line < tags[key][0]:
-                tags[key] = (line, tag)
+                tags[key] = (line, order, tag)
     skipped = sum((part.skipped for part in parts), Counter())
     if (copies := sum(part.records for part in parts) - len(manga)):
         skipped["duplicate id"] += copies
     report = LoadReport(lines=max((part.lines for part in parts), default=0), loaded=len(manga),
                         skipped=dict(sorted(skipped.items())))
     ordered = sorted(manga.values(), key=lambda entry: entry[0])
-    vocabulary = {key: tags[key][1] for key in sorted(tags, key=lambda key: tags[key][0])}
+    # a line is one part's: its new tags are in that part's order
+    vocabulary = {key: tags[key][2] for key in sorted(tags, key=lambda key: tags[key][:2])}
     return [record for _, _, record in ordered], vocabulary, report
 
 

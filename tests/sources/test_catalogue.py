@@ -399,8 +399,10 @@ def parallel_case():
     broken = manga_object("Broken", tags=("Action", "Drama"))  # its first tag is read, then its second fails
     broken["attributes"]["tags"][0]["attributes"]["name"] = {"en": "First Action"}
     broken["attributes"]["tags"][1]["id"] = "not-a-uuid"
-    return [lines[0], "", "{oops", json.dumps(broken), *lines[1:6], json.dumps(renamed), "[]", *lines[6:],
-            json.dumps(manga_object("Late", tags=("Action", "Comedy")))]
+    pair = json.dumps(manga_object("Two New Tags", tags=("Horror", "Mystery")))  # one line, two new tags
+    reversed_pair = json.dumps(manga_object("Two Tags Again", tags=("Mystery", "Horror")))  # the next part's batch
+    return [lines[0], "", "{oops", pair, reversed_pair, json.dumps(broken), *lines[1:6], json.dumps(renamed), "[]",
+            *lines[6:], json.dumps(manga_object("Late", tags=("Action", "Comedy")))]
 
 
 @pytest.mark.parametrize("workers", [2, 3])
@@ -413,7 +415,7 @@ def test_a_file_parsed_by_several_processes_is_the_file_parsed_once(tmp_path, wo
     assert report.skipped == {"duplicate id": 7, "malformed tag": 1, "not JSON": 1, "not an object": 1}
     names = {t.name for t in vocabulary.values()}
     assert {"First Action", "Comedy"} <= names and "Funny" not in names
-    assert [m.follows for m in manga[:5]] == [10, 11, 7, 8, 9] and manga[0].people[0].name == "P10"
+    assert [m.follows for m in manga[:7] if m.follows] == [10, 11, 7, 8, 9] and manga[0].people[0].name == "P10"
 
 
 def test_a_parsing_process_that_dies_leaves_its_part_to_the_build(tmp_path, monkeypatch, caplog):
