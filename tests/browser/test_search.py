@@ -85,8 +85,10 @@ def results(page, selector="#search-results"):
 def search(page, text, selector="#search-input"):
     page.fill(selector, "")
     page.fill(selector, text)
-    wait_until(page, "s => { const l = document.querySelector(s); return !l.hidden && l.children.length > 0; }",
-               arg=selector.replace("-input", "-results").replace("-search", "-results"))
+    # the results of this text, not the last search's still on screen (the page searches a frame later)
+    wait_until(page, "([s, t]) => { const l = document.querySelector(s); "
+               "return l.dataset.for === t && !l.hidden && l.children.length > 0; }",
+               arg=[selector.replace("-input", "-results").replace("-search", "-results"), text])
 
 
 @pytest.fixture
