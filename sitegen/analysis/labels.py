@@ -31,7 +31,8 @@ SAMPLE = 6000
 #: (level, smallest cluster as a share of the sample, HDBSCAN's cluster selection method).
 LEVELS = ((0, 1 / 60, "eom"), (1, 1 / 300, "leaf"))
 #: The first parameters of scikit-learn's ``tree_to_labels`` (private: checked before use).
-TREE_TO_LABELS = ("single_linkage_tree", "min_cluster_size", "cluster_selection_method")
+TREE_TO_LABELS = ("single_linkage_tree", "min_cluster_size", "cluster_selection_method", "allow_single_cluster",
+                  "cluster_selection_epsilon", "max_cluster_size")
 #: HDBSCAN's min_samples: how dense a core point's neighbourhood must be.
 MIN_SAMPLES = 5
 #: A naming tag is carried by at least this share of the cluster's manga ...
@@ -84,7 +85,7 @@ def _tree_to_labels() -> Any:
         parameters = tuple(inspect.signature(tree_to_labels).parameters)
     except (ImportError, ValueError, TypeError):
         return None
-    return tree_to_labels if parameters[:3] == TREE_TO_LABELS else None
+    return tree_to_labels if parameters == TREE_TO_LABELS else None
 
 
 def _hdbscan(points: np.ndarray, size: int, method: str, tree: Any) -> tuple[np.ndarray, Any]:
@@ -95,7 +96,8 @@ def _hdbscan(points: np.ndarray, size: int, method: str, tree: Any) -> tuple[np.
 
     step = _tree_to_labels() if tree is not None else None
     if step is not None:
-        return step(tree, size, method)[0], tree
+        # HDBSCAN.fit's own call, every argument as the estimator below has it
+        return step(tree, size, method, False, 0.0, None)[0], tree
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning)
         fitted = HDBSCAN(min_cluster_size=size, min_samples=MIN_SAMPLES, cluster_selection_method=method,

@@ -239,7 +239,7 @@ def coincident(coords: np.ndarray) -> np.ndarray:
     vectors are its base model's), and so can any two manga on a PCA map: all are spread, so that
     each can be hovered and clicked once the coordinates are quantised (:data:`STEPS`).
     """
-    step = np.round((np.asarray(coords, dtype=np.float64) + 1) / 2 * STEPS).astype(np.int64)
+    step = np.round((np.clip(coords, -1, 1) + 1) / 2 * STEPS).astype(np.int64)  # clipped as the files are
     # one integer per step: a 1-D unique sorts integers, eight times faster than rows (axis=0)
     _, first, inverse = np.unique(step[:, 0] * (STEPS + 1) + step[:, 1], return_index=True, return_inverse=True)
     return first[inverse].astype(np.int64)

@@ -232,6 +232,7 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[Manga], dict[str, Tag], Load
 
 
 def _parse_file_part(path: Path, part: int, parts: int, batch: int) -> _Part:
+    """:func:`_parse_part` of a file's lines."""
     return _parse_part(read_lines(path), part, parts, batch)
 
 
@@ -243,6 +244,7 @@ def _parse_file_rows(path: Path, part: int, parts: int, batch: int) -> tuple[Any
 
 
 def _from_rows(answer: tuple[Any, ...]) -> _Part:
+    """The inverse of :func:`_parse_file_rows`'s packing, in the build process."""
     manga, tags, records, skipped, lines = answer
     return _Part({key: (first, last, manga_from_row(row)) for key, (first, last, row) in manga.items()},
                  tags, records, skipped, lines)
@@ -251,17 +253,46 @@ def _from_rows(answer: tuple[Any, ...]) -> _Part:
 def parse_file(path: Path, workers: int = 1, batch: int = BATCH,
                min_bytes: int = PARALLEL_BYTES) -> tuple[list[Manga], dict[str, Tag], LoadReport]:
     """:func:`parse_lines` of a file's lines, by ``workers`` processes when the file has at least
-    ``min_bytes``: parsing is Python, one core's work (18 s at 110,000 manga), and each process
-    reads the file and parses its own batches. The result is the same whatever the workers."""
+    ``min_bytes``: parsing is Python, one core's work (about 20 s at 110,000 manga), and each
+    process reads the file and parses its own batches.
+
+    The result is the same whatever the workers, with one exception for hostile input: a line
+    nested within a few levels of Python's recursion limit (hundreds deep) can be read by a
+    process whose stack is shallower and refused by one whose stack is deeper.
+
+    Parameters
+    ----------
+    path : Path
+    workers : int
+        Processes parsing, this one included (the build gives one a core).
+    batch : int
+        Lines a process takes at a time.
+    min_bytes : int
+        Smaller files are parsed here alone: a process costs about half a second to start.
+
+    Returns
+    -------
+    tuple
+        ``(manga, vocabulary, report)``, as :func:`parse_lines`.
+
+    Raises
+    ------
+    CatalogueError
+        When the file is missing or unreadable (:func:`read_lines`).
+    """
     try:
         size = path.stat().st_size
     except OSError:
         size = 0  # read_lines names the problem
     if workers <= 1 or size < min_bytes:
         return _merge([_parse_part(read_lines(path), batch=batch)])
-    # spawned, not forked: the build has threads of its own
-    with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    try:  # spawned, not forked: the build has threads of its own
+        pool = ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("spawn"))
         others = [pool.submit(_parse_file_rows, path, k, workers, batch) for k in range(1, workers)]
+    except OSError as err:  # no processes here (a sandbox): the same work, in this process
+        log.warning("the catalogue is parsed in the build process alone: no helper process (%s)", err)
+        return _merge([_parse_part(read_lines(path), batch=batch)])
+    with pool:
         parts = [_parse_file_part(path, 0, workers, batch)]
         for k, future in enumerate(others, 1):
             try:

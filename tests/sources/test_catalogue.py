@@ -441,3 +441,13 @@ def test_a_parsing_process_that_dies_leaves_its_part_to_the_build(tmp_path, monk
     path = write_lines(tmp_path / "c.jsonl", parallel_case())
     assert catalogue_module.parse_file(path, 2, batch=2, min_bytes=0) == parse_lines(parallel_case())
     assert "its part is parsed here instead" in caplog.text
+
+
+def test_where_no_process_can_start_the_file_is_parsed_here(tmp_path, monkeypatch, caplog):
+    def no_processes(*args, **kwargs):
+        raise OSError("no /dev/shm")
+
+    monkeypatch.setattr(catalogue_module, "ProcessPoolExecutor", no_processes)
+    path = write_lines(tmp_path / "c.jsonl", parallel_case())
+    assert catalogue_module.parse_file(path, 2, batch=2, min_bytes=0) == parse_lines(parallel_case())
+    assert "parsed in the build process alone" in caplog.text
