@@ -21,7 +21,7 @@ from .analysis.evaluation import Evaluation, evaluate
 from .analysis.itemsets import rules_json
 from .analysis.labels import cluster_labels
 from .analysis.neighbours import Neighbours
-from .analysis.projections import MapInputs, Projection, lay_out, map_inputs, mapped_count
+from .analysis.projections import MapInputs, Projection, map_inputs, mapped_count, owners, pca_map, umap_map
 from .analysis.search import search
 from .analysis.selection import select_models
 from .analysis.sparse_scan import sparse_product
@@ -204,9 +204,7 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
     nb = config.neighbours
     # taken before any search: the text model lets its own reference go once it is searched
     text = next((m.text_ for m in models if hasattr(m, "text_")), None)
-    # Models that tell twins apart first: their maps are the largest (every manga a point, not
-    # every tag set), and a map queued last is laid out while the rest of the build waits for it.
-    for model in sorted(models, key=lambda m: bool(m.rows_by_tag_set)):
+    for model in search_order(models):
         same = same_distance(model, found_lists, by_name)
         lists = None if same is None else dataclasses.replace(same, model=model.name)
         if lists is None:
@@ -225,6 +223,13 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
             found(model, lists, None if same is None else same.model)
     by_model = {lists.model: lists for lists in found_lists}
     return [by_model[m.name] for m in models]
+
+
+def search_order(models: list[Model]) -> list[Model]:
+    """The order the models are searched and their maps queued: models that tell twins apart first,
+    as their maps are the largest (every manga a point, not every tag set), and a map queued last
+    is laid out while the rest of the build waits for it."""
+    return sorted(models, key=lambda m: bool(m.rows_by_tag_set))
 
 
 def same_distance(model: Model, found: list[Neighbours], models: dict[str, Model]) -> Neighbours | None:
@@ -289,7 +294,7 @@ def queue_map(maps: Backlog, model: Model, found: Neighbours, catalogue: Catalog
         return
     inputs = map_inputs(model, found, mapped_count(len(catalogue), config.projection.size), config.projection,
                         catalogue.tag_groups, umap)
-    maps.add(key or model.name, labelled_maps, model, inputs, catalogue, config)
+    maps.add(key or model.name, labelled_maps, maps, model, inputs, catalogue, config)
 
 
 def renamed_maps(maps: Backlog, same: str, name: str, umap: bool) -> list[Projection]:
@@ -299,12 +304,43 @@ def renamed_maps(maps: Backlog, same: str, name: str, umap: bool) -> list[Projec
             if umap or p.method != "umap"]
 
 
-def labelled_maps(model: Model, inputs: MapInputs, catalogue: Catalogue, config: BuildConfig) -> list[Projection]:
-    """One model's maps, each with its cluster labels."""
-    maps = lay_out(model, inputs, config.projection, config.seed)
-    for p in maps:
-        p.labels.extend(cluster_labels(p.coords, catalogue.matrix[: len(p.coords)], config.seed))
-    return maps
+def pca_key(name: str) -> str:
+    """The backlog's key of model ``name``'s PCA map."""
+    return f"{name}, pca"
+
+
+def queue_pca_maps(maps: Backlog, models: list[Model], catalogue: Catalogue, config: BuildConfig) -> None:
+    """Queue every model's PCA map, in search order, as soon as the models are fitted: a PCA map
+    needs no lists, and the maps' thread, the build's longest chain at 110,000 manga, starts on
+    them instead of idling until the first search is done. A model whose lists are another's gets
+    that model's maps (:func:`queue_map`) and none of its own."""
+    m = mapped_count(len(catalogue), config.projection.size)
+    ordered = search_order(models)
+    for at, model in enumerate(ordered):
+        if not any(model.same_lists_as(other) for other in ordered[:at]):
+            maps.add(pca_key(model.name), labelled_pca, model, owners(model, catalogue.tag_groups, m), catalogue, config)
+
+
+def labelled_pca(model: Model, owner: np.ndarray, catalogue: Catalogue,
+                 config: BuildConfig) -> tuple[Projection, np.ndarray]:
+    """A model's PCA map with its cluster labels, and the PCA coordinates its UMAP map starts from."""
+    projection, pca = pca_map(model, owner)
+    projection.labels.extend(cluster_labels(projection.coords, catalogue.matrix[: len(owner)], config.seed))
+    return projection, pca
+
+
+def labelled_maps(maps: Backlog, model: Model, inputs: MapInputs, catalogue: Catalogue,
+                  config: BuildConfig) -> list[Projection]:
+    """One model's maps, ``[umap, pca]`` or ``[pca]``, each with its cluster labels; the PCA map
+    as queued by :func:`queue_pca_maps` (made here when it was not)."""
+    key = pca_key(model.name)
+    made = maps.result(key, helping=False) if key in maps else labelled_pca(model, inputs.owner, catalogue, config)
+    projection, pca = made
+    if inputs.knn is None:
+        return [projection]
+    layout = umap_map(model.name, inputs, pca, config.projection, config.seed)
+    layout.labels.extend(cluster_labels(layout.coords, catalogue.matrix[: len(inputs.owner)], config.seed))
+    return [layout, projection]
 
 
 def default_maps(maps: Backlog, models: list[Model], neighbours: list[Neighbours], catalogue: Catalogue,
@@ -357,6 +393,7 @@ def build(config: BuildConfig) -> BuildReport:
     # Each model's maps are laid out on a thread of their own from when its lists are found
     # (sitegen.backlog), while the build goes on; the maps' files are written last.
     with Backlog("maps") as maps:
+        queue_pca_maps(maps, models, catalogue, config)
         neighbours = find_neighbours(models, catalogue, config, timings,
                                      found=lambda model, lists, same: queue_map(maps, model, lists, catalogue, config, same=same))
         with timings.stage("evaluation"):

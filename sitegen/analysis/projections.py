@@ -295,24 +295,51 @@ def map_inputs(model: Model, neighbours: Neighbours | None, m: int, config: Proj
     return MapInputs(owner, neighbour_graph(neighbours.indices, neighbours.distances, owner, config.n_neighbors))
 
 
-def lay_out(model: Model, inputs: MapInputs, config: ProjectionConfig, seed: int) -> list[Projection]:
-    """One model's maps: ``[umap, pca]`` when ``inputs`` has a graph, else ``[pca]``."""
+def pca_map(model: Model, owner: np.ndarray) -> tuple[Projection, np.ndarray]:
+    """A model's PCA map of the manga ``owner`` covers, and the PCA coordinates of its distinct
+    rows (where its UMAP map starts: :func:`umap_map`). It needs the fitted model only, so the
+    build lays it out before any search.
+
+    Parameters
+    ----------
+    owner : ndarray of int, shape (m,)
+        :func:`owners`.
+
+    Returns
+    -------
+    (Projection, ndarray of shape (d, 2)): the map, and the PCA of the ``d`` distinct rows.
+    """
+    start = time.perf_counter()
+    m = len(owner)
+    reps = np.flatnonzero(owner == np.arange(m))
+    pca = pca_layout(model, reps)
+    projection = Projection(model.name, "pca", finish(pca[np.searchsorted(reps, owner)]), time.perf_counter() - start)
+    log.info("map %s: pca of %d manga (%d told apart) in %.1f s", model.name, m, len(reps), projection.seconds)
+    return projection, pca
+
+
+def umap_map(name: str, inputs: MapInputs, pca: np.ndarray, config: ProjectionConfig, seed: int) -> Projection:
+    """Model ``name``'s UMAP map from its neighbour graph (``inputs.knn``, not None), started from
+    its PCA map (``pca``, of the distinct rows: :func:`pca_map`)."""
+    assert inputs.knn is not None
     start = time.perf_counter()
     m = len(inputs.owner)
     reps = np.flatnonzero(inputs.owner == np.arange(m))
-    position = np.searchsorted(reps, inputs.owner)
-    pca = pca_layout(model, reps)
-    maps = [Projection(model.name, "pca", finish(pca[position]), time.perf_counter() - start)]
-    if inputs.knn is not None:
-        start = time.perf_counter()
-        epochs = umap_epochs(config.n_epochs, len(reps))
-        layout = umap_layout(*inputs.knn, pca, config.min_dist, epochs, seed)
-        maps.insert(0, Projection(model.name, "umap", finish(layout[position]), time.perf_counter() - start,
-                                  epochs=epochs))
-    for p in maps:
-        log.info("map %s: %s of %d manga (%d told apart%s) in %.1f s", model.name, p.method, m, len(reps),
-                 f", {p.epochs} epochs" if p.epochs else "", p.seconds)
-    return maps
+    epochs = umap_epochs(config.n_epochs, len(reps))
+    layout = umap_layout(*inputs.knn, pca, config.min_dist, epochs, seed)
+    projection = Projection(name, "umap", finish(layout[np.searchsorted(reps, inputs.owner)]),
+                            time.perf_counter() - start, epochs=epochs)
+    log.info("map %s: umap of %d manga (%d told apart, %d epochs) in %.1f s", name, m, len(reps), epochs,
+             projection.seconds)
+    return projection
+
+
+def lay_out(model: Model, inputs: MapInputs, config: ProjectionConfig, seed: int) -> list[Projection]:
+    """One model's maps: ``[umap, pca]`` when ``inputs`` has a graph, else ``[pca]``."""
+    pca_projection, pca = pca_map(model, inputs.owner)
+    if inputs.knn is None:
+        return [pca_projection]
+    return [umap_map(model.name, inputs, pca, config, seed), pca_projection]
 
 
 def project(model: Model, neighbours: Neighbours | None, m: int, config: ProjectionConfig, seed: int,

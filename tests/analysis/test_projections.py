@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from sitegen.analysis.projections import (
     STEPS,
     coincident,
     finish,
+    lay_out,
+    map_inputs,
     mapped_count,
     neighbour_graph,
     normalise,
@@ -301,3 +304,28 @@ def test_config_checks_every_projection_field():
         validate(bad)
     for field in ("size", "method", "n_neighbors", "min_dist", "n_epochs", "umap_models"):
         assert f"'projection.{field}'" in str(err.value)
+
+
+def test_the_build_queues_pca_maps_before_any_search_and_its_maps_are_the_model_s_own(demo_catalogue):
+    """Every model's PCA map is queued once the models are fitted, the UMAP map starts from it, and
+    the maps are those laid out in one go; a model whose lists are another's gets no map of its own."""
+    from sitegen.build import labelled_maps, pca_key, queue_pca_maps
+
+    config = replace(BuildConfig(seed=3), **{"models.names": ("lsi", "word2vec", "lsi_popularity"),
+                                             "models.lsi_popularity.weight": 0.0, "projection.n_epochs": 20})
+    models = [REGISTRY[name].from_config(config).fit(demo_catalogue) for name in config.models.names]
+    assert models[2].same_lists_as(models[0])
+    started = threading.Event()
+    with Backlog("maps") as maps:
+        maps.add("hold", started.wait)  # the maps' thread waits: the jobs are queued, none run
+        queue_pca_maps(maps, models, demo_catalogue, config)
+        assert pca_key("lsi") in maps and pca_key("word2vec") in maps and pca_key("lsi_popularity") not in maps
+        started.set()
+        lists = search(models[1], len(demo_catalogue), 20, method="exact", groups=demo_catalogue.tag_groups)
+        inputs = map_inputs(models[1], lists, len(demo_catalogue), config.projection, demo_catalogue.tag_groups)
+        queued = labelled_maps(maps, models[1], inputs, demo_catalogue, config)
+    whole = lay_out(models[1], inputs, config.projection, config.seed)
+    assert [p.method for p in queued] == ["umap", "pca"]
+    for a, b in zip(queued, whole):
+        np.testing.assert_array_equal(a.coords, b.coords)
+        assert a.labels == cluster_labels(b.coords, demo_catalogue.matrix, config.seed)
