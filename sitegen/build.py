@@ -19,9 +19,8 @@ import numpy as np
 
 from .analysis.evaluation import Evaluation, evaluate
 from .analysis.itemsets import rules_json
-from .analysis.labels import cluster_labels
 from .analysis.neighbours import Neighbours
-from .analysis.projections import MapInputs, Projection, map_inputs, mapped_count, owners, pca_map, umap_map
+from .analysis.projections import Projection
 from .analysis.search import search
 from .analysis.selection import select_models
 from .analysis.sparse_scan import sparse_product
@@ -30,6 +29,7 @@ from .analysis.ties import break_ties
 from .backlog import Backlog
 from .config import BuildConfig, validate
 from .errors import FetchError
+from .mapjobs import default_maps, queue_map, queue_pca_maps
 from .models import REGISTRY, Model
 from .site.contract import FOLD_IN_MODEL
 from .site.feed import catalogue_feed, snapshot_feed
@@ -278,85 +278,6 @@ def feed_data(catalogue: Catalogue, models: list[Model], config: BuildConfig) ->
     return catalogue_feed(catalogue, lsi, config.feed.size)
 
 
-def queue_map(maps: Backlog, model: Model, found: Neighbours, catalogue: Catalogue, config: BuildConfig,
-              umap: bool | None = None, key: str | None = None, same: str | None = None) -> None:
-    """Queue ``model``'s maps and their labels (catalogue order) under ``key`` (the model's name),
-    UMAP if ``config`` wants it for this model (or as ``umap`` says); the job keeps the neighbour
-    graph only, not the lists. A model with the distance of model ``same`` has its maps, renamed
-    (and without UMAP's when ``config`` wants none for it)."""
-    def umap_for(name: str) -> bool:
-        return config.projection.method == "umap" and (not config.projection.umap_models
-                                                       or name in config.projection.umap_models)
-
-    umap = umap_for(model.name) if umap is None else config.projection.method == "umap" and umap
-    if same is not None and (umap_for(same) or not umap):
-        maps.add(key or model.name, renamed_maps, maps, same, model.name, umap)
-        return
-    inputs = map_inputs(model, found, mapped_count(len(catalogue), config.projection.size), config.projection,
-                        catalogue.tag_groups, umap)
-    maps.add(key or model.name, labelled_maps, maps, model, inputs, catalogue, config)
-
-
-def renamed_maps(maps: Backlog, same: str, name: str, umap: bool) -> list[Projection]:
-    """Model ``same``'s maps as model ``name``'s (laid out once: the same vectors and lists), its
-    UMAP map only if ``umap``."""
-    return [dataclasses.replace(p, model=name, labels=list(p.labels)) for p in maps.result(same)
-            if umap or p.method != "umap"]
-
-
-def pca_key(name: str) -> str:
-    """The backlog's key of model ``name``'s PCA map."""
-    return f"{name}, pca"
-
-
-def queue_pca_maps(maps: Backlog, models: list[Model], catalogue: Catalogue, config: BuildConfig) -> None:
-    """Queue every model's PCA map, in search order, as soon as the models are fitted: a PCA map
-    needs no lists, and the maps' thread, the build's longest chain at 110,000 manga, starts on
-    them instead of idling until the first search is done. A model whose lists are another's gets
-    that model's maps (:func:`queue_map`) and none of its own."""
-    m = mapped_count(len(catalogue), config.projection.size)
-    ordered = search_order(models)
-    for at, model in enumerate(ordered):
-        if not any(model.same_lists_as(other) for other in ordered[:at]):
-            maps.add(pca_key(model.name), labelled_pca, model, owners(model, catalogue.tag_groups, m), catalogue, config)
-
-
-def labelled_pca(model: Model, owner: np.ndarray, catalogue: Catalogue,
-                 config: BuildConfig) -> tuple[Projection, np.ndarray]:
-    """A model's PCA map with its cluster labels, and the PCA coordinates its UMAP map starts from."""
-    projection, pca = pca_map(model, owner)
-    projection.labels.extend(cluster_labels(projection.coords, catalogue.matrix[: len(owner)], config.seed))
-    return projection, pca
-
-
-def labelled_maps(maps: Backlog, model: Model, inputs: MapInputs, catalogue: Catalogue,
-                  config: BuildConfig) -> list[Projection]:
-    """One model's maps, ``[umap, pca]`` or ``[pca]``, each with its cluster labels; the PCA map
-    as queued by :func:`queue_pca_maps` (made here when it was not)."""
-    key = pca_key(model.name)
-    made = maps.result(key, helping=False) if key in maps else labelled_pca(model, inputs.owner, catalogue, config)
-    projection, pca = made
-    if inputs.knn is None:
-        return [projection]
-    layout = umap_map(model.name, inputs, pca, config.projection, config.seed)
-    layout.labels.extend(cluster_labels(layout.coords, catalogue.matrix[: len(inputs.owner)], config.seed))
-    return [layout, projection]
-
-
-def default_maps(maps: Backlog, models: list[Model], neighbours: list[Neighbours], catalogue: Catalogue,
-                 default: str | None, config: BuildConfig) -> dict[str, list[Projection]]:
-    """The default model's maps, now (the site numbers its manga by its UMAP map), with a UMAP map
-    even when ``projection.umap_models`` leaves it out."""
-    at = next((p for p, nb in enumerate(neighbours) if nb.model == default), None)
-    if at is None:
-        return {}
-    per = maps.result(models[at].name, helping=False)
-    if config.projection.method == "umap" and not any(p.method == "umap" for p in per):
-        queue_map(maps, models[at], neighbours[at], catalogue, config, umap=True, key="default, with UMAP")
-        per = maps.result("default, with UMAP", helping=False)
-    return {models[at].name: per}
-
-
 def site_numbering(catalogue: Catalogue, neighbours: list[Neighbours], first: dict[str, list[Projection]],
                    default: str | None, config: BuildConfig) -> np.ndarray:
     """The site's numbering, position -> catalogue index: manga the default model finds alike share
@@ -393,7 +314,7 @@ def build(config: BuildConfig) -> BuildReport:
     # Each model's maps are laid out on a thread of their own from when its lists are found
     # (sitegen.backlog), while the build goes on; the maps' files are written last.
     with Backlog("maps") as maps:
-        queue_pca_maps(maps, models, catalogue, config)
+        queue_pca_maps(maps, search_order(models), catalogue, config)
         neighbours = find_neighbours(models, catalogue, config, timings,
                                      found=lambda model, lists, same: queue_map(maps, model, lists, catalogue, config, same=same))
         with timings.stage("evaluation"):

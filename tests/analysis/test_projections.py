@@ -309,7 +309,8 @@ def test_config_checks_every_projection_field():
 def test_the_build_queues_pca_maps_before_any_search_and_its_maps_are_the_model_s_own(demo_catalogue):
     """Every model's PCA map is queued once the models are fitted, the UMAP map starts from it, and
     the maps are those laid out in one go; a model whose lists are another's gets no map of its own."""
-    from sitegen.build import labelled_maps, pca_key, queue_pca_maps
+    from sitegen.build import search_order
+    from sitegen.mapjobs import labelled_maps, pca_key, queue_pca_maps
 
     config = replace(BuildConfig(seed=3), **{"models.names": ("lsi", "word2vec", "lsi_popularity"),
                                              "models.lsi_popularity.weight": 0.0, "projection.n_epochs": 20})
@@ -318,7 +319,7 @@ def test_the_build_queues_pca_maps_before_any_search_and_its_maps_are_the_model_
     started = threading.Event()
     with Backlog("maps") as maps:
         maps.add("hold", started.wait)  # the maps' thread waits: the jobs are queued, none run
-        queue_pca_maps(maps, models, demo_catalogue, config)
+        queue_pca_maps(maps, search_order(models), demo_catalogue, config)
         assert pca_key("lsi") in maps and pca_key("word2vec") in maps and pca_key("lsi_popularity") not in maps
         started.set()
         lists = search(models[1], len(demo_catalogue), 20, method="exact", groups=demo_catalogue.tag_groups)
