@@ -29,7 +29,7 @@ from .analysis.ties import break_ties
 from .backlog import Backlog
 from .config import BuildConfig, validate
 from .errors import FetchError
-from .mapjobs import default_maps, queue_map, queue_pca_maps
+from .mapjobs import default_maps, queue_map
 from .models import REGISTRY, Model
 from .site.contract import FOLD_IN_MODEL
 from .site.feed import catalogue_feed, snapshot_feed
@@ -314,7 +314,6 @@ def build(config: BuildConfig) -> BuildReport:
     # Each model's maps are laid out on a thread of their own from when its lists are found
     # (sitegen.backlog), while the build goes on; the maps' files are written last.
     with Backlog("maps") as maps:
-        queue_pca_maps(maps, search_order(models), catalogue, config)
         neighbours = find_neighbours(models, catalogue, config, timings,
                                      found=lambda model, lists, same: queue_map(maps, model, lists, catalogue, config, same=same))
         with timings.stage("evaluation"):

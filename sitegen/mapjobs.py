@@ -1,7 +1,11 @@
-"""The maps' jobs on the build's backlog (:mod:`sitegen.backlog`): each model's PCA map as soon as
-the models are fitted, its UMAP map as soon as its lists are found, each with its cluster labels
-(:mod:`sitegen.analysis.projections`, :mod:`sitegen.analysis.labels`). The maps' thread is the
-build's longest chain at 110,000 manga, so it is given work as early as there is any.
+"""The maps' jobs on the build's backlog (:mod:`sitegen.backlog`): each model's maps as soon as its
+lists are found, each with its cluster labels (:mod:`sitegen.analysis.projections`,
+:mod:`sitegen.analysis.labels`).
+
+The PCA maps need no lists and were once queued right after the fit, so that the maps' thread
+would not wait for the first search. Measured in three paired 110,000-manga builds, the text
+model's search (parallel) then took 15-17 s longer beside them and the build ended no sooner:
+both cores are already busy then. So each model's PCA map is laid out with its UMAP map.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import numpy as np
 
 from .analysis.labels import cluster_labels
 from .analysis.neighbours import Neighbours
-from .analysis.projections import MapInputs, Projection, map_inputs, mapped_count, owners, pca_map, umap_map
+from .analysis.projections import MapInputs, Projection, map_inputs, mapped_count, pca_map, umap_map
 from .backlog import Backlog
 from .config import BuildConfig
 from .models import Model
@@ -35,7 +39,7 @@ def queue_map(maps: Backlog, model: Model, found: Neighbours, catalogue: Catalog
         return
     inputs = map_inputs(model, found, mapped_count(len(catalogue), config.projection.size), config.projection,
                         catalogue.tag_groups, umap)
-    maps.add(key or model.name, labelled_maps, maps, model, inputs, catalogue, config)
+    maps.add(key or model.name, labelled_maps, model, inputs, catalogue, config)
 
 
 def renamed_maps(maps: Backlog, same: str, name: str, umap: bool) -> list[Projection]:
@@ -43,22 +47,6 @@ def renamed_maps(maps: Backlog, same: str, name: str, umap: bool) -> list[Projec
     UMAP map only if ``umap``."""
     return [dataclasses.replace(p, model=name, labels=list(p.labels)) for p in maps.result(same)
             if umap or p.method != "umap"]
-
-
-def pca_key(name: str) -> str:
-    """The backlog's key of model ``name``'s PCA map."""
-    return f"{name}, pca"
-
-
-def queue_pca_maps(maps: Backlog, ordered: list[Model], catalogue: Catalogue, config: BuildConfig) -> None:
-    """Queue every model's PCA map (``ordered``: the models in search order) as soon as they are fitted: a PCA map
-    needs no lists, and the maps' thread, the build's longest chain at 110,000 manga, starts on
-    them instead of idling until the first search is done. A model whose lists are another's gets
-    that model's maps (:func:`queue_map`) and none of its own."""
-    m = mapped_count(len(catalogue), config.projection.size)
-    for at, model in enumerate(ordered):
-        if not any(model.same_lists_as(other) for other in ordered[:at]):
-            maps.add(pca_key(model.name), labelled_pca, model, owners(model, catalogue.tag_groups, m), catalogue, config)
 
 
 def labelled_pca(model: Model, owner: np.ndarray, catalogue: Catalogue,
@@ -69,13 +57,9 @@ def labelled_pca(model: Model, owner: np.ndarray, catalogue: Catalogue,
     return projection, pca
 
 
-def labelled_maps(maps: Backlog, model: Model, inputs: MapInputs, catalogue: Catalogue,
-                  config: BuildConfig) -> list[Projection]:
-    """One model's maps, ``[umap, pca]`` or ``[pca]``, each with its cluster labels; the PCA map
-    as queued by :func:`queue_pca_maps` (made here when it was not)."""
-    key = pca_key(model.name)
-    made = maps.result(key, helping=False) if key in maps else labelled_pca(model, inputs.owner, catalogue, config)
-    projection, pca = made
+def labelled_maps(model: Model, inputs: MapInputs, catalogue: Catalogue, config: BuildConfig) -> list[Projection]:
+    """One model's maps, ``[umap, pca]`` or ``[pca]``, each with its cluster labels."""
+    projection, pca = labelled_pca(model, inputs.owner, catalogue, config)
     if inputs.knn is None:
         return [projection]
     layout = umap_map(model.name, inputs, pca, config.projection, config.seed)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 
 import numpy as np
 import pytest
@@ -306,27 +305,17 @@ def test_config_checks_every_projection_field():
         assert f"'projection.{field}'" in str(err.value)
 
 
-def test_the_build_queues_pca_maps_before_any_search_and_its_maps_are_the_model_s_own(demo_catalogue):
-    """Every model's PCA map is queued once the models are fitted, the UMAP map starts from it, and
-    the maps are those laid out in one go; a model whose lists are another's gets no map of its own."""
-    from sitegen.build import search_order
-    from sitegen.mapjobs import labelled_maps, pca_key, queue_pca_maps
+def test_the_build_s_map_job_gives_the_maps_laid_out_in_one_go_with_labels(demo_catalogue):
+    """The build's job (a PCA map, then the UMAP map started from it) equals :func:`lay_out`."""
+    from sitegen.mapjobs import labelled_maps
 
-    config = replace(BuildConfig(seed=3), **{"models.names": ("lsi", "word2vec", "lsi_popularity"),
-                                             "models.lsi_popularity.weight": 0.0, "projection.n_epochs": 20})
-    models = [REGISTRY[name].from_config(config).fit(demo_catalogue) for name in config.models.names]
-    assert models[2].same_lists_as(models[0])
-    started = threading.Event()
-    with Backlog("maps") as maps:
-        maps.add("hold", started.wait)  # the maps' thread waits: the jobs are queued, none run
-        queue_pca_maps(maps, search_order(models), demo_catalogue, config)
-        assert pca_key("lsi") in maps and pca_key("word2vec") in maps and pca_key("lsi_popularity") not in maps
-        started.set()
-        lists = search(models[1], len(demo_catalogue), 20, method="exact", groups=demo_catalogue.tag_groups)
-        inputs = map_inputs(models[1], lists, len(demo_catalogue), config.projection, demo_catalogue.tag_groups)
-        queued = labelled_maps(maps, models[1], inputs, demo_catalogue, config)
-    whole = lay_out(models[1], inputs, config.projection, config.seed)
-    assert [p.method for p in queued] == ["umap", "pca"]
-    for a, b in zip(queued, whole):
+    config = replace(BuildConfig(seed=3), **{"models.names": ("word2vec",), "projection.n_epochs": 20})
+    model = REGISTRY["word2vec"].from_config(config).fit(demo_catalogue)
+    lists = search(model, len(demo_catalogue), 20, method="exact", groups=demo_catalogue.tag_groups)
+    inputs = map_inputs(model, lists, len(demo_catalogue), config.projection, demo_catalogue.tag_groups)
+    job = labelled_maps(model, inputs, demo_catalogue, config)
+    whole = lay_out(model, inputs, config.projection, config.seed)
+    assert [p.method for p in job] == ["umap", "pca"]
+    for a, b in zip(job, whole):
         np.testing.assert_array_equal(a.coords, b.coords)
         assert a.labels == cluster_labels(b.coords, demo_catalogue.matrix, config.seed)
