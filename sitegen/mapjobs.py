@@ -3,7 +3,7 @@ lists are found, each with its cluster labels (:mod:`sitegen.analysis.projection
 :mod:`sitegen.analysis.labels`).
 
 The PCA maps need no lists and were once queued right after the fit, so that the maps' thread
-would not wait for the first search. Measured in three paired 110,000-manga builds, the text
+would not wait for the first search. Measured in two paired 110,000-manga builds, the text
 model's search (parallel) then took 15-17 s longer beside them and the build ended no sooner:
 both cores are already busy then. So each model's PCA map is laid out with its UMAP map.
 """
