@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 SAMPLE = 6000
 #: (level, smallest cluster as a share of the sample, HDBSCAN's cluster selection method).
 LEVELS = ((0, 1 / 60, "eom"), (1, 1 / 300, "leaf"))
-#: The first parameters of scikit-learn's ``tree_to_labels`` (private: checked before use).
+#: The parameters of scikit-learn's ``tree_to_labels`` (private: checked before use).
 TREE_TO_LABELS = ("single_linkage_tree", "min_cluster_size", "cluster_selection_method", "allow_single_cluster",
                   "cluster_selection_epsilon", "max_cluster_size")
 #: HDBSCAN's min_samples: how dense a core point's neighbourhood must be.

@@ -297,8 +297,7 @@ def map_inputs(model: Model, neighbours: Neighbours | None, m: int, config: Proj
 
 def pca_map(model: Model, owner: np.ndarray) -> tuple[Projection, np.ndarray]:
     """A model's PCA map of the manga ``owner`` covers, and the PCA coordinates of its distinct
-    rows (where its UMAP map starts: :func:`umap_map`). It needs the fitted model only, so the
-    build lays it out before any search.
+    rows (where its UMAP map starts: :func:`umap_map`).
 
     Parameters
     ----------
