@@ -37,8 +37,13 @@ EPOCH_PARAMS = (
     "epoch_of_next_negative_sample", "epoch_of_next_sample", "n", "densmap_flag", "dens_phi_sum", "dens_re_sum",
     "dens_re_cov", "dens_re_std", "dens_re_mean", "dens_lambda", "dens_R", "dens_mu", "dens_mu_tot")
 
+#: umap-learn's graph-stage functions, compiled on first call and not cached on disk by umap-learn:
+#: about 10 s of compiling in every new process, on the maps' thread (the build's longest chain).
+GRAPH_STAGE = ("smooth_knn_dist", "compute_membership_strengths")
+
 _epoch: Any = None
 _epoch_lock = threading.Lock()
+_graph_stage_cached = False
 
 
 def _epoch_function() -> Any:
@@ -59,6 +64,31 @@ def _epoch_function() -> Any:
                             getattr(umap, "__version__", "?"), EPOCH, ", ".join(EPOCH_PARAMS[:3]))
             _epoch = numba.njit(python, fastmath=True, parallel=False, nogil=True, cache=True) if known else False
         return _epoch or None
+
+
+def cache_graph_stage(module: Any) -> list[str]:
+    """Turn on numba's disk cache for umap-learn's graph-stage functions in ``module`` (its
+    ``umap_`` module), as ``cache=True`` would have (once a process; the same compiled code, so the
+    same graph). Returns the names cached; none when a function is missing, not a numba function,
+    already compiled, or numba finds nowhere to write its cache (then each process compiles it,
+    as before)."""
+    global _graph_stage_cached
+    cached = []
+    with _epoch_lock:
+        if _graph_stage_cached:
+            return cached
+        _graph_stage_cached = True
+        for name in GRAPH_STAGE:
+            function = getattr(module, name, None)
+            if not hasattr(function, "enable_caching") or getattr(function, "signatures", None):
+                continue  # a cache turned on after compiling would not be read
+            try:
+                function.enable_caching()
+            except RuntimeError as error:  # numba: no cache locator for this file
+                log.debug("umap-learn's %s is compiled in every process: %s", name, error)
+                continue
+            cached.append(name)
+    return cached
 
 
 def scaled_start(coords: np.ndarray) -> np.ndarray:
@@ -98,6 +128,7 @@ def umap_layout(knn_indices: np.ndarray, knn_dists: np.ndarray, start: np.ndarra
     """
     import umap.umap_ as umap_  # heavy (numba): only when a UMAP map is asked for
 
+    cache_graph_stage(umap_)
     d, k = knn_indices.shape
     random_state = np.random.RandomState(seed)
     shape_only = np.empty((d, 0))  # the graph stage reads only the data's shape when the lists are given

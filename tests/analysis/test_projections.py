@@ -170,6 +170,40 @@ def test_without_umap_learns_epoch_function_the_public_loop_gives_the_same_map(l
     assert np.array_equal(umap_layout(*knn, start, 0.1, 30, seed=4), fast)
 
 
+def _membership(values):
+    """A stand-in for one of umap-learn's graph-stage functions (defined here, compiled per test)."""
+    return values * 2.0
+
+
+def test_umap_learns_graph_stage_is_cached_on_disk_and_read_by_the_next_process(tmp_path, monkeypatch):
+    """A new process compiles umap-learn's uncached graph stage (about 10 s here) unless its numba
+    cache is turned on: a second dispatcher of the same function, as the next build's process
+    would make, loads the compiled code instead of compiling."""
+    import types
+
+    import numba
+    import umap.umap_ as umap_
+
+    from sitegen.analysis import umap_layout as module
+
+    assert all(hasattr(getattr(umap_, name), "enable_caching") for name in module.GRAPH_STAGE)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
+    plain = numba.njit(_membership)
+    first = types.SimpleNamespace(smooth_knn_dist=numba.njit(_membership), compute_membership_strengths=plain,
+                                  other=numba.njit(_membership))
+    plain(np.ones(3))  # already compiled in this process: left alone
+    monkeypatch.setattr(module, "_graph_stage_cached", False)
+    assert module.cache_graph_stage(first) == ["smooth_knn_dist"]
+    assert module.cache_graph_stage(first) == []  # once a process
+    assert first.smooth_knn_dist(np.ones(3)).tolist() == [2.0] * 3
+    assert first.smooth_knn_dist.stats.cache_misses and any(tmp_path.rglob("*.nbi"))
+    second = types.SimpleNamespace(smooth_knn_dist=numba.njit(_membership))
+    monkeypatch.setattr(module, "_graph_stage_cached", False)
+    module.cache_graph_stage(second)
+    assert second.smooth_knn_dist(np.ones(3)).tolist() == [2.0] * 3
+    assert sum(second.smooth_knn_dist.stats.cache_hits.values()) == 1
+
+
 def test_normalise_and_finish_centre_scale_and_clean():
     c = normalise(np.array([[0.0, 0.0], [4.0, 2.0], [np.nan, 1.0]]))
     assert c[:2].tolist() == [[-1.0, -0.5], [1.0, 0.5]] and c[2].tolist() == [0.0, 0.0]
