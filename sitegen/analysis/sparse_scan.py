@@ -93,47 +93,75 @@ def _finish(acc, back, mode, row_scale, col_scale, row_add, any_out):  # pragma:
 
 
 @numba.njit(cache=True, nogil=True)
-def _into_rows(acc, j, c, self_out, grid, bounds, bd, bi):  # pragma: no cover - compiled
+def _up32(bound):  # pragma: no cover - compiled
+    """The least float32 at or above ``bound`` (a float64): a float32 distance is above ``bound``
+    whenever it is above this, and above this but for the one float32 that rounds up to it."""
+    b = np.float32(bound)
+    if np.float64(b) < bound:
+        b = np.nextafter(b, np.float32(np.inf))
+    return b
+
+
+@numba.njit(cache=True, nogil=True)
+def _into_rows(acc, j, c, self_out, grid, bounds, bounds32, bd, bi):  # pragma: no cover - compiled
     """Column ``j`` (``c`` past the block's first) into the block's rows' lists ``bd``, ``bi``,
-    bounded by ``bounds``; a row's own column is skipped when ``self_out``."""
+    bounded by ``bounds`` (and their float32 :func:`_up32`, ``bounds32``); a row's own column is
+    skipped when ``self_out``.
+
+    A column enters about one row's list in two, so most of the block is passed over: first by
+    float32 vector compares 128 rows at a time, then 16 (compares with the float64 bounds, or a
+    count of them, do not vectorise, and cost as much as making the column)."""
     k = bd.shape[1]
-    for r0 in range(0, acc.shape[0], 16):
-        r1 = min(acc.shape[0], r0 + 16)
+    for c0 in range(0, acc.shape[0], 128):
+        c1 = min(acc.shape[0], c0 + 128)
         hit = False
-        for r in range(r0, r1):  # one vector compare: almost every entry is out
-            hit |= not acc[r] > bounds[r]
+        for r in range(c0, c1):
+            hit |= not acc[r] > bounds32[r]  # NaN is within: it sorts last, as infinity
         if not hit:
             continue
-        for r in range(r0, r1):
-            raw = acc[r]
-            if raw > bounds[r] or (self_out and c == r):
+        for r0 in range(c0, c1, 16):
+            r1 = min(c1, r0 + 16)
+            hit = False
+            for r in range(r0, r1):
+                hit |= not acc[r] > bounds32[r]
+            if not hit:
                 continue
-            d = np.floor(np.float64(raw) * grid + 0.5)
-            if d != d:  # NaN sorts last
-                d = np.inf
-            keep(bd[r], bi[r], k, d, j)
-            bounds[r] = min(bounds[r], (bd[r, k - 1] + 0.5) / grid)
+            for r in range(r0, r1):
+                raw = acc[r]
+                if raw > bounds[r] or (self_out and c == r):
+                    continue
+                d = np.floor(np.float64(raw) * grid + 0.5)
+                if d != d:  # NaN sorts last
+                    d = np.inf
+                keep(bd[r], bi[r], k, d, j)
+                bounds[r] = min(bounds[r], (bd[r, k - 1] + 0.5) / grid)
+                bounds32[r] = _up32(bounds[r])
 
 
 @numba.njit(cache=True, nogil=True)
 def _into_column(back, start, grid, cb_d, cb_i):  # pragma: no cover - compiled
-    """The block's rows (manga ``start`` on) into one later manga's list ``cb_d``, ``cb_i``."""
+    """The block's rows (manga ``start`` on) into one later manga's list ``cb_d``, ``cb_i``,
+    passed over 128 at a time as in :func:`_into_rows`."""
     k = cb_d.shape[0]
     bound = (cb_d[k - 1] + 0.5) / grid
-    hit = False
-    for r in range(back.shape[0]):
-        hit |= not back[r] > bound
-    if not hit:
-        return
-    for r in range(back.shape[0]):
-        raw = back[r]
-        if raw > bound:
+    bound32 = _up32(bound)
+    for c0 in range(0, back.shape[0], 128):
+        c1 = min(back.shape[0], c0 + 128)
+        hit = False
+        for r in range(c0, c1):
+            hit |= not back[r] > bound32
+        if not hit:
             continue
-        d = np.floor(np.float64(raw) * grid + 0.5)
-        if d != d:
-            d = np.inf
-        keep(cb_d, cb_i, k, d, start + r)
-        bound = (cb_d[k - 1] + 0.5) / grid
+        for r in range(c0, c1):
+            raw = back[r]
+            if raw > bound:
+                continue
+            d = np.floor(np.float64(raw) * grid + 0.5)
+            if d != d:
+                d = np.inf
+            keep(cb_d, cb_i, k, d, start + r)
+            bound = (cb_d[k - 1] + 0.5) / grid
+        bound32 = _up32(bound)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -173,6 +201,9 @@ def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, scale,
         acc = np.empty(rows, dtype=np.float32)
         back = np.empty(rows, dtype=np.float32) if mode == SCALED else acc
         bounds = start_bounds.copy()
+        bounds32 = np.empty(rows, dtype=np.float32)
+        for r in range(rows):
+            bounds32[r] = _up32(bounds[r])
         for j in range(start + (width * ch) // chunks, start + (width * (ch + 1)) // chunks):
             if excluded[points[j]]:
                 continue
@@ -181,7 +212,7 @@ def _scan_block(xt, indptr, indices, data, points, start, excluded, mode, scale,
                     row_add, any_out)
             # the block's own lists take every column from its first on; a manga past the
             # block takes the block's rows into its list
-            _into_rows(acc, j, j - start, self_out, grid, bounds, own_d[ch], own_i[ch])
+            _into_rows(acc, j, j - start, self_out, grid, bounds, bounds32, own_d[ch], own_i[ch])
             if j - start >= rows:
                 _into_column(back, start, grid, best_d[j], best_i[j])
     _merge_chunks(own_i, own_d, q, best_i[start:start + rows], best_d[start:start + rows])
@@ -199,6 +230,7 @@ def _scan_rows_block(xt, indptr, indices, data, col_add, row_out, excluded, grid
     for ch in numba.prange(chunks):
         acc = np.empty(rows, dtype=np.float32)
         bounds = np.full(rows, np.inf)
+        bounds32 = np.full(rows, np.inf, dtype=np.float32)
         for j in range((n * ch) // chunks, (n * (ch + 1)) // chunks):
             if excluded[j]:
                 continue
@@ -206,7 +238,7 @@ def _scan_rows_block(xt, indptr, indices, data, col_add, row_out, excluded, grid
             add = col_add[j]
             for r in range(rows):
                 acc[r] = (acc[r] + add) + row_out[r]
-            _into_rows(acc, j, -1, False, grid, bounds, own_d[ch], own_i[ch])
+            _into_rows(acc, j, -1, False, grid, bounds, bounds32, own_d[ch], own_i[ch])
     _merge_chunks(own_i, own_d, n, best_i, best_d)
 
 

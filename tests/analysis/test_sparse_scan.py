@@ -153,3 +153,28 @@ def test_the_popularity_blend_is_searched_over_its_base_keys(demo_catalogue, mon
 
 def test_the_popularity_blend_at_weight_0_has_no_product_of_its_own(demo_catalogue):
     assert REGISTRY["lsi_popularity"](seed=0, weight=0.0).fit(demo_catalogue).sparse_product() is None
+
+
+def test_float32_bounds_round_up_so_that_the_quick_pass_never_drops_a_column_the_list_takes():
+    """The scan passes over float32 distances by comparing with float32 bounds: each must be the
+    least float32 at or above its float64 bound, else a distance just under the bound is lost."""
+    rng = np.random.default_rng(3)
+    bounds = np.concatenate([rng.normal(size=2000) * 10.0 ** rng.integers(-8, 8, size=2000),
+                             rng.normal(size=200).astype(np.float32).astype(np.float64),  # float32s exactly
+                             [0.0, -0.0, np.inf, -np.inf, 1e-45, 3.5e38]])
+    up = np.array([sparse_scan._up32(b) for b in bounds], dtype=np.float32)
+    assert (up.astype(np.float64) >= bounds).all()
+    below = np.nextafter(up, np.float32(-np.inf))
+    finite_low = bounds > -np.inf  # (no list's bound is -inf: distances are numbers or NaN)
+    assert (below.astype(np.float64) < bounds)[finite_low].all()  # nothing lower would do
+    # at or under its bound a distance is kept, NaN too (it sorts last); over it, even by less
+    # than a float32 step, it is not
+    b = bounds[(up.astype(np.float64) > bounds) & (np.abs(bounds) < 1e30)][:2]
+    limit = np.array([b[0], np.inf, b[1], b[1]])
+    acc = np.array([np.nextafter(np.float32(b[0]), np.float32(-np.inf)) if np.float32(b[0]) > b[0] else np.float32(b[0]),
+                    np.nan, sparse_scan._up32(b[1]), np.nextafter(sparse_scan._up32(b[1]), np.float32(-np.inf))],
+                   dtype=np.float32)
+    bd, bi = np.full((4, 2), np.inf), np.full((4, 2), 9, dtype=np.int64)
+    sparse_scan._into_rows(acc, 5, -1, False, GRID, limit.copy(),
+                           np.array([sparse_scan._up32(x) for x in limit], dtype=np.float32), bd, bi)
+    assert bi[:, 0].tolist() == [5, 5, 9, 5]
