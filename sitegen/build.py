@@ -55,19 +55,33 @@ def available_cores() -> int:
 
 def resident_bytes() -> int:
     """The process's resident memory now, with its child processes' (the site's text helper,
-    :mod:`sitegen.site.textwork`), on Linux; 0 where /proc is not there."""
-    pids = ["self"]
+    :mod:`sitegen.site.textwork`), on Linux; 0 where /proc is not there.
+
+    A child that has not yet run its own program (its command line is still this process's) is
+    left out: between fork and exec it shows this process's memory as its own, and a sample taken
+    then counted the build twice (4.5 GB for a 2.8 GB build, once in ten 110,000-manga builds)."""
+    pids = []
     try:
         for task in os.listdir("/proc/self/task"):
             with contextlib.suppress(OSError), open(f"/proc/self/task/{task}/children") as fh:
                 pids += fh.read().split()
+        with open("/proc/self/cmdline", "rb") as fh:
+            own = fh.read()
     except OSError:
         return 0
-    pages = 0
+    pages = _resident_pages("self")
     for pid in pids:
-        with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/statm") as fh:
-            pages += int(fh.read().split()[1])  # a child that has just ended counts nothing
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as fh:
+            if fh.read() != own:
+                pages += _resident_pages(pid)
     return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _resident_pages(pid: str) -> int:
+    """Resident pages of a process; 0 for one that has just ended."""
+    with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/statm") as fh:
+        return int(fh.read().split()[1])
+    return 0
 
 
 @dataclass

@@ -75,3 +75,28 @@ def test_peak_memory_counts_child_processes():
         child.communicate("")
     time.sleep(0.1)
     assert resident_bytes() - alone < 100 * 2**20
+
+
+def test_peak_memory_leaves_out_a_child_that_has_not_yet_run_its_own_program():
+    # between fork and exec a child shows the build's memory as its own: counting it then would
+    # count the build twice
+    import os
+    import time
+
+    from sitegen.build import resident_bytes
+
+    held = b"x" * (300 * 2**20)
+    alone = resident_bytes()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child, as it is before exec
+        time.sleep(5)
+        os._exit(0)
+    try:
+        time.sleep(0.2)
+        with open(f"/proc/{pid}/statm") as fh:
+            assert int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") > 250 * 2**20  # it does show it
+        assert resident_bytes() - alone < 100 * 2**20
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    assert len(held) == 300 * 2**20
