@@ -94,8 +94,8 @@ def _finish(acc, back, mode, row_scale, col_scale, row_add, any_out):  # pragma:
 
 @numba.njit(cache=True, nogil=True)
 def _up32(bound):  # pragma: no cover - compiled
-    """The least float32 at or above ``bound`` (a float64): a float32 distance is above ``bound``
-    whenever it is above this, and above this but for the one float32 that rounds up to it."""
+    """The least float32 at or above ``bound`` (a float64). A float32 distance above it is above
+    ``bound``, so the float32 pass never leaves out a distance the exact check would keep."""
     b = np.float32(bound)
     if np.float64(b) < bound:
         b = np.nextafter(b, np.float32(np.inf))
