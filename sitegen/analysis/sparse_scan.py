@@ -95,7 +95,8 @@ def _finish(acc, back, mode, row_scale, col_scale, row_add, any_out):  # pragma:
 @numba.njit(cache=True, nogil=True)
 def _up32(bound):  # pragma: no cover - compiled
     """The least float32 at or above ``bound`` (a float64). A float32 distance above it is above
-    ``bound``, so the float32 pass never leaves out a distance the exact check would keep."""
+    ``bound``, so the float32 pass never leaves out a distance the exact check would keep (round
+    to nearest would too, for float32 distances; rounded up, the copy is a bound a test can check)."""
     b = np.float32(bound)
     if np.float64(b) < bound:
         b = np.nextafter(b, np.float32(np.inf))
@@ -108,7 +109,8 @@ def _into_rows(acc, j, c, self_out, grid, bounds, bounds32, bd, bi):  # pragma: 
     bounded by ``bounds`` (and their float32 :func:`_up32`, ``bounds32``); a row's own column is
     skipped when ``self_out``.
 
-    A column enters about one row's list in two, so most of the block is passed over: first by
+    A column enters about half a row's list on average (each row keeps k of the catalogue), so
+    almost every row of the block is passed over: first by
     float32 vector compares 128 rows at a time, then 16 (compares with the float64 bounds, or a
     count of them, do not vectorise, and cost as much as making the column)."""
     k = bd.shape[1]

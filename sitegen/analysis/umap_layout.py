@@ -84,7 +84,7 @@ def cache_graph_stage(module: Any) -> list[str]:
                 continue  # a cache turned on after compiling would not be read
             try:
                 function.enable_caching()
-            except RuntimeError as error:  # numba: no cache locator for this file
+            except Exception as error:  # noqa: BLE001 - a speed-up only (numba: no cache locator for this file)
                 log.debug("umap-learn's %s is compiled in every process: %s", name, error)
                 continue
             cached.append(name)

@@ -170,6 +170,18 @@ def test_without_umap_learns_epoch_function_the_public_loop_gives_the_same_map(l
     assert np.array_equal(umap_layout(*knn, start, 0.1, 30, seed=4), fast)
 
 
+def test_a_umap_layout_turns_on_the_graph_stage_cache(lists, monkeypatch):
+    import umap.umap_ as umap_
+
+    from sitegen.analysis import umap_layout as module
+
+    asked = []
+    monkeypatch.setattr(module, "cache_graph_stage", asked.append)
+    knn = neighbour_graph(lists[0].indices, lists[0].distances, np.arange(200), 10)
+    umap_layout(*knn, np.random.default_rng(3).normal(size=(200, 2)), 0.1, 5, seed=1)
+    assert asked == [umap_]
+
+
 def _membership(values):
     """A stand-in for one of umap-learn's graph-stage functions (defined here, compiled per test)."""
     return values * 2.0

@@ -156,8 +156,8 @@ def test_the_popularity_blend_at_weight_0_has_no_product_of_its_own(demo_catalog
 
 
 def test_float32_bounds_round_up_so_that_the_quick_pass_never_drops_a_column_the_list_takes():
-    """The scan passes over float32 distances by comparing with float32 bounds: each must be the
-    least float32 at or above its float64 bound, else a distance just under the bound is lost."""
+    """The scan passes over float32 distances by comparing with float32 copies of the bounds: each
+    is the least float32 at or above its float64 bound, so no distance at or under it is passed over."""
     rng = np.random.default_rng(3)
     bounds = np.concatenate([rng.normal(size=2000) * 10.0 ** rng.integers(-8, 8, size=2000),
                              rng.normal(size=200).astype(np.float32).astype(np.float64),  # float32s exactly
