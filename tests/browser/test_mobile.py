@@ -23,11 +23,13 @@ WIDTH = "[document.scrollingElement.scrollWidth, innerWidth]"
 
 @pytest.fixture(scope="module")
 def long_words(serve_copy):
-    """The demo site, its first manga's description one long unbroken URL and word."""
+    """The demo site, its first manga's description one long unbroken URL and word, and its title
+    a long unbroken run (as '(Yotsuba!/Azumanga' in the 2021 sample)."""
     def change(root):
         path = root / FILES["shard"].name(0)
         shard = read_data(path)
         shard["desc"][0] = f'<p><a href="{LONG_URL}">{LONG_URL}</a> {"x" * 300}</p>'
+        shard["title"][0] = "Parody (" + "Yotsuba!/Azumanga" * 4 + ")"
         path.write_bytes(data_bytes(path.name, shard))
 
     with serve_copy(change) as site:
