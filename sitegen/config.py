@@ -152,7 +152,7 @@ class ProjectionConfig:
                   at_least(0))
     method: str = _f("umap", "umap (UMAP over each model's neighbour lists, started from its PCA map, plus the PCA "
                              "map) or pca (the PCA maps only: fast)", one_of("umap", "pca"))
-    umap_models: tuple[str, ...] = _f((), "models also laid out by UMAP (each about 7 s at 110,000 manga on one "
+    umap_models: tuple[str, ...] = _f((), "models also laid out by UMAP (each about 5 s at 110,000 manga on one "
                                           "core, one a core at once); empty, the default, means every model; every "
                                           "model gets a PCA map too",
                                       subset_of(tuple(REGISTRY)))

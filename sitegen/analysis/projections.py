@@ -9,10 +9,11 @@ Two projections per model:
   fuzzy simplicial set as they are, so no distance is computed twice and "custom" models, whose
   ``embedding_`` is not their metric space, are mapped as they recommend. The optimisation starts
   from the PCA map (scaled as UMAP scales its spectral start), which keeps the big picture of the
-  PCA map and needs fewer epochs than a random start. A seeded UMAP optimises on one core (about
-  7 s a map at 110,000 manga, 60 epochs), so the models are laid out a core each at once, with
-  the interpreter lock released (:mod:`.umap_layout`); every model gets one by default
-  (``umap_models``), with fewer epochs for large maps (:func:`umap_epochs`).
+  PCA map and needs fewer epochs than a random start. The epochs are this project's own kernel
+  over umap-learn's graph (:mod:`.umap_layout`): seeded, on one core, with the interpreter lock
+  released (about 5 s a map at 110,000 manga, 60 epochs), so the models are laid out a core each
+  at once; every model gets one by default (``umap_models``), with fewer epochs for large maps
+  (:func:`umap_epochs`).
 
 Twins are laid out once. Two fifths of the catalogue shares its tag set with another manga, and a
 model whose rows depend on the tag set alone (``rows_by_tag_set``) cannot tell them apart: their
@@ -47,10 +48,11 @@ log = logging.getLogger(__name__)
 #: Below this many distinct manga UMAP's layout is degenerate; such maps are PCA only.
 MIN_UMAP = 10
 #: UMAP's epochs when ``projection.n_epochs`` is 0: ``(most points, epochs)``, the first that fits.
-#: Measured at 110,000 manga (LSI's map, 59,527 points): 100 epochs 12.5 s, map-neighbour
-#: precision 0.433 (share of a point's 10 nearest on the map among its listed neighbours); 60
-#: epochs 7.0 s, 0.417; 40 epochs 0.388. A build lays out twelve such maps on one core beside the
-#: search; small maps cost little either way and keep the larger number.
+#: Measured at 110,000 manga (LSI's map, 59,527 points, :mod:`.umap_layout`'s epochs): 100 epochs
+#: 9.0 s, map-neighbour precision 0.419 (share of a point's 10 nearest on the map among its 14
+#: listed neighbours); 60 epochs 5.0 s, 0.394; 40 epochs 3.6 s, 0.373 (umap-learn's own epochs:
+#: 60 took 10.3 s, 0.372). A build lays out twelve such maps beside the search; small maps cost
+#: little either way and keep the larger number.
 AUTO_EPOCHS = ((10_000, 100), (None, 60))
 #: Distance between neighbouring twins around their group's point, in map units (the map is 2 wide).
 TWIN_SPACING = 0.0015

@@ -142,32 +142,48 @@ def test_threads_change_nothing(fitted, lists, demo_catalogue):
         assert all(np.array_equal(p.coords, q.coords) for p, q in zip(a, b))
 
 
-def test_umap_layout_is_umap_learns_own_embedding_bit_for_bit(lists, demo_catalogue):
-    """The lock-free optimiser replays simplicial_set_embedding's steps: same coordinates."""
+def _map_precision(coords, knn_indices, nearest=5):
+    """The share of each point's ``nearest`` neighbours on the map that are among its listed ones."""
+    from scipy.spatial import cKDTree
+
+    _, near = cKDTree(coords).query(coords, k=nearest + 1)
+    return (near[:, 1:, None] == knn_indices[:, None, 1:]).any(axis=2).mean()
+
+
+def test_our_umap_epochs_keep_neighbours_together_as_well_as_umap_learns_own(lists):
+    """The optimiser is this project's (negatives applied together, float32): from a random start,
+    a point's nearest on the map are its listed neighbours as often as with umap-learn's own
+    simplicial_set_embedding over the same graph (measured: 0.61-0.62 here, umap-learn 0.58-0.60)."""
     import umap.umap_ as umap_
 
-    owner = np.arange(400)
-    knn = neighbour_graph(lists[0].indices, lists[0].distances, owner, 10)
-    start = np.random.default_rng(1).normal(size=(400, 2))
-    ours = umap_layout(*knn, start, 0.1, 40, seed=9)
+    n = 600
+    knn = neighbour_graph(lists[1].indices, lists[1].distances, np.arange(n), 10)
+    start = np.random.default_rng(1).normal(size=(n, 2))
+    ours = umap_layout(*knn, start, 0.1, 60, seed=9)
     random_state = np.random.RandomState(9)
-    shape_only = np.empty((400, 0))
+    shape_only = np.empty((n, 0))
     graph, _, _ = umap_.fuzzy_simplicial_set(shape_only, 10, random_state, "euclidean",
                                              knn_indices=knn[0], knn_dists=knn[1])
     a, b = umap_.find_ab_params(1.0, 0.1)
-    theirs, _ = umap_.simplicial_set_embedding(shape_only, graph, 2, 1.0, a, b, 1.0, 5, 40, scaled_start(start),
+    theirs, _ = umap_.simplicial_set_embedding(shape_only, graph, 2, 1.0, a, b, 1.0, 5, 60, scaled_start(start),
                                                random_state, "euclidean", {}, False, {}, False)
-    assert np.isfinite(ours).all() and np.array_equal(ours, np.asarray(theirs, dtype=np.float64))
+    assert np.isfinite(ours).all() and ours.shape == (n, 2)
+    assert _map_precision(start, knn[0]) < 0.05
+    assert _map_precision(ours, knn[0]) >= _map_precision(theirs, knn[0]) - 0.02
 
 
-def test_without_umap_learns_epoch_function_the_public_loop_gives_the_same_map(lists, monkeypatch):
-    from sitegen.analysis import umap_layout as module
+def test_a_umap_layout_depends_on_its_seed_alone_and_runs_beside_another(lists):
+    """The same seed gives the same bytes, on a thread beside another layout too (the build lays
+    out one map a core at once); another seed gives another map."""
+    from concurrent.futures import ThreadPoolExecutor
 
     knn = neighbour_graph(lists[0].indices, lists[0].distances, np.arange(300), 10)
     start = np.random.default_rng(2).normal(size=(300, 2))
-    fast = umap_layout(*knn, start, 0.1, 30, seed=4)
-    monkeypatch.setattr(module, "_epoch", False)  # as when umap-learn's private function is not there
-    assert np.array_equal(umap_layout(*knn, start, 0.1, 30, seed=4), fast)
+    alone = umap_layout(*knn, start, 0.1, 30, seed=4)
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda seed: umap_layout(*knn, start, 0.1, 30, seed=seed), (4, 5)))
+    assert np.array_equal(together[0], alone)
+    assert not np.allclose(together[1], alone)
 
 
 def test_a_umap_layout_turns_on_the_graph_stage_cache(lists, monkeypatch):
