@@ -100,3 +100,27 @@ def test_peak_memory_leaves_out_a_child_that_has_not_yet_run_its_own_program():
         os.kill(pid, 9)
         os.waitpid(pid, 0)
     assert len(held) == 300 * 2**20
+
+
+def test_a_stage_peak_counts_a_child_started_during_the_stage():
+    # the sampler lists the children again every quarter second, not at every sample: a helper
+    # started mid-stage is still counted, and one given no list is not
+    import subprocess
+    import sys
+    import time
+
+    from sitegen.build import Timings, resident_bytes
+
+    timings = Timings()
+    alone = resident_bytes()
+    with timings.stage("with a helper"):
+        child = subprocess.Popen([sys.executable, "-c", "import sys; b = b'x' * (300 * 2**20); "
+                                  "print('ready', flush=True); sys.stdin.read()"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout.readline().strip() == "ready"
+            assert resident_bytes(children=[]) - alone < 100 * 2**20
+            time.sleep(0.6)
+        finally:
+            child.communicate("")
+    assert timings.peaks["with a helper"] - alone > 250 * 2**20
