@@ -72,6 +72,7 @@ class ModelInfo:
 
 
 def _rounded(value: float | None, digits: int = 2) -> float | None:
+    # None for NaN and infinity: the pick shards are written by orjson, which does not refuse them
     if value is None or not math.isfinite(value):
         return None
     return round(value, digits)

@@ -123,7 +123,7 @@ def _write_catalogue(writer: SiteWriter, site: SiteConfig, inputs: SiteInputs, i
         for number, shard in shards(catalogue, site.shard_size, neighbours, None if at is None else neighbours[at],
                                     None if at is None else model_scales[at], descriptions=text.descriptions(),
                                     headers=headers):
-            writer.write_data("shard", shard, number)  # while the helper makes the title index
+            writer.write_data("shard", shard, number, finite=True)  # while the helper makes the title index
         titles = text.titles()
     writer.write_data("catalogue", catalogue_index(catalogue, infos, layout, stored, model_scales, show=inputs.k,
                                                    selection=selection, titles=titles.header()))

@@ -4,6 +4,7 @@ check before a build, stale staging left by stopped builds, and the extra files.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from sitegen.errors import RenderError
 from sitegen.site.data import Layout, catalogue_index, columns, id_bucket, id_buckets, neighbour_shards, shards, unpack_list
 from sitegen.site.descriptions import sanitize_description
 from sitegen.site.packed import compress, pack, scales, unpack
-from sitegen.site.render import MARKER, SiteWriter, check_output, json_text
+from sitegen.site.render import MARKER, SiteWriter, check_output, finite_json, json_text
 
 TEMPLATES = SiteConfig().templates_dir
 
@@ -68,6 +69,21 @@ def test_light_markdown_is_kept():
 def test_json_text_refuses_nan():
     with pytest.raises(ValueError):
         json_text({"x": float("nan")})
+
+
+def test_finite_json_writes_the_same_bytes_as_json_text(demo_catalogue):
+    """The pick shards go through orjson: the same bytes as the standard library's, for every
+    shard of the demo and for text that needs escaping in JSON."""
+    n = len(demo_catalogue)
+    nb = Neighbours("m", np.random.default_rng(1).integers(0, n, size=(n, 5)).astype(np.int32),
+                    np.linspace(0, 1, n * 5, dtype=np.float32).reshape(n, 5))
+    out = list(shards(demo_catalogue, 32, [nb], nb, scales([nb.distances])[0]))
+    tricky = {"t": ['quote " back \\ slash', "tab\t nl\n nul\x00 \x1f del\x7f", "</script><!--", "進撃の巨人 \u2028 😀"],
+              "n": [0, -1, 2**53, 7.45, 0.1, 9.99, 1e22, 123456.789, None, True, False], "e": {}, "l": []}
+    for data in [shard for _, shard in out] + [tricky]:
+        assert finite_json(data) == json_text(data).encode("utf-8")
+    # a float under 1e-4 is written another way, the same number
+    assert json.loads(finite_json([1e-05, 3.2e-7])) == [1e-05, 3.2e-7]
 
 
 def test_shards_cover_every_manga_once(demo_catalogue):
