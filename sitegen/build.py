@@ -103,7 +103,8 @@ class Timings:
 
     Peak memory is sampled every 20 ms by a background thread while a stage runs, the child
     processes listed again every quarter second (listing them at every sample took 8 of a
-    110,000-manga build's 630 busy thread-seconds). Work done on a thread of its own, alongside
+    110,000-manga build's 630 busy thread-seconds; a helper that lives less than a quarter second
+    can be missed). Work done on a thread of its own, alongside
     the stages, is timed apart (``alongside``): its seconds overlap the stages' and are not theirs
     to add up.
     """

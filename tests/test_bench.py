@@ -114,6 +114,7 @@ def test_a_stage_peak_counts_a_child_started_during_the_stage():
     timings = Timings()
     alone = resident_bytes()
     with timings.stage("with a helper"):
+        time.sleep(0.1)  # the sampler's first list made before the helper starts
         child = subprocess.Popen([sys.executable, "-c", "import sys; b = b'x' * (300 * 2**20); "
                                   "print('ready', flush=True); sys.stdin.read()"],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

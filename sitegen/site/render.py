@@ -50,9 +50,9 @@ def finite_json(data: Any) -> bytes:
 
     The pick shards are nine tenths of the site's JSON (184 MB at 110,000 manga), written on the
     build's longest chain: the standard library took 16 s of a 110,000-manga build on them, orjson
-    about a ninth of that, and the bytes are the same (compared on every shard of the 2021
-    sample; a test compares too) but for floats under 1e-4, written ``0.00001`` for ``1e-05``
-    (the same number). orjson writes NaN and infinity as null instead of refusing them, so this
+    about a ninth of that, and the bytes are the same for what a shard holds (compared on every
+    shard of the 2021 sample; a test compares too). Not for every float: orjson writes
+    ``0.00001`` for ``1e-05`` (the same number). orjson writes NaN and infinity as null instead of refusing them, so this
     is only for data made finite where it is made (the shards' one float, the score, is rounded
     to a number or null: :mod:`.data`).
     """
