@@ -45,7 +45,7 @@ NEGATIVES = 5
 CLIP = 4.0
 
 #: umap-learn's graph-stage functions, compiled on first call and not cached on disk by umap-learn:
-#: about 10 s of compiling in every new process, on the maps' thread (the build's longest chain).
+#: about 10 s of compiling in every new process, on the maps' thread.
 GRAPH_STAGE = ("smooth_knn_dist", "compute_membership_strengths")
 
 _cache_lock = threading.Lock()
