@@ -10,8 +10,8 @@ For a model whose distance to a manga depends only on that manga's tag set
 (``Model.ties_among_twins``), a tie at the end of a list is a whole group of twins, most of which
 did not fit. So the candidates of a list are the whole groups of the manga it holds (at most
 ``cap`` manga, most followed first), each at its listed distance, and the list is chosen again
-from them. Manga with the same tag set as the pick share one candidate set, so their similarities
-come from one matrix product per group.
+from them. Manga with the same tag set as the pick share one candidate set, so each candidate's
+text is read once for up to :data:`PICKS` of them.
 """
 
 from __future__ import annotations
