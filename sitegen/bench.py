@@ -6,7 +6,8 @@ The synthetic catalogue is written first, as the gzipped JSON Lines file a real 
 MangaDex snapshot from, and the build starts from that file (so the catalogue stage is the
 snapshot's loading, not the demo's invention). Prints wall seconds and peak resident memory for
 every stage (catalogue, each model's fit and neighbours, evaluation, maps, render), the site's files
-and bytes, and the totals against the targets for that size: up to 110,000 manga (MangaDex today)
+and bytes, and the totals against the targets for that size (the build's own wall time, which
+also counts the work between the stages): up to 110,000 manga (MangaDex today)
 the whole build within 5 minutes and 4 GiB and a site GitHub Pages takes (under 250 MB and 5,000
 files); up to 1,000,000 manga within 60 minutes and 20 GiB, the site not for Pages. Then
 ``benchmarks/reader.py`` opens the site's Explore page in Chromium over a throttled link (10 Mbit/s,
@@ -58,9 +59,14 @@ def target_for(size: int) -> Target:
 
 
 def table(stages: dict[str, float], peaks: dict[str, int], site: SiteSize, target: Target,
-          alongside: dict[str, float] | None = None) -> list[str]:
+          alongside: dict[str, float] | None = None, wall: float | None = None) -> list[str]:
     """Rows of the figures table, one per stage, then the work done alongside the stages (its
-    seconds overlap theirs: not added), the site and the totals against ``target``."""
+    seconds overlap theirs: not added), the site and the totals against ``target``.
+
+    ``wall`` is the build's own wall time, which the targets judge: the stages' sum leaves out
+    the work between them (each model's map inputs are made as its lists are found: 28 s at
+    1,000,000 manga), shown as its own row. Without it the stages' sum stands for the build.
+    """
     def verdict(ok: bool) -> str:
         return "met" if ok else "MISSED"
 
@@ -68,8 +74,10 @@ def table(stages: dict[str, float], peaks: dict[str, int], site: SiteSize, targe
     rows += [f"{name:<34} {secs:>9.1f} {peaks.get(name, 0) / 2**20:>9.0f}" for name, secs in stages.items()]
     rows += [f"  {name} {secs:.1f} s" for name, secs in (alongside or {}).items()]
     model_s = sum(v for k, v in stages.items() if k.startswith(("fit ", "neighbours ")))
-    total = sum(stages.values())
+    total = sum(stages.values()) if wall is None else wall
     peak = max(peaks.values(), default=0)
+    if wall is not None:
+        rows.append(f"{'between the stages':<34} {wall - sum(stages.values()):>9.1f}")
     rows.append(f"{'models: fit + neighbours':<34} {model_s:>9.1f}")
     rows.append(f"{'whole build':<34} {total:>9.1f} {peak / 2**20:>9.0f}  target <= {target.seconds:.0f} s: "
                 f"{verdict(total <= target.seconds)}; <= {target.memory / 2**30:.0f} GiB: {verdict(peak <= target.memory)}")
@@ -114,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         report = build(config)
         site = measure(out)
         print(f"benchmark: {report.manga} synthetic manga, {len(report.models)} models, seed {args.seed}")
-        print("\n".join(table(report.stages, report.peaks, site, target, report.alongside)))
+        print("\n".join(table(report.stages, report.peaks, site, target, report.alongside, report.seconds)))
         print(report.summary(), flush=True)
         if args.reader:
             reader(out)
