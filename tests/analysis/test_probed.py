@@ -60,7 +60,7 @@ def test_the_manga_whose_lists_reach_farthest_are_searched_exactly(monkeypatch):
     vectors = blobs(n, seed=4)
     vectors[:60] = np.random.default_rng(5).normal(size=(60, 16)) * 0.2  # near no blob: far-reaching lists
     model = Fixed(vectors).fit()
-    monkeypatch.setattr(part, "PROBE_LADDER", ((0.0, 0.05),))
+    monkeypatch.setattr(part, "PROBE_LADDER", ((0.02, 0.0, 0.05),))
     found = part.probed(model, n, k, min_recall=0.0, sample=200, progress=False)
     ref = exact(model, n, k, progress=False)
     far = np.argsort(-found.distances[:, -1], kind="stable")[: int(np.ceil(0.05 * n))]
@@ -70,7 +70,7 @@ def test_the_manga_whose_lists_reach_farthest_are_searched_exactly(monkeypatch):
 
 
 def test_a_model_no_step_serves_is_searched_exactly(monkeypatch):
-    monkeypatch.setattr(part, "PROBE_LADDER", ((0.0, 0.0),))
+    monkeypatch.setattr(part, "PROBE_LADDER", ((0.02, 0.0, 0.0),))
     model = Fixed(np.random.default_rng(3).normal(size=(2000, 40))).fit()  # no structure to probe
     found = part.probed(model, 2000, 10, min_recall=1.0, sample=200, progress=False)
     assert found.method == "exact" and found.recall is None
