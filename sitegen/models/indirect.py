@@ -18,7 +18,7 @@ links gets a full neighbour list.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numba
 import numpy as np
@@ -267,17 +267,22 @@ class Deconvolution(QueryKeyModel):
         0.9, "largest eigenvalue magnitude of the deconvolved network, in (0, 1): sets the scale of G = alpha A",
         between(0, 1, open_low=True, open_high=True))}
 
+    search_made = ("top_score_",)
+
     def fit(self, catalogue: Catalogue) -> Self:
-        b = tag_matrix(catalogue)
-        q, self.scale_, self.lam_max_ = deconvolution_factors(b, self.beta)
-        self.queries_, self.keys_, self.top_score_ = score_pair(q, q)
-        self.sparse_keys_ = deconvolution_sparse_keys(b, self.scale_, self.beta, self.keys_)
+        q, self.scale_, self.lam_max_ = deconvolution_factors(tag_matrix(catalogue), self.beta)
         self.embedding_ = q.astype(np.float32)
-        log.info(
-            "deconvolution: alpha=%.4g (lambda_max=%.6g), top score %.4g",
-            self.scale_, self.lam_max_, self.top_score_,
-        )
+        self._search_from_ = catalogue.matrix  # Q is n x m float64: made again for the search
+        log.info("deconvolution: alpha=%.4g (lambda_max=%.6g)", self.scale_, self.lam_max_)
         return self
+
+    def _search_state(self, source: sp.spmatrix) -> dict[str, Any]:
+        b = sp.csr_matrix(source, dtype=np.float64)
+        q, _, _ = deconvolution_factors(b, self.beta)
+        queries, keys, top = score_pair(q, q)
+        log.info("deconvolution: top score %.4g", top)
+        return {"queries_": queries, "keys_": keys, "top_score_": top,
+                "sparse_keys_": deconvolution_sparse_keys(b, self.scale_, self.beta, keys)}
 
 
 class Silencing(QueryKeyModel):
@@ -295,23 +300,31 @@ class Silencing(QueryKeyModel):
     finish = "cap1"
     summary = "shared-tag network with indirect correlations silenced, exact"
 
+    search_only = ("queries_", "keys_", "sparse_keys_", "pair_base_", "pair_scale_")
+    search_made = ("top_score_",)
+
     def fit(self, catalogue: Catalogue) -> Self:
-        b = tag_matrix(catalogue)
-        factors = silencing_factors(b)
+        factors = silencing_factors(tag_matrix(catalogue))
         self.null_dims_ = factors.null_dims
-        self.queries_, self.keys_, self.top_score_ = score_pair(factors.queries, factors.keys)
         self.embedding_ = _key_coordinates(factors.keys)
+        self._search_from_ = catalogue.matrix  # the factors are n x ~2m float64: made again for the search
+        return self
+
+    def _search_state(self, source: sp.spmatrix) -> dict[str, Any]:
+        b = sp.csr_matrix(source, dtype=np.float64)
+        factors = silencing_factors(b)
+        queries, keys, top = score_pair(factors.queries, factors.keys)
+        state: dict[str, Any] = {"queries_": queries, "keys_": keys, "top_score_": top, "sparse_keys_": None}
         if factors.null_dims == 0:
             # Then d(i, j) = 1 - c_i M_ij with M symmetric: one product serves both ends
             # (distance_pair), and the exact search computes half of them.
-            self.pair_base_ = factors.base.astype(np.float32)
-            self.pair_scale_ = (-factors.weights / self.top_score_ if self.top_score_ > 0
-                                else np.zeros(len(b.indptr) - 1)).astype(np.float32)
+            state["pair_base_"] = factors.base.astype(np.float32)
+            state["pair_scale_"] = (-factors.weights / top if top > 0 else np.zeros(len(b.indptr) - 1)).astype(np.float32)
             # M's keys are the tag rows over the tag counts (zero for isolated manga)
             scale = np.divide(1.0, factors.counts, out=np.zeros(len(factors.counts)), where=~factors.isolated)
-            self.sparse_keys_ = SparseKeys.from_parts(sp.diags(scale) @ b, np.eye(b.shape[1]),
-                                                      np.zeros((b.shape[0], 0)))
-        return self
+            state["sparse_keys_"] = SparseKeys.from_parts(sp.diags(scale) @ b, np.eye(b.shape[1]),
+                                                          np.zeros((b.shape[0], 0)))
+        return state
 
     def sparse_product(self) -> SparseProduct | None:
         if not self.row_scaled_symmetric or self.sparse_keys_ is None:
@@ -320,7 +333,7 @@ class Silencing(QueryKeyModel):
 
     @property
     def row_scaled_symmetric(self) -> bool:
-        return "pair_base_" in self.__dict__
+        return self._search_ready() and "pair_base_" in self.__dict__
 
     def distance_pair(self, rows: np.ndarray, cols: np.ndarray, *,
                       twin_diagonal: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -334,11 +347,6 @@ class Silencing(QueryKeyModel):
             at, where = self_positions(rows, cols)
             there[at, where] = back[at, where] = 0
         return there, back
-
-    def release_search_state(self) -> None:
-        super().release_search_state()
-        self.__dict__.pop("pair_base_", None)
-        self.__dict__.pop("pair_scale_", None)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)

@@ -28,7 +28,7 @@ list then holds every other manga at that one distance, ordered as ties are: by 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -129,9 +129,11 @@ class _CommuteModel(QueryKeyModel):
     scale_: np.ndarray
     far_: float
 
+    search_made = ("lower_", "scale_", "far_")
+
     def release_search_state(self) -> None:
-        """Also let go of the factors, which only the fit reads (``F`` alone is n x r float64:
-        about 0.6 GB at 1,000,000 manga, for each of the two models)."""
+        """Also let go of the factors, which the search state is made from (``F`` alone is n x r
+        float64: about 0.6 GB at 1,000,000 manga, for each of the two models)."""
         super().release_search_state()
         self.__dict__.pop("factors_", None)
 
@@ -142,15 +144,19 @@ class _CommuteModel(QueryKeyModel):
 
     def fit(self, catalogue: Catalogue) -> Self:
         self.factors_ = f = commute_factors(tag_matrix(catalogue))
-        self.queries_, self.keys_, key_scale = self._pair(f)
-        r = f.vectors.shape[1]
-        self.sparse_keys_ = SparseKeys.from_parts(sp.diags(key_scale) @ f.rows, f.transform, self.keys_[:, r:])
+        self._search_from_ = f
         keep = f.weights < 0
         coords = f.vectors[:, keep] * np.sqrt(-f.weights[keep])
         if not keep.any():  # no link anywhere: one zero column
             coords = np.zeros((len(f.diagonal), 1))
         self.embedding_ = np.ascontiguousarray(coords[:, ::-1], dtype=np.float32)
         return self
+
+    def _search_state(self, source: CommuteFactors) -> dict[str, Any]:
+        queries, keys, key_scale = self._pair(source)
+        r = source.vectors.shape[1]
+        sparse = SparseKeys.from_parts(sp.diags(key_scale) @ source.rows, source.transform, keys[:, r:])
+        return {"queries_": queries, "keys_": keys, "sparse_keys_": sparse}
 
 
 class LaplacianEuclidean(_CommuteModel):

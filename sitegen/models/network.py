@@ -21,7 +21,7 @@ directly rank manga that share a tag last (:func:`support.dense.laplacian_rows`)
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numba
 import numpy as np
@@ -179,8 +179,13 @@ def _sqrt_clipped(out):  # pragma: no cover - compiled
 class QueryKeyModel(Model):
     """A model whose distance block is one product ``queries_[rows] @ keys_.T``, then a finish.
 
-    Subclasses fill ``queries_`` and ``keys_`` (float32, augmented so that the product is the
-    distance, or its square for ``finish = "sqrt"``) and ``embedding_``.
+    ``queries_`` and ``keys_`` (float32, augmented so that the product is the distance, or its
+    square for ``finish = "sqrt"``), and the rest of :attr:`search_only`, are made when first read,
+    by :meth:`_search_state` from what ``fit`` left in ``_search_from_``, and let go once the model
+    is searched (:meth:`release_search_state`). The build fits every model first and searches them
+    one at a time: made in the fit, the search state of the network models waiting for their turn
+    (2 x n x ~80 float32 each, 4 GB together at 1,000,000 manga) was held at once. Made from the
+    same inputs by the same code, it is the same whenever it is made. ``fit`` fills ``embedding_``.
     """
 
     metric = "custom"
@@ -192,25 +197,47 @@ class QueryKeyModel(Model):
 
     queries_: np.ndarray
     keys_: np.ndarray
-    #: ``keys_`` as a sparse matrix times a small basis, when the model has them: the exact search
-    #: then makes its distances from them (:mod:`sitegen.analysis.sparse_scan`).
-    sparse_keys_: SparseKeys | None = None
+    #: ``keys_`` as a sparse matrix times a small basis, when the model has them (else None): the
+    #: exact search then makes its distances from them (:mod:`sitegen.analysis.sparse_scan`).
+    sparse_keys_: SparseKeys | None
+    #: What :meth:`_search_state` makes; all of it is let go after the search.
+    search_only: ClassVar[tuple[str, ...]] = ("queries_", "keys_", "sparse_keys_")
+    #: Also made by :meth:`_search_state`, and kept after the search (a few numbers).
+    search_made: ClassVar[tuple[str, ...]] = ()
+
+    def _search_state(self, source: Any) -> dict[str, Any]:
+        """The attributes of :attr:`search_only` (and of :attr:`search_made`), from ``source``,
+        what ``fit`` left in ``_search_from_``."""
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only for an attribute not set: the search state is made when first read
+        if name in self.search_only + self.search_made and self._search_ready() and name in self.__dict__:
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _search_ready(self) -> bool:
+        """Make the search state if it is still to be made; whether the model has it."""
+        source = self.__dict__.pop("_search_from_", None)
+        if source is not None:
+            self.__dict__.update(self._search_state(source))
+        return "queries_" in self.__dict__
 
     def release_search_state(self) -> None:
         super().release_search_state()
-        for name in ("queries_", "keys_", "sparse_keys_"):
+        for name in (*self.search_only, "_search_from_"):
             self.__dict__.pop(name, None)
 
     def sparse_product(self) -> SparseProduct | None:
         """The distance block as ``queries_`` times :attr:`sparse_keys_`, for the exact search over
         sparse keys (:mod:`sitegen.analysis.sparse_scan`); None without them or for a distance
         that is not symmetric."""
-        if self.sparse_keys_ is None or not self.symmetric:
+        if not self._search_ready() or self.sparse_keys_ is None or not self.symmetric:
             return None
         return SparseProduct(self.queries_, self.sparse_keys_)
 
     def distances(self, rows: np.ndarray, cols: np.ndarray | None = None, *, twin_diagonal: bool = False) -> np.ndarray:
-        if "queries_" not in self.__dict__:
+        if not self._search_ready():
             raise RuntimeError(f"model {self.name!r}: distances asked for after its search state was released")
         rows = np.asarray(rows)
         out = self.queries_[rows] @ (self.keys_ if cols is None else self.keys_[cols]).T
@@ -254,14 +281,19 @@ class _RowModel(QueryKeyModel):
         raise NotImplementedError
 
     def fit(self, catalogue: Catalogue) -> Self:
-        c, sigma, delta = self._factors(tag_matrix(catalogue))
-        augment = euclidean_pair if self.finish == "sqrt" else cosine_pair
-        queries, keys, sq = row_products(c, sigma, delta)
-        self.queries_, self.keys_ = augment(queries, keys, sq)
-        self.sparse_keys_ = row_sparse_keys(c, delta, sq, self.keys_, cosine=augment is cosine_pair)
+        c, _, _ = self._factors(tag_matrix(catalogue))
         # the map shows the rank-m part C C^T; the diagonal only matters to exact distances
         self.embedding_ = gram_coordinates(c)
+        self._search_from_ = catalogue.matrix  # C is n x m float64: made again for the search
         return self
+
+    def _search_state(self, source: sp.spmatrix) -> dict[str, Any]:
+        c, sigma, delta = self._factors(sp.csr_matrix(source, dtype=np.float64))
+        augment = euclidean_pair if self.finish == "sqrt" else cosine_pair
+        queries, keys, sq = row_products(c, sigma, delta)
+        queries, keys = augment(queries, keys, sq)
+        return {"queries_": queries, "keys_": keys,
+                "sparse_keys_": row_sparse_keys(c, delta, sq, keys, cosine=augment is cosine_pair)}
 
 
 class AdjacencyCosine(_RowModel):

@@ -10,6 +10,7 @@ import pytest
 from sitegen.analysis.neighbours import exact
 from sitegen.errors import ConfigError
 from sitegen.models import REGISTRY
+from sitegen.models.network import QueryKeyModel
 from support.helpers import assert_same_neighbours
 
 K = 10
@@ -151,7 +152,30 @@ def test_releasing_the_search_state_keeps_the_vectors(model_pair, demo_catalogue
     n = len(demo_catalogue)
     held = _per_manga_arrays(model, n, {id(model.embedding_)})
     assert held <= 16 * n, f"{model.name} holds {held / n:.0f} bytes a manga besides its vectors"
-    if "queries_" in vars(twin):  # the custom models built on one product drop their vectors for it
-        assert "queries_" not in vars(model) and "keys_" not in vars(model)
+    if isinstance(twin, QueryKeyModel):  # the custom models built on one product drop their vectors for it
+        twin.distances(np.arange(3))
+        assert "queries_" in vars(twin) and "keys_" in vars(twin)
+        assert not set(model.search_only) & set(vars(model))
         with pytest.raises(RuntimeError, match="released"):
             model.distances(np.arange(3))
+
+
+def test_a_network_model_makes_its_search_state_when_searched(demo_catalogue):
+    """Fitted, the models built on one product hold their vectors only: the build fits every
+    model, then searches one at a time, and their queries and keys (n x ~80 float32 each) would
+    otherwise all be held at once. Made when first read, they give the same distances."""
+    n = len(demo_catalogue)
+    for name, cls in REGISTRY.items():
+        if not issubclass(cls, QueryKeyModel):
+            continue
+        model = cls(seed=0).fit(demo_catalogue)
+        # the Laplacian models keep their factors until the search: the state is made from them
+        held = _per_manga_arrays(model, n, {id(model.embedding_), id(vars(model).get("factors_"))})
+        assert held <= 16 * n, f"{name} holds {held / n:.0f} bytes a manga besides its vectors"
+        assert not set(model.search_only) & set(vars(model)), name
+        rows = np.arange(0, n, 7)
+        first = model.distances(rows)  # made here
+        assert set(model.search_only) - {"pair_base_", "pair_scale_"} <= set(vars(model)), name
+        again = cls(seed=0).fit(demo_catalogue)
+        again.sparse_product()  # made by another door
+        assert np.array_equal(first, again.distances(rows)), name
