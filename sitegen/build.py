@@ -250,8 +250,8 @@ def find_neighbours(models: list[Model], catalogue: Catalogue, config: BuildConf
         same = same_distance(model, found_lists, by_name)
         lists = None if same is None else dataclasses.replace(same, model=model.name)
         if lists is None:
-            product = sparse_product(model)
             with timings.stage(f"neighbours {model.name}"):
+                product = sparse_product(model)  # a network model makes its search state here
                 lists = search(model, len(catalogue), nb.k + nb.spare, method=nb.method,
                                exact_max=nb.sparse_exact_max if product is not None and product.halves else nb.exact_max,
                                seed=config.seed, groups=catalogue.tag_groups if model.rows_by_tag_set else None,
