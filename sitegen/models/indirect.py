@@ -277,7 +277,7 @@ class Deconvolution(QueryKeyModel):
         return self
 
     def _search_state(self, source: sp.spmatrix) -> dict[str, Any]:
-        b = sp.csr_matrix(source, dtype=np.float64)
+        b = tag_matrix(source)
         q, _, _ = deconvolution_factors(b, self.beta)
         queries, keys, top = score_pair(q, q)
         log.info("deconvolution: top score %.4g", top)
@@ -311,7 +311,7 @@ class Silencing(QueryKeyModel):
         return self
 
     def _search_state(self, source: sp.spmatrix) -> dict[str, Any]:
-        b = sp.csr_matrix(source, dtype=np.float64)
+        b = tag_matrix(source)
         factors = silencing_factors(b)
         queries, keys, top = score_pair(factors.queries, factors.keys)
         state: dict[str, Any] = {"queries_": queries, "keys_": keys, "top_score_": top, "sparse_keys_": None}

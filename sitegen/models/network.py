@@ -40,9 +40,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-def tag_matrix(catalogue: Catalogue) -> sp.csr_matrix:
-    """The catalogue's binary manga x tag matrix ``B`` as float64 CSR, shape (n, m)."""
-    return sp.csr_matrix(catalogue.matrix, dtype=np.float64)
+def tag_matrix(catalogue: Catalogue | sp.spmatrix) -> sp.csr_matrix:
+    """The catalogue's binary manga x tag matrix ``B`` as float64 CSR, shape (n, m), from the
+    catalogue or its ``matrix`` (which a fitted model keeps to make its search state)."""
+    return sp.csr_matrix(catalogue if sp.issparse(catalogue) else catalogue.matrix, dtype=np.float64)
 
 
 def degrees(b: sp.spmatrix) -> np.ndarray:
@@ -288,7 +289,7 @@ class _RowModel(QueryKeyModel):
         return self
 
     def _search_state(self, source: sp.spmatrix) -> dict[str, Any]:
-        c, sigma, delta = self._factors(sp.csr_matrix(source, dtype=np.float64))
+        c, sigma, delta = self._factors(tag_matrix(source))
         augment = euclidean_pair if self.finish == "sqrt" else cosine_pair
         queries, keys, sq = row_products(c, sigma, delta)
         queries, keys = augment(queries, keys, sq)
