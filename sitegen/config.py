@@ -160,9 +160,9 @@ class ProjectionConfig:
                           at_least(2))
     min_dist: float = _f(0.1, "UMAP's smallest distance between mapped points, in [0, 1]", between(0, 1))
     n_epochs: int = _f(0, "UMAP optimisation epochs; 0, the default, chooses by the map's distinct points: 100 up "
-                          "to 10,000, 60 above (a seeded UMAP runs on one core and its time grows with points x "
-                          "epochs; umap-learn too takes fewer for large data, and the PCA start needs fewer than its "
-                          "200)", at_least(0))
+                          "to 10,000, 60 up to 200,000, 40 above (a seeded UMAP runs on one core and its time "
+                          "grows with points x epochs; umap-learn too takes fewer for large data, and the PCA "
+                          "start needs fewer than its 200)", at_least(0))
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,11 @@ MIN_UMAP = 10
 #: 9.0 s, map-neighbour precision 0.419 (share of a point's 10 nearest on the map among its 14
 #: listed neighbours); 60 epochs 5.0 s, 0.394; 40 epochs 3.6 s, 0.373 (umap-learn's own epochs:
 #: 60 took 10.3 s, 0.372). A build lays out twelve such maps beside the search; small maps cost
-#: little either way and keep the larger number.
-AUTO_EPOCHS = ((10_000, 100), (None, 60))
+#: little either way and keep the larger number. Past 200,000 points the maps are the build's
+#: largest use of a core (at 1,000,000 manga, 1,536 of its 6,437 CPU-seconds went to their
+#: epochs, on a machine both searches and maps keep busy), and a map of 400,000 points took
+#: 131 s at 40 epochs against 250 s at 60: such maps take 40.
+AUTO_EPOCHS = ((10_000, 100), (200_000, 60), (None, 40))
 #: Distance between neighbouring twins around their group's point, in map units (the map is 2 wide).
 TWIN_SPACING = 0.0015
 #: The site stores a coordinate in [-1, 1] as one of STEPS + 1 steps (16 bits: sitegen.site.maps).

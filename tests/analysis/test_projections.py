@@ -353,7 +353,8 @@ def test_pack_map_quantises_the_box_to_16_bits():
 
 def test_umap_epochs_fall_for_large_maps_unless_set():
     assert umap_epochs(0, 5_000) == umap_epochs(0, 10_000) == 100
-    assert umap_epochs(0, 10_001) == umap_epochs(0, 1_000_000) == 60
+    assert umap_epochs(0, 10_001) == umap_epochs(0, 200_000) == 60
+    assert umap_epochs(0, 200_001) == umap_epochs(0, 1_000_000) == 40
     assert umap_epochs(150, 1_000_000) == 150  # a configured number is taken as it is
 
 
