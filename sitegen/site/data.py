@@ -13,6 +13,7 @@ import base64
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,8 +52,13 @@ def _by(catalogue: Catalogue, works: dict[str, list[int]], i: int) -> list[list[
     """``[name, role, other titles (at most MORE_BY), how many others]`` per person of manga ``i``."""
     out = []
     for person in catalogue.manga[i].people:
-        others = [j for j in works[person.id] if j != i]
-        out.append([person.name, person.role, others[:MORE_BY], len(others)])
+        titles = works[person.id]
+        # Only the head of a prolific person's list is shown: filtering all of it for each of their
+        # titles took 50 s of a 1,000,000-manga site's writing. ``i`` is in it once (a manga names
+        # a person once), and the first MORE_BY others are within MORE_BY + that many.
+        mine = titles.count(i)
+        out.append([person.name, person.role, [j for j in titles[:MORE_BY + mine] if j != i][:MORE_BY],
+                    len(titles) - mine])
     return out
 
 
@@ -209,7 +215,9 @@ def _near(headers: dict[str, list[Any]], start: int, stop: int, named: set[int])
 
 
 def _take(column: list[Any], rows: list[int]) -> list[Any]:
-    return list(map(column.__getitem__, rows))
+    if len(rows) < 2:  # itemgetter of one item gives the item, not a tuple
+        return [column[j] for j in rows]
+    return list(itemgetter(*rows)(column))  # in C: a third faster than map (1,000,000 manga: 64 s)
 
 
 def shards(catalogue: Catalogue, shard_size: int, neighbours: Sequence[Neighbours] = (),

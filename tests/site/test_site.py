@@ -428,3 +428,19 @@ def test_the_project_extra_folder_explains_itself_and_adds_nothing_by_default():
     default = SiteConfig().extra_dir
     assert default.name == "extra" and (default / "README.md").is_file()
     assert "CNAME" in (default / "README.md").read_text(encoding="utf-8")
+
+
+def test_more_by_shows_a_persons_first_other_titles_and_counts_them_all():
+    from types import SimpleNamespace
+
+    from sitegen.site.data import MORE_BY, _by
+    from sitegen.sources.records import Person
+
+    prolific, once = Person("p", "Prolific", "author"), Person("q", "Once", "artist")
+    works = {"p": [7, 3, *range(20, 40), 5], "q": [3]}  # most followed first
+    catalogue = SimpleNamespace(manga={i: SimpleNamespace(people=(prolific, once) if i == 3 else (prolific,))
+                                       for i in works["p"]})
+    for i in works["p"]:
+        others = [j for j in works["p"] if j != i]
+        assert _by(catalogue, works, i)[0] == ["Prolific", "author", others[:MORE_BY], len(others)]
+    assert _by(catalogue, works, 3)[1] == ["Once", "artist", [], 0]
